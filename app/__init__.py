@@ -1,0 +1,23 @@
+"""The ZE Trials web app: one Flask server, built by a factory so tests get a fresh one each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from app import auth, config, views
+from trials.db import make_engine
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: settings, database engine, sign-in, pages."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config.defaults())
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    config.check(app.config, app.instance_path)  # type: ignore[arg-type]
+    app.extensions["zetrials.engine"] = make_engine(app.config["DATABASE_URL"])
+    auth.init_app(app)
+    views.init_app(app)
+    return app

@@ -1,0 +1,54 @@
+"""Settings for the web app: safe defaults, then the environment, then a test's own dict."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from trials.db import database_url
+
+DEVELOPMENT = "development"
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the app would run unsafely."""
+
+
+def defaults() -> dict[str, Any]:
+    """Give the settings every deployment starts from."""
+    env = os.environ.get("ZETRIALS_ENV", "production")
+    return {
+        "ENV_NAME": env,
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "DATABASE_URL": database_url(),
+        "MAX_CONTENT_LENGTH": 64 * 1024 * 1024,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env != DEVELOPMENT,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": env != DEVELOPMENT,
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=8),
+        "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session, which is short already
+    }
+
+
+def development_secret(instance_path: Path) -> str:
+    """Keep one random key per development checkout, so sign-ins survive restarts without a shared secret."""
+    path = instance_path / "dev-secret-key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def check(config: dict[str, Any], instance_path: Path) -> None:
+    """Refuse to start outside development without a real SECRET_KEY."""
+    if config.get("SECRET_KEY"):
+        return
+    if config["ENV_NAME"] != DEVELOPMENT:
+        raise ConfigError("SECRET_KEY must be set outside development (or set ZETRIALS_ENV=development)")
+    config["SECRET_KEY"] = development_secret(instance_path)

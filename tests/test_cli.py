@@ -1,0 +1,102 @@
+"""The `zetrials` command line against a real database."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from app.cli import main
+from tests.factories import make_measurement, make_trial, make_unit
+from trials.accounts import hash_token
+from trials.db import is_sqlite
+from trials.metrics import METRIC_KEYS
+from trials.models import ApiToken, AuditEvent, Role, User
+
+
+def test_init_then_metrics_json_on_an_empty_database(runner: CliRunner) -> None:
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    result = runner.invoke(main, ["metrics", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {}
+
+
+def test_metrics_json_of_one_trial_has_exactly_the_methodology_keys(runner: CliRunner, session: Session) -> None:
+    trial = make_trial(session, baseline_rate=3.0, baseline_unit="L/h")
+    make_measurement(session, make_unit(session, trial), date(2024, 2, 1), operating_hours=10.0, energy_kwh=200.0)
+    result = runner.invoke(main, ["metrics", "--trial", "LGB-YT-01", "--json"])
+    assert result.exit_code == 0, result.output
+    values = json.loads(result.output)
+    assert list(values) == list(METRIC_KEYS)
+    assert values["kwh_per_hour"] == pytest.approx(20.0)
+    assert values["baseline_diesel_l"] == pytest.approx(30.0)
+    assert values["hydrogen_kg"] is None
+
+
+def test_metrics_of_a_port_lists_its_trials(runner: CliRunner, session: Session) -> None:
+    make_trial(session, code="A")
+    make_trial(session, code="B", port_locode="SGSIN")
+    result = runner.invoke(main, ["metrics", "--port", "SGSIN", "--json"])
+    assert list(json.loads(result.output)) == ["B"]
+    readable = runner.invoke(main, ["metrics", "--port", "USLGB"])
+    assert "A  (no baseline; factor set ZE-2024, location-based)" in readable.output
+    assert "energy_kwh" in readable.output and "n/a kWh" in readable.output
+
+
+def test_metrics_of_an_unknown_trial_fails_clearly(runner: CliRunner) -> None:
+    result = runner.invoke(main, ["metrics", "--trial", "NOPE"])
+    assert result.exit_code == 1
+    assert "no trial 'NOPE'" in result.output
+
+
+def test_users_add_reads_the_password_from_stdin(runner: CliRunner, session: Session) -> None:
+    result = runner.invoke(
+        main, ["users", "add", "Partner@Port.example", "--role", "partner", "--port", "SGSIN"], input="long enough pw\n"
+    )
+    assert result.exit_code == 0, result.output
+    user = session.exec(select(User)).one()
+    assert (user.email, user.role, user.port_locode) == ("partner@port.example", Role.partner, "SGSIN")
+    assert user.password_hash.startswith("scrypt:")
+    assert session.exec(select(AuditEvent).where(AuditEvent.action == "user.add")).one().actor == "cli"
+
+
+@pytest.mark.parametrize(
+    ("args", "password", "message"),
+    [
+        (["x@y.org", "--role", "partner"], "long enough pw", "a partner must belong to a port"),
+        (["x@y.org", "--role", "editor"], "short", "at least 10 characters"),
+        (["x@y.org", "--role", "editor", "--port", "ZZZZZ"], "long enough pw", "unknown port 'ZZZZZ'"),
+        (["not-an-email", "--role", "admin"], "long enough pw", "is not an email address"),
+    ],
+)
+def test_users_add_refuses_bad_accounts(runner: CliRunner, args: list[str], password: str, message: str) -> None:
+    result = runner.invoke(main, ["users", "add", *args], input=password + "\n")
+    assert result.exit_code == 1
+    assert message in result.output
+
+
+def test_tokens_create_prints_a_token_once_and_stores_only_its_hash(runner: CliRunner, session: Session) -> None:
+    runner.invoke(main, ["users", "add", "api@x.org", "--role", "executive"], input="long enough pw\n")
+    result = runner.invoke(main, ["tokens", "create", "api@x.org"])
+    assert result.exit_code == 0
+    token = result.output.strip()
+    stored = session.exec(select(ApiToken)).one()
+    assert stored.token_hash == hash_token(token) and token not in stored.token_hash
+
+
+def test_backup_copies_sqlite_or_explains_postgres(runner: CliRunner, engine: Engine, tmp_path: Path) -> None:
+    target = tmp_path / "copy.sqlite"
+    result = runner.invoke(main, ["backup", str(target)])
+    if not is_sqlite(engine):
+        assert result.exit_code == 1 and "pg_dump" in result.output
+        return
+    assert result.exit_code == 0, result.output
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("SELECT count(*) FROM port").fetchone() == (8,)
+    assert runner.invoke(main, ["backup", str(target)]).exit_code == 1  # never overwrites

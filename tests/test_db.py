@@ -1,0 +1,140 @@
+"""The schema, built by migrations on both databases, and the SQLite settings that keep writers apart."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, SQLModel, select
+
+from trials.db import is_sqlite, make_engine, normalise_url, write_session
+from trials.models import FactorSet, Port, Trial, utcnow
+from trials.seed import initialise
+
+
+def test_migrated_schema_equals_the_models(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, SQLModel.metadata) == []
+
+
+def test_initialise_twice_changes_nothing(engine: Engine) -> None:
+    initialise(engine)
+    with Session(engine) as session:
+        assert len(session.exec(select(Port)).all()) == 8
+        assert [s.name for s in session.exec(select(FactorSet)).all()] == ["ZE-2024"]
+
+
+def test_seeded_ports_carry_their_grid_regions(session: Session) -> None:
+    regions = {port.locode: port.grid_region for port in session.exec(select(Port))}
+    assert regions == {
+        "USLAX": "US-CAL-LDWP",
+        "USLGB": "US-CAL-CISO",
+        "JPNGO": "JP-CB",
+        "CNSHA": "CN",
+        "SGSIN": "SG",
+        "DKCPH": "DK-DK2",
+        "SEMMA": "SE-SE4",
+        "IDTPP": "ID",
+    }
+
+
+def test_timestamps_come_back_aware_in_utc(session: Session) -> None:
+    trial = Trial(
+        code="T",
+        name="t",
+        port_locode="USLAX",
+        equipment_class="tug",
+        technology="battery_electric",
+        start_date=date(2024, 1, 1),
+    )
+    session.add(trial)
+    session.commit()
+    session.expire_all()
+    stored = session.exec(select(Trial)).one()
+    assert stored.created_at.tzinfo is not None
+    assert stored.created_at.utcoffset() == utcnow().utcoffset()
+
+
+def test_naive_timestamps_are_refused(session: Session) -> None:
+    session.add(FactorSet(name="naive", created_at=utcnow().replace(tzinfo=None)))
+    with pytest.raises(sa.exc.StatementError, match="naive datetime refused"):
+        session.commit()
+
+
+def test_foreign_keys_are_enforced(session: Session) -> None:
+    session.add(
+        Trial(
+            code="T",
+            name="t",
+            port_locode="XXXXX",
+            equipment_class="tug",
+            technology="battery_electric",
+            start_date=date(2024, 1, 1),
+        )
+    )
+    with pytest.raises(sa.exc.IntegrityError):
+        session.commit()
+
+
+def test_write_session_rolls_back_everything_on_error(engine: Engine) -> None:
+    with pytest.raises(RuntimeError), write_session(engine) as session:
+        session.add(FactorSet(name="half"))
+        session.flush()
+        raise RuntimeError("stop midway")
+    with Session(engine) as session:
+        assert session.exec(select(FactorSet).where(FactorSet.name == "half")).first() is None
+
+
+def test_sqlite_pragmas(tmp_path: object) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path}/p.sqlite")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+    assert is_sqlite(engine)
+
+
+def test_concurrent_sqlite_writers_wait_their_turn_instead_of_failing(tmp_path: object) -> None:
+    """Two writers that read first and write later would deadlock into 'database is locked' without BEGIN IMMEDIATE."""
+    engine = make_engine(f"sqlite:///{tmp_path}/w.sqlite")
+    initialise(engine)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(4)
+
+    def writer(n: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(20):
+                with write_session(engine) as session:
+                    count = len(session.exec(select(FactorSet)).all())
+                    session.add(FactorSet(name=f"w{n}-{i}-{count}"))
+        except BaseException as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with Session(engine) as session:
+        assert len(session.exec(select(FactorSet)).all()) == 1 + 4 * 20
+
+
+@pytest.mark.parametrize(
+    ("given", "used"),
+    [
+        ("postgres://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("postgresql+psycopg2://u@h/db", "postgresql+psycopg://u@h/db"),
+        ("sqlite:///x.sqlite", "sqlite:///x.sqlite"),
+    ],
+)
+def test_every_postgres_spelling_uses_psycopg3(given: str, used: str) -> None:
+    assert normalise_url(given) == used

@@ -1,0 +1,107 @@
+"""The web app before the dashboard: health, sign-in behind CSRF, and the guard on everything else."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session
+
+from app import create_app
+from app.config import ConfigError
+from tests.factories import make_trial, make_user
+from trials.models import Role, Visibility
+
+PASSWORD = "correct horse battery"
+
+
+def csrf_token(client: FlaskClient) -> str:
+    """Read the CSRF token from the sign-in form, as a browser would."""
+    page = client.get("/login").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert found is not None, page
+    return found.group(1)
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> int:
+    """Post the sign-in form with its CSRF token and return the status."""
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)})
+    return response.status_code
+
+
+def test_healthz_is_public_and_checks_the_database(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_anonymous_pages_redirect_to_sign_in_and_machines_get_401(client: FlaskClient) -> None:
+    page = client.get("/", headers={"Accept": "text/html"})
+    assert page.status_code == 302 and page.headers["Location"].startswith("/login")
+    assert client.get("/api/v1/trials").status_code == 401
+    assert client.post("/_dash-update-component", json={}).status_code == 401
+
+
+def test_sign_in_shows_only_the_trials_in_scope(client: FlaskClient, session: Session) -> None:
+    make_trial(session, code="LGB-1")
+    make_trial(session, code="SIN-PRIVATE", port_locode="SGSIN")
+    make_trial(session, code="SIN-SHARED", port_locode="SGSIN", visibility=Visibility.partners)
+    make_user(session, "p@lgb.example", role=Role.partner, port_locode="USLGB")
+    assert sign_in(client, "p@lgb.example") == 302
+    home = client.get("/").get_data(as_text=True)
+    assert "LGB-1" in home and "SIN-SHARED" in home
+    assert "SIN-PRIVATE" not in home
+    assert "2 trials you may see" in home
+
+
+def test_sign_in_without_csrf_token_is_refused(client: FlaskClient, session: Session) -> None:
+    make_user(session)
+    response = client.post("/login", data={"email": "ana@example.org", "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_wrong_password_is_refused_and_audited(client: FlaskClient, session: Session) -> None:
+    make_user(session)
+    assert sign_in(client, "ana@example.org", "wrong password!") == 200
+    assert client.get("/", headers={"Accept": "text/html"}).status_code == 302
+
+
+def test_failed_sign_ins_are_rate_limited(client: FlaskClient, session: Session) -> None:
+    make_user(session)
+    for _ in range(5):
+        sign_in(client, "ana@example.org", "wrong password!")
+    assert sign_in(client, "ana@example.org") == 429
+
+
+def test_a_deactivated_user_loses_the_live_session(client: FlaskClient, session: Session) -> None:
+    user = make_user(session)
+    sign_in(client, "ana@example.org")
+    assert client.get("/").status_code == 200
+    user.active = False
+    session.add(user)
+    session.commit()
+    assert client.get("/", headers={"Accept": "text/html"}).status_code == 302
+
+
+def test_sign_out_needs_a_post_with_csrf(client: FlaskClient, session: Session) -> None:
+    make_user(session)
+    sign_in(client, "ana@example.org")
+    assert client.get("/logout").status_code == 405
+    token = csrf_token(client)
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302
+    assert client.get("/", headers={"Accept": "text/html"}).status_code == 302
+
+
+def test_secret_key_is_required_outside_development(monkeypatch: pytest.MonkeyPatch, db_url: str) -> None:
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("ZETRIALS_ENV", "production")
+    with pytest.raises(ConfigError, match="SECRET_KEY must be set"):
+        create_app({"DATABASE_URL": db_url})
+
+
+def test_cookies_are_secure_outside_development(app: Flask) -> None:
+    assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+    assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["SESSION_COOKIE_SECURE"] is True

@@ -1,0 +1,102 @@
+"""Engines and sessions for SQLite (embedded) and PostgreSQL (production), and migrations for both."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+DEFAULT_SQLITE_PATH = Path(__file__).resolve().parents[1] / "instance" / "zetrials.sqlite"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def database_url() -> str:
+    """Name the database: DATABASE_URL if set, else the SQLite file in the instance folder."""
+    return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def normalise_url(url: str) -> str:
+    """Use psycopg 3 for every PostgreSQL URL, whatever spelling the operator used."""
+    parsed = make_url(url)
+    if parsed.drivername in {"postgres", "postgresql", "postgresql+psycopg2"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
+    """Build an engine for any URL, with SQLite set up for many concurrent readers and one writer."""
+    url = normalise_url(url or database_url())
+    if not url.startswith("sqlite"):
+        return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+    _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    """WAL, a busy timeout, foreign keys, and explicit BEGINs so writers can take the lock up front."""
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        # A write that starts as a reader and upgrades later can fail with "database is locked"
+        # without waiting; BEGIN IMMEDIATE takes the write lock first and waits its turn instead.
+        immediate = connection.get_execution_options().get("sqlite_immediate", False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    """Tell SQLite from PostgreSQL where the two need different SQL."""
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """Open a session for reading; it never holds the SQLite write lock."""
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """Open one transaction for writing that commits on success and rolls back on any error."""
+    immediate = engine.execution_options(sqlite_immediate=True)
+    with Session(immediate, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+def alembic_config(url: str) -> Config:
+    """Point alembic at our migrations and at this database."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to the newest migration, from empty or from any earlier version."""
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

@@ -1,0 +1,266 @@
+"""All tables and enums of ZE Trials, in one module so that relationships never import in circles."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Give the current instant as an aware UTC timestamp, the only kind ZE Trials stores."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Store UTC timestamps and always hand back aware ones, on SQLite (no time zones) as on PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime refused: store UTC-aware timestamps")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Role(enum.StrEnum):
+    """What a signed-in person may do (ARCHITECTURE.md, 'Who sees what')."""
+
+    admin = "admin"
+    editor = "editor"
+    executive = "executive"
+    partner = "partner"
+
+
+class EquipmentClass(enum.StrEnum):
+    """What the machine does (METHODOLOGY.md §1)."""
+
+    drayage_truck = "drayage_truck"
+    yard_tractor = "yard_tractor"
+    rtg_crane = "rtg_crane"
+    sts_crane = "sts_crane"
+    straddle_carrier = "straddle_carrier"
+    top_handler = "top_handler"
+    reach_stacker = "reach_stacker"
+    forklift = "forklift"
+    tug = "tug"
+    harbor_craft = "harbor_craft"
+    ferry = "ferry"
+
+
+class Technology(enum.StrEnum):
+    """How the machine is powered; `diesel` only for baselines (METHODOLOGY.md §1)."""
+
+    battery_electric = "battery_electric"
+    hydrogen_fuel_cell = "hydrogen_fuel_cell"
+    hydrogen_combustion = "hydrogen_combustion"
+    hybrid_diesel_electric = "hybrid_diesel_electric"
+    grid_electric = "grid_electric"
+    diesel = "diesel"
+
+
+class TrialStatus(enum.StrEnum):
+    """Where a trial stands in its life."""
+
+    planned = "planned"
+    active = "active"
+    completed = "completed"
+    cancelled = "cancelled"
+
+
+class Visibility(enum.StrEnum):
+    """Whether partner ports may see a trial: `private` stays with its own port."""
+
+    private = "private"
+    partners = "partners"
+
+
+class UnitRole(enum.StrEnum):
+    """A unit under trial, or a conventional diesel comparator measured alongside."""
+
+    trial = "trial"
+    baseline = "baseline"
+
+
+class BatchStatus(enum.StrEnum):
+    """Whether an import batch's rows are in the database or were undone."""
+
+    imported = "imported"
+    undone = "undone"
+
+
+def _enum(kind: type[enum.Enum]) -> sa.Enum:
+    """Store an enum as its string value in a VARCHAR, so both databases migrate alike."""
+    return sa.Enum(
+        kind,
+        native_enum=False,
+        create_constraint=False,
+        length=32,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+# A partner port, by UN/LOCODE, with the grid region that sets its electricity factor.
+class Port(SQLModel, table=True):
+    locode: str = Field(primary_key=True, max_length=5)
+    name: str = Field(max_length=120)
+    country: str = Field(max_length=2)
+    grid_region: str = Field(max_length=40)
+    timezone: str = Field(max_length=64)
+    lat: float
+    lon: float
+
+
+# A trial: N units of one technology in one equipment class at one port, with its declared baseline.
+class Trial(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=200)
+    port_locode: str = Field(foreign_key="port.locode", max_length=5, index=True)
+    terminal: str | None = Field(default=None, max_length=120)
+    equipment_class: EquipmentClass = Field(sa_type=_enum(EquipmentClass))
+    technology: Technology = Field(sa_type=_enum(Technology))
+    units_planned: int | None = None
+    start_date: date
+    end_date: date | None = None  # last day of the trial, inclusive
+    status: TrialStatus = Field(default=TrialStatus.planned, sa_type=_enum(TrialStatus))
+    vendor: str | None = Field(default=None, max_length=120)
+    model: str | None = Field(default=None, max_length=120)
+    funding: str | None = Field(default=None, max_length=200)
+    baseline_rate: float | None = None  # litres or US gallons per activity unit, as declared
+    baseline_unit: str | None = Field(default=None, max_length=20)  # e.g. "L/h", "gal/mi", "L/move"
+    baseline_source: str | None = Field(default=None, max_length=200)
+    rated_power_kw: float | None = None  # of the diesel machine replaced, for the EPA pollutant estimate
+    load_factor: float | None = None  # overrides the class default of the factor set
+    market_factor_g_per_kwh: float | None = None  # market-based grid factor (e.g. a renewable PPA)
+    market_factor_source: str | None = Field(default=None, max_length=200)
+    hydrogen_pathway: str | None = Field(default=None, max_length=40)  # factor key; grey when unknown
+    visibility: Visibility = Field(default=Visibility.private, sa_type=_enum(Visibility))
+    notes: str | None = Field(default=None, max_length=2000)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# One machine of a trial, by its own id; a row with no unit in a file belongs to the unit "fleet".
+class Unit(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("trial_id", "unit_id", name="uq_unit_trial_unit_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True, ondelete="CASCADE")
+    unit_id: str = Field(max_length=100)
+    role: UnitRole = Field(default=UnitRole.trial, sa_type=_enum(UnitRole))
+
+
+# A file that was imported, once: its sha256 makes a second import of the same bytes a no-op.
+class ImportBatch(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, unique=True)
+    filename: str = Field(max_length=255)
+    user_id: int | None = Field(default=None, foreign_key="user.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    status: BatchStatus = Field(default=BatchStatus.imported, sa_type=_enum(BatchStatus))
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+
+
+# One record for one unit over one period [period_start, period_end); units as METHODOLOGY.md §1.
+class Measurement(SQLModel, table=True):
+    __table_args__ = (
+        sa.UniqueConstraint("unit_id", "period_start", "period_end", name="uq_measurement_natural_key"),
+        sa.CheckConstraint("period_end > period_start", name="ck_measurement_period"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    trial_id: int = Field(foreign_key="trial.id", index=True, ondelete="CASCADE")
+    unit_id: int = Field(foreign_key="unit.id", ondelete="CASCADE")
+    period_start: date
+    period_end: date  # exclusive
+    operating_hours: float | None = None  # h
+    energy_kwh: float | None = None  # kWh of electricity at the meter or charger
+    hydrogen_kg: float | None = None  # kg
+    diesel_l: float | None = None  # L
+    distance_km: float | None = None  # km
+    moves: float | None = None  # container lifts or moves
+    teu: float | None = None
+    cargo_tonnes: float | None = None  # t
+    scheduled_hours: float | None = None  # h the unit was planned to be available
+    downtime_hours: float | None = None  # h of unplanned unavailability
+    charging_sessions: int | None = None
+    reported_ghg_kg: float | None = None  # kg CO2e, as the source stated it; never an input
+    reported_ghg_avoided_kg: float | None = None  # kg CO2e, as the source stated it
+    reported_nox_avoided_kg: float | None = None  # kg, as the source stated it
+    notes: str | None = Field(default=None, max_length=2000)
+    import_batch_id: int | None = Field(default=None, foreign_key="importbatch.id", index=True)
+    source_sheet: str | None = Field(default=None, max_length=100)
+    source_row: int | None = None
+
+
+# A named, versioned set of emission factors; results record which set they used.
+class FactorSet(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=40, unique=True)
+    description: str | None = Field(default=None, max_length=500)
+    is_default: bool = False
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# One factor of a set: key (e.g. grid, diesel_ttw, load_factor), region or class, year, value and its source.
+class EmissionFactor(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("factor_set_id", "key", "region", "year", name="uq_factor"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    factor_set_id: int = Field(foreign_key="factorset.id", index=True, ondelete="CASCADE")
+    key: str = Field(max_length=40)
+    region: str = Field(default="", max_length=40)  # grid region or equipment class; "" when global
+    year: int = 0  # 0 when the factor holds for every year
+    value: float
+    unit: str = Field(max_length=40)
+    scope: str = Field(max_length=10)  # TTW, WTT, WTW, or "" for non-GHG factors
+    source: str = Field(max_length=300)
+
+
+# A person who signs in; a port limits what they see (ARCHITECTURE.md, 'Who sees what').
+class User(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=254, unique=True, index=True)
+    password_hash: str = Field(max_length=255)
+    role: Role = Field(sa_type=_enum(Role))
+    port_locode: str | None = Field(default=None, foreign_key="port.locode", max_length=5)
+    active: bool = True
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# A bearer token for the API; only its sha256 is kept, the token itself is shown once.
+class ApiToken(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+# Who did what, when, with the state before and after, for admins and for undoing imports.
+class AuditEvent(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=254)  # the user's email, or "cli" for the command line
+    action: str = Field(max_length=40, index=True)
+    object: str = Field(max_length=200)
+    import_batch_id: int | None = Field(default=None, foreign_key="importbatch.id", index=True)
+    before: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
