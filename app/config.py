@@ -35,9 +35,8 @@ def defaults() -> dict[str, Any]:
     }
 
 
-def development_secret(instance_path: Path) -> str:
+def development_secret(path: Path) -> str:
     """Keep one random key per development checkout, so sign-ins survive restarts without a shared secret."""
-    path = instance_path / "dev-secret-key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
@@ -51,4 +50,4 @@ def check(config: dict[str, Any], instance_path: Path) -> None:
         return
     if config["ENV_NAME"] != DEVELOPMENT:
         raise ConfigError("SECRET_KEY must be set outside development (or set ZETRIALS_ENV=development)")
-    config["SECRET_KEY"] = development_secret(instance_path)
+    config["SECRET_KEY"] = development_secret(Path(config.get("DEV_SECRET_FILE") or instance_path / "dev-secret-key"))

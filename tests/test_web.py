@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -105,3 +106,18 @@ def test_cookies_are_secure_outside_development(app: Flask) -> None:
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     assert app.config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_development_keeps_a_random_secret_in_the_instance_folder(
+    monkeypatch: pytest.MonkeyPatch, db_url: str, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("ZETRIALS_ENV", "development")
+    settings = {"DATABASE_URL": db_url, "DEV_SECRET_FILE": str(tmp_path / "key")}
+    first = create_app(settings)
+    second = create_app(settings)
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert len(first.config["SECRET_KEY"]) >= 48
+    assert first.config["SESSION_COOKIE_SECURE"] is False
+    for built in (first, second):
+        built.extensions["zetrials.engine"].dispose()
