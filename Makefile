@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/zetrials init
+	$(BIN)/zetrials demo --if-empty
 	ZETRIALS_ENV=development $(BIN)/zetrials serve --host 127.0.0.1 --port 8050
 
 lint: $(STAMP)

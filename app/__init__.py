@@ -17,7 +17,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config.defaults())
     if test_config is not None:
         app.config.from_mapping(test_config)
-    config.check(app.config, Path(app.instance_path))  # type: ignore[arg-type]
+    config.check(app.config, Path(app.instance_path))
     app.extensions["zetrials.engine"] = make_engine(app.config["DATABASE_URL"])
     auth.init_app(app)
     views.init_app(app)

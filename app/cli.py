@@ -14,11 +14,15 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import Engine, make_url
 
+from importers.demo import write_demo_files
+from importers.load import UndoRefused, undo_batch
+from importers.pipeline import ImportResult, import_file
+from importers.template import write_template
 from trials.accounts import AccountError, add_user, create_token
-from trials.db import database_url, is_sqlite, make_engine, read_session, write_session
+from trials.db import DEFAULT_SQLITE_PATH, database_url, is_sqlite, make_engine, read_session, write_session
 from trials.metrics import METRIC_KEYS, METRIC_UNITS, MetricsResult
 from trials.models import Role
-from trials.queries import get_trial, metrics_by_trial, trial_metrics
+from trials.queries import get_trial, list_import_batches, list_ports, list_trials, metrics_by_trial, trial_metrics
 from trials.scope import Scope
 from trials.seed import initialise
 
@@ -171,3 +175,151 @@ def backup(file: Path) -> None:
     with sqlite3.connect(source_path) as source, sqlite3.connect(file) as target:
         source.backup(target)
     click.echo(f"Backed up {source_path} to {file}.")
+
+
+#: How many problems the readable summary lists before pointing at --json for the rest.
+SHOWN_PROBLEMS = 50
+
+
+def _progress(rows: int) -> None:
+    """Show how far a long import has come, on one line of the terminal."""
+    click.echo(f"\r  {rows:,} rows read", err=True, nl=False)
+
+
+def _print_import(result: ImportResult) -> None:
+    """Say what an import did: how each sheet was understood, what was skipped, and every problem."""
+    counts = result.counts
+    verdict = {
+        "imported": f"Imported {result.filename} as batch {result.batch}",
+        "duplicate": f"{result.filename} was imported already, as batch {result.batch}: nothing changed",
+        "dry-run": f"Dry run of {result.filename}: it would import cleanly; nothing was written",
+        "rejected": f"Rejected {result.filename}: nothing was written",
+    }[result.status]
+    click.echo(verdict)
+    click.echo(
+        f"  created {counts.created}, updated {counts.updated}, unchanged {counts.unchanged}, skipped {counts.skipped}"
+    )
+    for sheet in result.sheets:
+        if sheet.header_row is None:
+            click.echo(f"  sheet {sheet.name!r}: passed over ({sheet.ignored})")
+            continue
+        mapped = ", ".join(
+            f"{c['header']} -> {c['field']}"
+            + (f" [{c['unit']}{', assumed' if c['unit_assumed'] else ''}]" if c["unit"] else "")
+            for c in sheet.columns
+        )
+        click.echo(f"  sheet {sheet.name!r} ({sheet.kind}, header on row {sheet.header_row}): {mapped}")
+        if sheet.kept_as_notes:
+            click.echo(f"    kept as notes: {', '.join(sheet.kept_as_notes)}")
+    for sheet_name, row, reason in result.skipped_rows[:SHOWN_PROBLEMS]:
+        click.echo(f"  skipped {sheet_name!r} row {row}: {reason}")
+    for problem in result.problems[:SHOWN_PROBLEMS]:
+        click.echo(f"  problem: {problem}")
+    hidden = len(result.problems) - SHOWN_PROBLEMS
+    if hidden > 0:
+        click.echo(f"  ... and {hidden} more problems: run with --json to see them all")
+
+
+@main.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--trial", "trial_code", help="Trial code for every row of a file that has no trial column.")
+@click.option("--dry-run", is_flag=True, help="Check everything and report, but write nothing.")
+@click.option(
+    "--day-first/--month-first",
+    "day_first",
+    default=None,
+    help="How to read ambiguous text dates such as 03/04/2024 (otherwise they are problems).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+def import_command(file: Path, trial_code: str | None, dry_run: bool, day_first: bool | None, as_json: bool) -> None:
+    """Import a workbook (.xlsx, .xlsm) or csv of trials and measurements: all rows or none."""
+    show_progress = not as_json and sys.stderr.isatty()
+    with _engine() as engine:
+        result = import_file(
+            engine,
+            file,
+            scope=OPERATOR,
+            trial_code=trial_code,
+            dry_run=dry_run,
+            day_first=day_first,
+            progress=_progress if show_progress else None,
+        )
+    if show_progress:
+        click.echo("", err=True)
+    if as_json:
+        click.echo(json.dumps(result.as_json(), indent=2, default=str))
+    else:
+        _print_import(result)
+    if result.status == "rejected":
+        sys.exit(1)
+
+
+@main.group()
+def imports() -> None:
+    """See and undo import batches."""
+
+
+@imports.command("list")
+def imports_list() -> None:
+    """List import batches, newest first, with what each did."""
+    with _engine() as engine, read_session(engine) as session:
+        batches = list_import_batches(session=session, scope=OPERATOR)
+    if not batches:
+        click.echo("No imports yet.")
+    for batch in batches:
+        click.echo(
+            f"{batch.id:>5}  {batch.created_at:%Y-%m-%d %H:%M}Z  {batch.status.value:<8}  "
+            f"created {batch.created}, updated {batch.updated}, unchanged {batch.unchanged}, "
+            f"skipped {batch.skipped}  {batch.filename}"
+        )
+
+
+@imports.command("undo")
+@click.argument("batch", type=int)
+def imports_undo(batch: int) -> None:
+    """Undo an import batch: rows it created go, rows it changed get their earlier values back."""
+    try:
+        with _engine() as engine, write_session(engine) as session:
+            undone = undo_batch(session, batch, actor="cli")
+    except UndoRefused as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Undid batch {undone.id} ({undone.filename}).")
+
+
+@main.command()
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
+def template(output: Path) -> None:
+    """Write the blank import workbook: Trials and Measurements sheets, drop-downs and instructions."""
+    with _engine() as engine, read_session(engine) as session:
+        ports = list_ports(session=session)
+    write_template(output, ports)
+    click.echo(f"Wrote {output}.")
+
+
+@main.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_SQLITE_PATH.parent / "demo",
+    show_default=True,
+    help="Where to write the sample files.",
+)
+@click.option("--if-empty", is_flag=True, help="Do nothing if the database holds trials already.")
+def demo(directory: Path, if_empty: bool) -> None:
+    """Write realistic sample files in several real-world shapes and import them through the importer."""
+    with _engine() as engine:
+        with read_session(engine) as session:
+            if if_empty and list_trials(session=session, scope=OPERATOR):
+                click.echo("The database holds trials already: no demo data loaded.")
+                return
+            ports = list_ports(session=session)
+        files = write_demo_files(directory, ports)
+        failed = False
+        for file in files:
+            # The European export writes 03.04.2025 for 3 April, as its users do.
+            result = import_file(engine, file, scope=OPERATOR, day_first=file.suffix == ".csv")
+            _print_import(result)
+            failed = failed or result.status == "rejected"
+    if failed:
+        sys.exit(1)

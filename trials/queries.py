@@ -11,7 +11,18 @@ from sqlmodel import Session, col, select
 
 from trials.factors import Factors, load_factors
 from trials.metrics import MetricsResult, Totals, TrialInputs, compute
-from trials.models import EquipmentClass, Measurement, Port, Technology, Trial, TrialStatus, Unit, UnitRole
+from trials.models import (
+    EquipmentClass,
+    ImportBatch,
+    Measurement,
+    Port,
+    Technology,
+    Trial,
+    TrialStatus,
+    Unit,
+    UnitRole,
+    User,
+)
 from trials.scope import Scope
 
 _SUMMED = (
@@ -187,3 +198,11 @@ def metrics_by_trial(
         trial.code: trial_metrics(session=session, scope=scope, trial=trial, factors=factors, as_of=as_of)
         for trial in list_trials(session=session, scope=scope, port=port)
     }
+
+
+def list_import_batches(*, session: Session, scope: Scope, limit: int = 200) -> list[ImportBatch]:
+    """List import batches, newest first: all for viewers without a port, else those of their port's users."""
+    query = select(ImportBatch).order_by(col(ImportBatch.id).desc()).limit(limit)
+    if scope.port_locode is not None:
+        query = query.join(User, col(User.id) == col(ImportBatch.user_id)).where(User.port_locode == scope.port_locode)
+    return list(session.exec(query))

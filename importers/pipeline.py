@@ -1,0 +1,362 @@
+"""One import from file to database: read, map, validate and load in one transaction, or change nothing."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from importers.load import CHUNK_ROWS, Counts, Loader, MeasurementRecord, upsert_trial
+from importers.mapping import Row, SheetMapping, sheet_kind, split_header
+from importers.problems import Problem
+from importers.read import RawSheet, RawWorkbook, read_file
+from importers.sniff import DEFAULT_LIMITS, Limits
+from importers.validate import MeasurementRows, RowReader, SheetReport, TrialTarget, totals_label, trial_values
+from trials import audit
+from trials.db import read_session, write_session
+from trials.models import BatchStatus, ImportBatch, Port, Trial, utcnow
+from trials.scope import Scope
+
+#: Beyond this many problems a file is surely the wrong one; the rest are counted, not listed.
+MAX_PROBLEMS = 1000
+#: How often (in rows) the progress callback is told how far the import has come.
+PROGRESS_EVERY = 10_000
+
+Status = Literal["imported", "duplicate", "rejected", "dry-run"]
+
+
+@dataclass
+class SheetSummary:
+    """How one sheet was understood: its kind, header row, column mapping and row counts."""
+
+    name: str
+    kind: str
+    header_row: int | None
+    columns: list[dict[str, Any]] = field(default_factory=list)
+    kept_as_notes: list[str] = field(default_factory=list)
+    rows: int = 0
+    ignored: str | None = None  # why a sheet was passed over
+
+
+@dataclass
+class ImportResult:
+    """The outcome of one import, as the CLI, the web page and the API report it."""
+
+    status: Status
+    filename: str
+    batch: int | None = None
+    counts: Counts = field(default_factory=Counts)
+    problems: list[Problem] = field(default_factory=list)
+    skipped_rows: list[tuple[str, int, str]] = field(default_factory=list)
+    sheets: list[SheetSummary] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        """Give the JSON of `zetrials import --json` and `POST /api/v1/imports`."""
+        return {
+            "status": self.status,
+            "batch": self.batch,
+            "created": self.counts.created,
+            "updated": self.counts.updated,
+            "unchanged": self.counts.unchanged,
+            "skipped": self.counts.skipped,
+            "problems": [problem.as_dict() for problem in self.problems],
+        }
+
+
+class _Rollback(Exception):
+    """Leaves the transaction without writing, carrying the result to report."""
+
+    def __init__(self, result: ImportResult) -> None:
+        super().__init__(result.status)
+        self.result = result
+
+
+def file_sha256(path: Path) -> str:
+    """Fingerprint the file's bytes: the same file imported twice is recognised whatever its name."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class _Import:
+    """The state of one import while it runs inside its transaction."""
+
+    session: Session
+    workbook: RawWorkbook
+    scope: Scope
+    loader: Loader
+    result: ImportResult
+    trial_code: str | None
+    day_first: bool | None
+    progress: Callable[[int], None] | None
+    ports: list[Port] = field(default_factory=list)
+    trials: dict[str, TrialTarget | str] = field(default_factory=dict)
+    seen: dict[int, int] = field(default_factory=dict)
+    unit_numbers: dict[tuple[int, str], int] = field(default_factory=dict)
+    rows_done: int = 0
+    header_problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """True once anything is wrong: from then on rows are checked but not written."""
+        return bool(self.result.problems)
+
+    def parsers_for(self, mapping: SheetMapping) -> Any:
+        """Build the sheet's cell readers with the file's decimal style and date system."""
+        return mapping.parsers(
+            decimal_comma=self.workbook.csv_decimal_comma, date1904=self.workbook.date1904, day_first=self.day_first
+        )
+
+    def counted(self, rows: Iterator[Row], summary: SheetSummary) -> Iterator[Row]:
+        """Pass rows through, counting them per sheet and telling the progress callback every so often."""
+        for row in rows:
+            summary.rows += 1
+            self.rows_done += 1
+            if self.progress is not None and self.rows_done % PROGRESS_EVERY == 0:
+                self.progress(self.rows_done)
+            yield row
+
+    def map_sheet(
+        self, sheet: RawSheet, kind: Literal["trials", "measurements"]
+    ) -> tuple[SheetMapping, Iterator[Row]] | None:
+        """Find a sheet's header; a sheet without one is kept aside, to be reported only if no sheet had one."""
+        summary = SheetSummary(sheet.name, kind, None)
+        self.result.sheets.append(summary)
+        counted = self.counted(sheet.rows, summary)
+        found, rows = split_header(counted, kind=kind, file=self.result.filename, sheet=sheet.name)
+        if isinstance(found, Problem):
+            summary.ignored = found.message
+            self.header_problems.append(found)
+            return None
+        summary.header_row = found.header_row
+        summary.columns = [
+            {"header": c.header, "field": c.field, "unit": c.unit, "unit_assumed": c.unit_assumed}
+            for c in found.columns
+        ]
+        summary.kept_as_notes = [header for _index, header in found.kept_as_notes]
+        self.result.problems.extend(found.problems)
+        return found, rows
+
+    def trials_sheet(self, sheet: RawSheet) -> None:
+        """Check every row of a Trials sheet and create or update the trials it names."""
+        mapped = self.map_sheet(sheet, "trials")
+        if mapped is None:
+            return
+        mapping, rows = mapped
+        reader = RowReader(mapping, self.parsers_for(mapping), self.result.filename, sheet.name)
+        baseline_column = mapping.column("baseline_rate")
+        header_unit = baseline_column.unit if baseline_column is not None else None
+        label_columns = [mapping.field_index("code") or 0]
+        for number, cells in rows:
+            if all(cell is None for cell in cells) or totals_label(cells, label_columns):
+                self._skip(sheet.name, number, "blank or totals row")
+                continue
+            values = reader.read(number, cells, self.result.problems)
+            if values is None:
+                continue
+            fields = trial_values(number, values, reader, self.ports, header_unit)
+            if isinstance(fields, list):
+                self.result.problems.extend(fields)
+                continue
+            if not self._may_write_port(fields["port_locode"], fields["code"]):
+                self.result.problems.append(
+                    reader.problem(number, "port", "editors import only their own port's trials", fields["port_locode"])
+                )
+                continue
+            if not self.failed:
+                _trial, outcome = upsert_trial(
+                    self.session, fields, batch_id=self.loader.batch_id, actor=self.scope.actor
+                )
+                setattr(self.loader.counts, outcome, getattr(self.loader.counts, outcome) + 1)
+
+    def _may_write_port(self, port: str, code: str) -> bool:
+        """Editors with a port write only that port's trials; an existing trial keeps its port's rights."""
+        existing = self.session.exec(select(Trial).where(Trial.code == code)).first()
+        ports = {port} | ({existing.port_locode} if existing else set())
+        return self.scope.can_import and all(self.scope.port_locode in (None, p) for p in ports)
+
+    def find_trial(self, code: str, number: int, reader: RowReader) -> TrialTarget | Problem:
+        """Resolve a trial code once per file; one outside the importer's scope is as unknown as a missing one."""
+        if code not in self.trials:
+            trial = self.session.exec(select(Trial).where(Trial.code == code)).first()
+            if trial is None or trial.id is None or not self.scope.can_see(trial):
+                self.trials[code] = f"unknown trial {code!r}: add it on a 'Trials' sheet or create it first"
+            elif not self.scope.can_edit(trial):
+                self.trials[code] = f"you may not import into trial {code!r} of {trial.port_locode}"
+            else:
+                self.trials[code] = TrialTarget(trial.id, trial.code, trial.equipment_class, trial.units_planned)
+        found = self.trials[code]
+        return reader.problem(number, "trial_code", found, code) if isinstance(found, str) else found
+
+    def measurements_sheet(self, sheet: RawSheet) -> None:
+        """Check every row of a measurement sheet and write the good ones in chunks, while all is well."""
+        mapped = self.map_sheet(sheet, "measurements")
+        if mapped is None:
+            return
+        mapping, rows = mapped
+        reader = RowReader(mapping, self.parsers_for(mapping), self.result.filename, sheet.name)
+        report = SheetReport(problems=self.result.problems)
+        checker = MeasurementRows(
+            reader, mapping, self.find_trial, self.trial_code, report, self.seen, self.unit_numbers
+        )
+        chunk: list[MeasurementRecord] = []
+        for record in checker.records(rows):
+            if len(self.result.problems) >= MAX_PROBLEMS:
+                break
+            if self.failed:
+                continue
+            _unit, stored_role, _had = self.loader.unit(record.trial_id, record.unit_id, record.role)
+            if stored_role != record.role:
+                message = f"unit {record.unit_id!r} is a {stored_role.value} unit here, not {record.role.value}"
+                self.result.problems.append(reader.problem(record.row, "role", message, record.role.value))
+                continue
+            chunk.append(record)
+            if len(chunk) >= CHUNK_ROWS:
+                self.loader.write(chunk)
+                chunk = []
+        if chunk and not self.failed:
+            self.loader.write(chunk)
+        for number, reason in report.skipped:
+            self._skip(sheet.name, number, reason)
+
+    def _skip(self, sheet: str, number: int, reason: str) -> None:
+        """Count and remember a row passed over on purpose."""
+        self.loader.counts.skipped += 1
+        self.result.skipped_rows.append((sheet, number, reason))
+
+    def run(self) -> None:
+        """Trials first (measurements may name them), then every other sheet as measurements."""
+        self.ports = list(self.session.exec(select(Port)))
+        sheets = self.workbook.sheets
+        for sheet in sheets:
+            if sheet_kind(sheet.name) == "trials":
+                self.trials_sheet(sheet)
+        for sheet in sheets:
+            if sheet_kind(sheet.name) == "measurements" and len(self.result.problems) < MAX_PROBLEMS:
+                self.measurements_sheet(sheet)
+        if all(summary.header_row is None for summary in self.result.sheets):
+            self.result.problems.extend(
+                self.header_problems or [Problem(self.result.filename, "the file holds no sheet")]
+            )
+        if len(self.result.problems) >= MAX_PROBLEMS:
+            self.result.problems.append(
+                Problem(self.result.filename, f"stopped after {MAX_PROBLEMS} problems; is this the right file?")
+            )
+
+
+def _existing_batch(session: Session, sha256: str) -> ImportBatch | None:
+    """Find an earlier import of the same bytes."""
+    return session.exec(select(ImportBatch).where(ImportBatch.sha256 == sha256)).first()
+
+
+def _duplicate(filename: str, batch: ImportBatch) -> ImportResult:
+    """Report a file imported before, changing nothing."""
+    counts = Counts(batch.created, batch.updated, batch.unchanged, batch.skipped)
+    return ImportResult("duplicate", filename, batch=batch.id, counts=counts)
+
+
+def _open_batch(session: Session, sha256: str, filename: str, scope: Scope) -> ImportBatch | ImportResult:
+    """Claim the file's fingerprint first, so a second upload of the same bytes waits, then finds it taken."""
+    existing = _existing_batch(session, sha256)
+    if existing is not None and existing.status == BatchStatus.imported:
+        return _duplicate(filename, existing)
+    if existing is not None:  # undone before: the same batch comes back to life
+        existing.status, existing.created_at = BatchStatus.imported, utcnow()
+        existing.created = existing.updated = existing.unchanged = existing.skipped = 0
+        session.add(existing)
+        session.flush()
+        return existing
+    batch = ImportBatch(sha256=sha256, filename=filename[:255], user_id=scope.user_id)
+    session.add(batch)
+    session.flush()
+    return batch
+
+
+def import_file(
+    engine: Engine,
+    path: Path,
+    *,
+    scope: Scope,
+    display_name: str | None = None,
+    trial_code: str | None = None,
+    dry_run: bool = False,
+    day_first: bool | None = None,
+    progress: Callable[[int], None] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> ImportResult:
+    """Import one file: every row lands, or none does; the same bytes twice change nothing."""
+    filename = display_name or path.name
+    if not scope.can_import:
+        return ImportResult("rejected", filename, problems=[Problem(filename, "only editors and admins import data")])
+    sha256 = file_sha256(path)
+    with read_session(engine) as session:
+        earlier = _existing_batch(session, sha256)
+        if earlier is not None and earlier.status == BatchStatus.imported:
+            return _duplicate(filename, earlier)
+    workbook = read_file(path, display_name=filename, limits=limits)
+    if workbook.problems:
+        return ImportResult("rejected", filename, problems=workbook.problems)
+    try:
+        return _import_in_transaction(engine, workbook, sha256, scope, trial_code, dry_run, day_first, progress)
+    except _Rollback as rollback:
+        return rollback.result
+    except sa.exc.IntegrityError:
+        with read_session(engine) as session:  # another upload of the same bytes won the race
+            raced = _existing_batch(session, sha256)
+        if raced is None:
+            raise
+        return _duplicate(filename, raced)
+
+
+def _import_in_transaction(
+    engine: Engine,
+    workbook: RawWorkbook,
+    sha256: str,
+    scope: Scope,
+    trial_code: str | None,
+    dry_run: bool,
+    day_first: bool | None,
+    progress: Callable[[int], None] | None,
+) -> ImportResult:
+    """Run the import inside one write transaction, leaving by _Rollback whenever nothing may be written."""
+    filename = workbook.filename
+    with write_session(engine) as session:
+        opened = _open_batch(session, sha256, filename, scope)
+        if isinstance(opened, ImportResult):
+            return opened
+        assert opened.id is not None
+        result = ImportResult("imported", filename, batch=opened.id)
+        loader = Loader(session, opened.id, scope.actor, counts=result.counts)
+        _Import(session, workbook, scope, loader, result, trial_code, day_first, progress).run()
+        if result.problems:
+            result.status, result.batch = "rejected", None
+            raise _Rollback(result)
+        if dry_run:
+            result.status, result.batch = "dry-run", None
+            raise _Rollback(result)
+        counts = result.counts
+        opened.created, opened.updated, opened.unchanged, opened.skipped = (
+            counts.created,
+            counts.updated,
+            counts.unchanged,
+            counts.skipped,
+        )
+        session.add(opened)
+        audit.record(
+            session,
+            actor=scope.actor,
+            action="import",
+            object=f"batch:{opened.id}",
+            after={"file": filename, "sha256": sha256, **result.as_json(), "problems": []},
+            import_batch_id=opened.id,
+        )
+    return result

@@ -1,0 +1,315 @@
+"""Rows to records: every cell checked, every problem collected with its file, sheet, row and column."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, time
+from typing import Any
+
+from importers.load import MEASURED_FIELDS, MeasurementRecord
+from importers.mapping import MappedColumn, Row, SheetMapping
+from importers.problems import Problem, shown_value
+from importers.values import Invalid, Month, Parser, resolve_period
+from trials.metrics import parse_rate_unit
+from trials.models import EquipmentClass, Port, Technology, TrialStatus, UnitRole, Visibility
+from trials.units import UnknownUnitError
+
+#: A row with no unit names the whole trial fleet, stored under this unit id.
+FLEET_UNIT = "fleet"
+#: Physical maxima per class (rated power kW, top speed km/h, moves per hour); beyond 10x a value is absurd.
+PHYSICAL_MAX: dict[EquipmentClass, tuple[float, float, float]] = {
+    EquipmentClass.drayage_truck: (600, 120, 10),
+    EquipmentClass.yard_tractor: (400, 50, 60),
+    EquipmentClass.rtg_crane: (1500, 10, 60),
+    EquipmentClass.sts_crane: (5000, 5, 80),
+    EquipmentClass.straddle_carrier: (600, 40, 60),
+    EquipmentClass.top_handler: (500, 40, 60),
+    EquipmentClass.reach_stacker: (500, 40, 60),
+    EquipmentClass.forklift: (300, 30, 60),
+    EquipmentClass.tug: (8000, 30, 10),
+    EquipmentClass.harbor_craft: (4000, 70, 10),
+    EquipmentClass.ferry: (30000, 70, 10),
+}
+ABSURD = 10
+DIESEL_L_PER_KWH = 0.3  # a diesel engine's specific consumption is about 0.25 L/kWh at best
+HYDROGEN_KG_PER_KWH = 0.08  # a fuel cell's is about 0.06 kg/kWh
+_TOTALS = re.compile(r"^\s*(grand\s+|sub[\s-]?)?(totals?|sum|summe|totaal|total general)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TrialTarget:
+    """A trial measurements may be written to, with what the checks need to know of it."""
+
+    id: int
+    code: str
+    equipment_class: EquipmentClass
+    units_planned: int | None
+
+
+@dataclass
+class SheetReport:
+    """What one sheet gave: problems, skipped rows with their reasons, and how many rows were read."""
+
+    problems: list[Problem] = field(default_factory=list)
+    skipped: list[tuple[int, str]] = field(default_factory=list)
+    rows: int = 0
+
+
+def _is_blank(cells: Sequence[object]) -> bool:
+    """Tell an empty row, which is skipped and reported as such."""
+    return all(cell is None for cell in cells)
+
+
+def totals_label(cells: Sequence[object], columns: Iterable[int]) -> str | None:
+    """Find a 'Total', 'Sum' or 'Grand total' label in the row's identifying cells, or its first text cell."""
+    for index in columns:
+        cell = cells[index] if index < len(cells) else None
+        if isinstance(cell, str) and _TOTALS.match(cell):
+            return cell
+    return None
+
+
+def notes_with_extras(notes: object, cells: Sequence[object], extras: Sequence[tuple[int, str]]) -> str | None:
+    """Keep unrecognised columns as 'Header: value' notes, so nothing a source sent is lost."""
+    parts = [str(notes)] if isinstance(notes, str) and notes else []
+    for index, header in extras:
+        if index < len(cells) and cells[index] is not None:
+            parts.append(f"{header}: {cells[index]}")
+    return "; ".join(parts)[:2000] if parts else None
+
+
+class RowReader:
+    """Parse a row's mapped cells once, turning each Invalid into a Problem placed in the file."""
+
+    def __init__(self, mapping: SheetMapping, parsers: list[tuple[MappedColumn, Parser]], file: str, sheet: str):
+        self.parsers = parsers
+        self.file = file
+        self.sheet = sheet
+        self.headers = {column.field: column.header for column in mapping.columns}
+
+    def read(self, number: int, cells: Sequence[object], problems: list[Problem]) -> dict[str, Any] | None:
+        """Give the row's values by field, or None after adding a problem for each bad cell."""
+        values: dict[str, Any] = {}
+        ok = True
+        width = len(cells)
+        for column, parse in self.parsers:
+            raw = cells[column.index] if column.index < width else None
+            parsed = parse(raw)
+            if type(parsed) is Invalid:
+                problems.append(
+                    parsed.problem(file=self.file, sheet=self.sheet, row=number, column=column.header, value=raw)
+                )
+                ok = False
+            else:
+                values[column.field] = parsed
+        return values if ok else None
+
+    def problem(self, number: int, field_name: str | None, message: str, value: object = None) -> Problem:
+        """Place a problem about a whole row or one of its fields."""
+        column = self.headers.get(field_name or "", field_name)
+        return Problem(self.file, message, sheet=self.sheet, row=number, column=column, value=shown_value(value))
+
+
+def _period(values: dict[str, Any]) -> tuple[date, date] | Invalid:
+    """Resolve a row's period from its Date/Month or Start/End cells."""
+    period = values.get("period")
+    start, end = values.get("period_start"), values.get("period_end")
+    return resolve_period(
+        period if isinstance(period, date | Month) else None,
+        start if isinstance(start, date | time) else None,
+        end if isinstance(end, date | time) else None,
+    )
+
+
+def _limits(target: TrialTarget, fleet: bool, days: int) -> dict[str, float]:
+    """Ten times the most a unit (or the planned fleet) of this class could physically do in the period."""
+    power, speed, moves = PHYSICAL_MAX[target.equipment_class]
+    hours = 24.0 * days * (max(target.units_planned or 1, 1) if fleet else 1)
+    return {
+        "operating_hours": ABSURD * hours,
+        "scheduled_hours": ABSURD * hours,
+        "downtime_hours": ABSURD * hours,
+        "energy_kwh": ABSURD * power * hours,
+        "diesel_l": ABSURD * power * hours * DIESEL_L_PER_KWH,
+        "hydrogen_kg": ABSURD * power * hours * HYDROGEN_KG_PER_KWH,
+        "distance_km": ABSURD * speed * hours,
+        "moves": ABSURD * moves * hours,
+        "teu": ABSURD * 2 * moves * hours,
+    }
+
+
+@dataclass
+class MeasurementRows:
+    """Check one measurement sheet's rows and turn the good ones into records."""
+
+    reader: RowReader
+    mapping: SheetMapping
+    find_trial: Callable[[str, int, RowReader], TrialTarget | Problem]
+    default_trial: str | None
+    report: SheetReport
+    seen: dict[int, int]  # natural keys packed into ints -> row, shared by every sheet of one file
+    unit_numbers: dict[tuple[int, str], int]  # (trial id, unit id) -> a small number for packing keys
+
+    def records(self, rows: Iterable[Row]) -> Iterator[MeasurementRecord]:
+        """Yield a record for every good row; bad rows add problems, blank and totals rows are skipped."""
+        label_columns = [
+            index
+            for index in (
+                self.mapping.field_index(name) for name in ("trial_code", "unit_id", "period", "period_start")
+            )
+            if index is not None
+        ] or [0]
+        notes_index = self.mapping.field_index("notes")
+        for number, cells in rows:
+            self.report.rows += 1
+            if _is_blank(cells):
+                self.report.skipped.append((number, "blank row"))
+                continue
+            label = totals_label(cells, label_columns)
+            if label is not None:
+                self.report.skipped.append((number, f"totals row ({label!r})"))
+                continue
+            values = self.reader.read(number, cells, self.report.problems)
+            if values is None:
+                continue
+            record = self._record(number, values, cells, notes_index)
+            if isinstance(record, Problem):
+                self.report.problems.append(record)
+            else:
+                yield record
+
+    def _repeat(self, trial_id: int, unit_id: str, start: date, end: date, number: int) -> int | None:
+        """Remember a natural key, packed exactly into one int; give the earlier row that had it, if any."""
+        unit = self.unit_numbers.setdefault((trial_id, unit_id), len(self.unit_numbers))
+        key = (unit << 44) | (start.toordinal() << 22) | ((end - start).days & 0x3FFFFF)
+        earlier = self.seen.get(key)
+        if earlier is None:
+            self.seen[key] = number
+        return earlier
+
+    def _record(
+        self, number: int, values: dict[str, Any], cells: Sequence[object], notes_index: int | None
+    ) -> MeasurementRecord | Problem:
+        """Check one parsed row as a whole: its trial, period, magnitudes and repeats."""
+        code = values.get("trial_code") or self.default_trial
+        if not code:
+            return self.reader.problem(
+                number, "trial_code", "no trial: add a 'Trial' column or import with --trial CODE"
+            )
+        target = self.find_trial(code, number, self.reader)
+        if isinstance(target, Problem):
+            return target
+        period = _period(values)
+        if isinstance(period, Invalid):
+            return self.reader.problem(number, period.field, period.message)
+        start, end = period
+        unit_id = values.get("unit_id") or FLEET_UNIT
+        earlier = self._repeat(target.id, unit_id, start, end, number)
+        if earlier is not None:
+            return self.reader.problem(
+                number, "unit_id", f"the same unit and period as row {earlier}; keep one of the two rows", unit_id
+            )
+        role = UnitRole(values.get("role") or UnitRole.trial)
+        limits = _limits(target, unit_id == FLEET_UNIT, (end - start).days)
+        for name, limit in limits.items():
+            value = values.get(name)
+            if value is not None and value > limit:
+                message = (
+                    f"{value:,.0f} is more than 10 times what one {target.equipment_class.value.replace('_', ' ')}"
+                    f" could do in {(end - start).days} day(s) (at most {limit / ABSURD:,.0f}); check the unit"
+                )
+                return self.reader.problem(number, name, message, value)
+        if notes_index is not None or self.mapping.kept_as_notes:
+            values["notes"] = notes_with_extras(values.get("notes"), cells, self.mapping.kept_as_notes)
+        return MeasurementRecord(
+            trial_id=target.id,
+            unit_id=unit_id,
+            role=role,
+            period_start=start,
+            period_end=end,
+            values=tuple(values.get(name) for name in MEASURED_FIELDS),
+            sheet=self.reader.sheet,
+            row=number,
+        )
+
+
+def _port(raw: str | None, ports: Sequence[Port]) -> str | Invalid | None:
+    """Find a port by UN/LOCODE or by name."""
+    if raw is None:
+        return None
+    wanted = raw.strip().upper().replace(" ", "")
+    for port in ports:
+        if (
+            wanted == port.locode
+            or raw.strip().lower() == port.name.lower()
+            or raw.strip().lower() in port.name.lower()
+        ):
+            return port.locode
+    known = ", ".join(f"{port.locode} ({port.name})" for port in ports)
+    return Invalid(f"unknown port; expected a partner port's UN/LOCODE or name: {known}")
+
+
+def trial_values(
+    number: int, values: dict[str, Any], reader: RowReader, ports: Sequence[Port], baseline_unit: str | None
+) -> dict[str, Any] | list[Problem]:
+    """Check one Trials row as a whole and give the Trial's fields, or the problems found."""
+    problems: list[Problem] = []
+    for required in ("code", "port", "equipment_class", "technology", "start_date"):
+        if values.get(required) is None:
+            problems.append(reader.problem(number, required, f"{required.replace('_', ' ')} is required for a trial"))
+    port = _port(values.get("port"), ports)
+    if isinstance(port, Invalid):
+        problems.append(reader.problem(number, "port", port.message, values.get("port")))
+    start, end = values.get("start_date"), values.get("end_date")
+    if start is not None and end is not None and end < start:
+        problems.append(reader.problem(number, "end_date", f"the end date {end} is before the start date {start}", end))
+    rate_unit = values.get("baseline_unit") or baseline_unit
+    if values.get("baseline_rate") is not None:
+        problems.extend(_baseline_problems(number, values["baseline_rate"], rate_unit, reader))
+    load = values.get("load_factor")
+    if load is not None and not 0 < load <= 1:
+        problems.append(reader.problem(number, "load_factor", "a load factor is between 0 and 1, e.g. 0.39", load))
+    if problems:
+        return problems
+    fields = {
+        "code": values["code"],
+        "name": values.get("name") or values["code"],
+        "port_locode": port,
+        "equipment_class": EquipmentClass(values["equipment_class"]),
+        "technology": Technology(values["technology"]),
+        "start_date": start,
+        "end_date": end,
+        "status": TrialStatus(values.get("status") or TrialStatus.planned),
+        "visibility": Visibility(values.get("visibility") or Visibility.private),
+        "baseline_unit": rate_unit if values.get("baseline_rate") is not None else None,
+    }
+    optional = (
+        "terminal",
+        "units_planned",
+        "vendor",
+        "model",
+        "funding",
+        "baseline_rate",
+        "baseline_source",
+        "rated_power_kw",
+        "load_factor",
+        "market_factor_g_per_kwh",
+        "notes",
+    )
+    return fields | {name: values.get(name) for name in optional}
+
+
+def _baseline_problems(number: int, rate: float, unit: str | None, reader: RowReader) -> list[Problem]:
+    """A declared baseline needs a non-negative rate and a unit such as L/h or gal/mi."""
+    if not unit:
+        return [reader.problem(number, "baseline_unit", "a baseline rate needs its unit, e.g. 'L/h' or 'gal/mi'")]
+    try:
+        parse_rate_unit(unit)
+    except UnknownUnitError as error:
+        return [reader.problem(number, "baseline_unit", str(error), unit)]
+    if rate < 0 or not math.isfinite(rate):
+        return [reader.problem(number, "baseline_rate", "a baseline rate is a positive number of litres", rate)]
+    return []
