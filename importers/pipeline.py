@@ -160,10 +160,8 @@ class _Import:
             if all(cell is None for cell in cells) or totals_label(cells, label_columns):
                 self._skip(sheet.name, number, "blank or totals row")
                 continue
-            values = reader.read(number, cells, self.result.problems)
-            if values is None:
-                continue
-            fields = trial_values(number, values, reader, self.ports, header_unit)
+            values, bad = reader.read(number, cells, self.result.problems)
+            fields = trial_values(number, values, bad, reader, self.ports, header_unit)
             if isinstance(fields, list):
                 self.result.problems.extend(fields)
                 continue

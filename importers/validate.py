@@ -90,10 +90,10 @@ class RowReader:
         self.sheet = sheet
         self.headers = {column.field: column.header for column in mapping.columns}
 
-    def read(self, number: int, cells: Sequence[object], problems: list[Problem]) -> dict[str, Any] | None:
-        """Give the row's values by field, or None after adding a problem for each bad cell."""
+    def read(self, number: int, cells: Sequence[object], problems: list[Problem]) -> tuple[dict[str, Any], set[str]]:
+        """Give the row's good values by field, and the fields whose cells were bad (each added as a problem)."""
         values: dict[str, Any] = {}
-        ok = True
+        bad: set[str] = set()
         width = len(cells)
         for column, parse in self.parsers:
             raw = cells[column.index] if column.index < width else None
@@ -102,10 +102,10 @@ class RowReader:
                 problems.append(
                     parsed.problem(file=self.file, sheet=self.sheet, row=number, column=column.header, value=raw)
                 )
-                ok = False
+                bad.add(column.field)
             else:
                 values[column.field] = parsed
-        return values if ok else None
+        return values, bad
 
     def problem(self, number: int, field_name: str | None, message: str, value: object = None) -> Problem:
         """Place a problem about a whole row or one of its fields."""
@@ -172,8 +172,8 @@ class MeasurementRows:
             if label is not None:
                 self.report.skipped.append((number, f"totals row ({label!r})"))
                 continue
-            values = self.reader.read(number, cells, self.report.problems)
-            if values is None:
+            values, bad = self.reader.read(number, cells, self.report.problems)
+            if bad:
                 continue
             record = self._record(number, values, cells, notes_index)
             if isinstance(record, Problem):
@@ -253,12 +253,17 @@ def _port(raw: str | None, ports: Sequence[Port]) -> str | Invalid | None:
 
 
 def trial_values(
-    number: int, values: dict[str, Any], reader: RowReader, ports: Sequence[Port], baseline_unit: str | None
+    number: int,
+    values: dict[str, Any],
+    bad: set[str],
+    reader: RowReader,
+    ports: Sequence[Port],
+    baseline_unit: str | None,
 ) -> dict[str, Any] | list[Problem]:
-    """Check one Trials row as a whole and give the Trial's fields, or the problems found."""
+    """Check one Trials row as a whole and give the Trial's fields, or the problems found besides the bad cells."""
     problems: list[Problem] = []
     for required in ("code", "port", "equipment_class", "technology", "start_date"):
-        if values.get(required) is None:
+        if values.get(required) is None and required not in bad:
             problems.append(reader.problem(number, required, f"{required.replace('_', ' ')} is required for a trial"))
     port = _port(values.get("port"), ports)
     if isinstance(port, Invalid):
@@ -272,7 +277,7 @@ def trial_values(
     load = values.get("load_factor")
     if load is not None and not 0 < load <= 1:
         problems.append(reader.problem(number, "load_factor", "a load factor is between 0 and 1, e.g. 0.39", load))
-    if problems:
+    if problems or bad:
         return problems
     fields = {
         "code": values["code"],
