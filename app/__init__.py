@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import auth, config, views
+from app import api, auth, config, security, views
 from trials.db import make_engine
 
 
@@ -19,6 +19,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     config.check(app.config, Path(app.instance_path))
     app.extensions["zetrials.engine"] = make_engine(app.config["DATABASE_URL"])
+    security.init_app(app)
     auth.init_app(app)
     views.init_app(app)
+    api.init_app(app)
     return app

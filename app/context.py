@@ -6,6 +6,7 @@ from flask import abort, current_app
 from flask_login import current_user
 from sqlalchemy.engine import Engine
 
+from trials.models import Role
 from trials.scope import Scope
 
 
@@ -20,3 +21,11 @@ def current_scope() -> Scope:
     if not current_user.is_authenticated:
         abort(401)
     return Scope.for_user(current_user.record)
+
+
+def require_role(*roles: Role) -> Scope:
+    """Give the viewer's scope if their role is one of these, else stop the request with 403."""
+    scope = current_scope()
+    if scope.role not in roles:
+        abort(403)
+    return scope
