@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import api, auth, config, security, views
+from app import api, auth, config, import_pages, security, views
 from trials.db import make_engine
 
 
@@ -23,4 +23,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.init_app(app)
     views.init_app(app)
     api.init_app(app)
+    import_pages.init_app(app)
     return app

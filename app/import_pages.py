@@ -1,0 +1,228 @@
+"""Importing in the browser: upload, review a dry run, confirm; the history with undo. The CLI's importer."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import secrets
+import threading
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from sqlalchemy.engine import Engine
+from werkzeug.utils import secure_filename
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.context import engine, require_role
+from importers.load import UndoRefused, undo_batch
+from importers.pipeline import ImportResult, import_file
+from trials.db import read_session, write_session
+from trials.models import Role
+from trials.queries import list_import_batches
+from trials.scope import Scope
+
+bp = Blueprint("imports", __name__, url_prefix="/imports")
+EDITORS = (Role.admin, Role.editor)
+ACCEPTED = (".xlsx", ".xlsm", ".csv", ".txt")
+_JOB = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def _uploads() -> Path:
+    """The folder where uploads wait between the dry run and the confirmation."""
+    folder = Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class Job:
+    """One upload and its runs, kept as files so every worker process sees the same state."""
+
+    def __init__(self, folder: Path, job_id: str) -> None:
+        if not _JOB.match(job_id):
+            abort(404)
+        self.id = job_id
+        self.status_path = folder / f"{job_id}.json"
+
+    @property
+    def upload(self) -> Path:
+        """The uploaded file, saved under the job's id with the upload's own suffix."""
+        return self.status_path.with_suffix(self.status["suffix"])
+
+    @property
+    def status(self) -> dict[str, Any]:
+        """The job's state: owner, file name, run state, rows done, and the result once finished."""
+        if not self.status_path.exists():
+            abort(404)
+        found: dict[str, Any] = json.loads(self.status_path.read_text(encoding="utf-8"))
+        return found
+
+    def save(self, **changes: Any) -> None:
+        """Update the state atomically, so a reader never sees half a file."""
+        status = {**(self.status if self.status_path.exists() else {}), **changes}
+        partial = self.status_path.with_suffix(".tmp")
+        partial.write_text(json.dumps(status, default=str), encoding="utf-8")
+        partial.replace(self.status_path)
+
+    def owned_by(self, scope: Scope) -> Job:
+        """Refuse another user's upload as if it did not exist."""
+        if self.status.get("user_id") != scope.user_id:
+            abort(404)
+        return self
+
+
+def _result_json(result: ImportResult) -> dict[str, Any]:
+    """Everything the review page shows: the API's JSON plus sheets, mapping and skipped rows."""
+    return {
+        **result.as_json(),
+        "filename": result.filename,
+        "sheets": [asdict(sheet) for sheet in result.sheets],
+        "skipped_rows": result.skipped_rows,
+        "problem_files": [problem.file for problem in result.problems],
+    }
+
+
+def _run(app: Flask, db: Engine, job: Job, scope: Scope, dry_run: bool) -> None:
+    """Run the importer for a job in the background, recording progress and the outcome."""
+    status = job.status
+    try:
+        result = import_file(
+            db,
+            job.upload,
+            scope=scope,
+            display_name=status["filename"],
+            trial_code=status.get("trial") or None,
+            dry_run=dry_run,
+            day_first=status.get("day_first"),
+            progress=lambda rows: job.save(rows=rows),
+        )
+        job.save(state="done", dry_run=dry_run, result=_result_json(result))
+        if not dry_run:
+            job.upload.unlink(missing_ok=True)
+    except Exception:  # a bug must not leave the page spinning forever; it is logged with its traceback
+        app.logger.exception("import job %s failed", job.id)
+        job.save(state="failed")
+
+
+def _start(job: Job, scope: Scope, dry_run: bool) -> None:
+    """Start a run in a thread: the request returns at once and the page follows the progress."""
+    job.save(state="running", rows=0, result=None)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    threading.Thread(target=_run, args=(app, engine(), job, scope, dry_run), daemon=True).start()
+
+
+@bp.get("")
+def index() -> str:
+    """The upload form and the import history with undo buttons."""
+    scope = require_role(*EDITORS)
+    with read_session(engine()) as session:
+        batches = list_import_batches(session=session, scope=scope)
+    return render_template("imports.html", batches=batches, accepted=", ".join(ACCEPTED))
+
+
+def _day_first(choice: str | None) -> bool | None:
+    """Read the date-order choice of the form."""
+    return {"day": True, "month": False}.get(choice or "")
+
+
+@bp.post("")
+def upload() -> BaseResponse:
+    """Save the upload and start its dry run."""
+    scope = require_role(*EDITORS)
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        flash("Choose a file to import.", "error")
+        return redirect(url_for("imports.index"))
+    name = secure_filename(file.filename) or "upload"
+    suffix = Path(name).suffix.lower()
+    if suffix not in ACCEPTED:
+        flash(f"{file.filename}: ZE Trials imports {', '.join(ACCEPTED)} files; save the file as .xlsx.", "error")
+        return redirect(url_for("imports.index"))
+    job = Job(_uploads(), secrets.token_urlsafe(18))
+    job.save(user_id=scope.user_id, filename=name, suffix=suffix, trial=request.form.get("trial", "").strip())
+    job.save(day_first=_day_first(request.form.get("day_order")))
+    file.save(job.upload)
+    _start(job, scope, dry_run=True)
+    return redirect(url_for("imports.review", job_id=job.id))
+
+
+@bp.get("/<job_id>")
+def review(job_id: str) -> str:
+    """Follow a run's progress, then show what it found: sheets, mapping, problems, counts."""
+    scope = require_role(*EDITORS)
+    job = Job(_uploads(), job_id).owned_by(scope)
+    return render_template("import_review.html", job=job, status=job.status)
+
+
+@bp.get("/<job_id>/status")
+def status(job_id: str) -> dict[str, Any]:
+    """The run's state for the progress indicator."""
+    scope = require_role(*EDITORS)
+    found = Job(_uploads(), job_id).owned_by(scope).status
+    return {"state": found.get("state"), "rows": found.get("rows", 0)}
+
+
+@bp.post("/<job_id>/confirm")
+def confirm(job_id: str) -> BaseResponse:
+    """Import for real what the dry run accepted."""
+    scope = require_role(*EDITORS)
+    job = Job(_uploads(), job_id).owned_by(scope)
+    found = job.status
+    if found.get("state") != "done" or not found.get("dry_run") or found["result"]["status"] != "dry-run":
+        flash("Only a file whose dry run passed can be imported.", "error")
+        return redirect(url_for("imports.review", job_id=job.id))
+    _start(job, scope, dry_run=False)
+    return redirect(url_for("imports.review", job_id=job.id))
+
+
+@bp.get("/<job_id>/problems.xlsx")
+def problems(job_id: str) -> BaseResponse:
+    """The problems of a run as a workbook, to fix the file row by row."""
+    scope = require_role(*EDITORS)
+    job = Job(_uploads(), job_id).owned_by(scope)
+    result = job.status.get("result") or {}
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Problems")
+    sheet.append(["File", "Sheet", "Row", "Column", "Value", "Problem"])
+    for problem, file in zip(result.get("problems", []), result.get("problem_files", []), strict=False):
+        values = [file, problem["sheet"], problem["row"], problem["column"], problem["value"], problem["message"]]
+        sheet.append([_literal(sheet, value) for value in values])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.seek(0)
+    return send_file(buffer, as_attachment=True, download_name=f"problems-{job.status['filename']}.xlsx")
+
+
+def _literal(sheet: Any, value: object) -> object:
+    """Write text as a string cell, so a value such as '=cmd|...' from a bad file can never become a formula."""
+    if not isinstance(value, str):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
+
+
+@bp.post("/batches/<int:batch_id>/undo")
+def undo(batch_id: int) -> BaseResponse:
+    """Undo one batch of the history the editor may see."""
+    scope = require_role(*EDITORS)
+    with read_session(engine()) as session:
+        visible = {batch.id for batch in list_import_batches(session=session, scope=scope, limit=10_000)}
+    if batch_id not in visible:
+        abort(404)
+    try:
+        with write_session(engine()) as session:
+            batch = undo_batch(session, batch_id, actor=scope.actor)
+        flash(f"Undid batch {batch_id} ({batch.filename}).", "ok")
+    except UndoRefused as error:
+        flash(str(error), "error")
+    return redirect(url_for("imports.index"))
+
+
+def init_app(app: Flask) -> None:
+    """Register the import pages."""
+    app.register_blueprint(bp)
