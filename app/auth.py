@@ -116,7 +116,7 @@ def guard() -> BaseResponse | None:
         if not g.get("via_token"):
             _check_csrf()
         return None
-    wants_page = request.method == "GET" and not request.path.startswith(("/api/", "/_dash"))
+    wants_page = request.method == "GET" and "/_dash-" not in request.path and not request.path.startswith("/api/")
     if wants_page and request.accept_mimetypes.accept_html:
         return redirect(url_for("auth.login", next=request.path))
     return Response('{"error": "sign in first"}', status=401, mimetype="application/json")
