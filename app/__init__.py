@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import api, auth, config, import_pages, security, views
+from app import api, auth, config, errors, import_pages, security, views
 from app.dashboard import init_dashboard
 from trials.db import make_engine
 
@@ -26,4 +26,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     api.init_app(app)
     import_pages.init_app(app)
     app.extensions["zetrials.dash"] = init_dashboard(app)
+    errors.init_app(app)
     return app

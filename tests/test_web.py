@@ -121,3 +121,37 @@ def test_development_keeps_a_random_secret_in_the_instance_folder(
     assert first.config["SESSION_COOKIE_SECURE"] is False
     for built in (first, second):
         built.extensions["zetrials.engine"].dispose()
+
+
+def test_errors_answer_people_with_a_page_and_machines_with_json(client: FlaskClient, session: Session) -> None:
+    make_user(session, role=Role.partner, port_locode="USLGB")
+    sign_in(client, "ana@example.org")
+    page = client.get("/no/such/page", headers={"Accept": "text/html"})
+    assert page.status_code == 404 and "nothing you may see" in page.get_data(as_text=True)
+    machine = client.get("/api/v1/no-such-route")
+    assert machine.status_code == 404
+    assert machine.get_json() == {"error": "There is nothing here, or nothing you may see.", "status": 404}
+    assert client.get("/imports", headers={"Accept": "text/html"}).status_code == 403
+
+
+def test_an_unexpected_error_is_a_plain_500_without_details(app: Flask, session: Session) -> None:
+    def broken() -> str:
+        raise RuntimeError("secret internals")
+
+    app.add_url_rule("/broken-for-test", "broken_for_test", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    client = app.test_client()
+    make_user(session)
+    sign_in(client, "ana@example.org")
+    page = client.get("/broken-for-test", headers={"Accept": "text/html"})
+    assert page.status_code == 500
+    assert "secret internals" not in page.get_data(as_text=True)
+    assert client.get("/broken-for-test").get_json()["status"] == 500
+
+
+def test_security_headers(client: FlaskClient) -> None:
+    headers = client.get("/login").headers
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
