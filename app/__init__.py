@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import api, auth, config, errors, import_pages, security, views
+from app import api, auth, config, errors, import_pages, requestlog, security, views
 from app.dashboard import init_dashboard
 from trials.db import make_engine
 
@@ -20,6 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     config.check(app.config, Path(app.instance_path))
     app.extensions["zetrials.engine"] = make_engine(app.config["DATABASE_URL"])
+    requestlog.init_app(app)
     security.init_app(app)
     auth.init_app(app)
     views.init_app(app)

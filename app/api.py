@@ -2,11 +2,270 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+import json
+import re
+import tempfile
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal, TypeVar
+
+from flask import Blueprint, Flask, Response, current_app, request
+from sqlmodel import Session
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.utils import secure_filename
+from werkzeug.wrappers import Response as BaseResponse
+
+from app import openapi
+from app.context import engine, require_role
+from importers.load import MEASURED_FIELDS, PROVENANCE
+from importers.pipeline import import_file
+from trials.db import read_session
+from trials.metrics import METRIC_KEYS, METRIC_UNITS
+from trials.models import EquipmentClass, Measurement, Port, Role, Technology, Trial, TrialStatus, Unit
+from trials.queries import get_trial, list_import_batches, list_measurements, list_ports, list_trials, trial_metrics
+from trials.scope import Scope
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
+#: Reading is for every signed-in role; bringing data in is for admins and editors.
+READERS = tuple(Role)
+IMPORTERS = (Role.admin, Role.editor)
+#: The one answer for a trial that does not exist and for one the viewer may not see, so neither can be told apart.
+NO_SUCH_TRIAL = "no such trial"
+#: Never show an unexpected error's text: it may name tables, paths or data outside the viewer's scope.
+INTERNAL_ERROR = "internal error; the server's log has the details"
+#: Pages beyond this are surely a mistake; the limit keeps the SQL offset a sane number.
+MAX_PAGE = 10**9
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")
+_FLAGS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class BadParameter(BadRequest):
+    """A request parameter the API cannot use; the answer names it, so clients can say which one to fix."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(f"{parameter}: {message}")
+        self.parameter = parameter
+
+
+def _json(payload: object, status: int = 200) -> Response:
+    """Answer with JSON in the order it was built (jsonify sorts keys, scrambling the METHODOLOGY.md order)."""
+    return current_app.response_class(json.dumps(payload), status=status, mimetype="application/json")
+
+
+def _choice(name: str, kind: type[E]) -> E | None:
+    """Read an optional query parameter that must be one of an enum's values."""
+    text = request.args.get(name)
+    if text is None:
+        return None
+    try:
+        return kind(text)
+    except ValueError:
+        raise BadParameter(name, f"must be one of {', '.join(openapi.enum_values(kind))}") from None
+
+
+def _whole_number(name: str, default: int, highest: int) -> int:
+    """Read an optional query parameter that must be a whole number from 1 to `highest`."""
+    text = request.args.get(name)
+    if text is None:
+        return default
+    if not _WHOLE_NUMBER.fullmatch(text) or not 1 <= int(text) <= highest:
+        raise BadParameter(name, f"must be a whole number from 1 to {highest}")
+    return int(text)
+
+
+def _flag(name: str) -> bool | None:
+    """Read an optional yes/no form field; absent or empty gives None."""
+    text = request.form.get(name, "").strip().lower()
+    if not text:
+        return None
+    if text not in _FLAGS:
+        raise BadParameter(name, "must be true or false")
+    return _FLAGS[text]
+
+
+def _basis() -> Literal["location", "market"]:
+    """Read which grid factors the emissions use: location-based (default) or the trial's market-based one."""
+    text = request.args.get("basis", "location")
+    if text == "location":
+        return "location"
+    if text == "market":
+        return "market"
+    raise BadParameter("basis", "must be location or market")
+
+
+def _port(session: Session) -> str | None:
+    """Read the optional port filter; ports are public reference data, so an unknown one may be named as such."""
+    locode = request.args.get("port")
+    if locode is not None and session.get(Port, locode) is None:
+        raise BadParameter("port", f"unknown UN/LOCODE {locode!r}")
+    return locode
+
+
+def _visible_trial(session: Session, scope: Scope, code: str) -> Trial:
+    """Find a trial the viewer may see, else stop with the same 404 whether it is hidden or absent."""
+    trial = get_trial(session=session, scope=scope, code=code)
+    if trial is None:
+        raise NotFound(NO_SUCH_TRIAL)
+    return trial
+
+
+def _measurement_json(row: Measurement, unit: Unit) -> dict[str, Any]:
+    """Give one measurement with its unit's own id and role, every measured field, and where it came from."""
+    return {
+        "unit_id": unit.unit_id,
+        "role": unit.role.value,
+        "period_start": row.period_start.isoformat(),
+        "period_end": row.period_end.isoformat(),
+        **{name: getattr(row, name) for name in MEASURED_FIELDS},
+        "provenance": {name: getattr(row, name) for name in PROVENANCE},
+    }
+
+
+@bp.get("/ports")
+def ports() -> Response:
+    """List the partner ports, reference data every signed-in viewer may read."""
+    require_role(*READERS)
+    with read_session(engine()) as session:
+        return _json({"items": [port.model_dump(mode="json") for port in list_ports(session=session)]})
+
+
+@bp.get("/trials")
+def trials() -> Response:
+    """List the trials the viewer may see, filtered by port, equipment class, technology and status."""
+    scope = require_role(*READERS)
+    equipment_class = _choice("class", EquipmentClass)
+    technology = _choice("technology", Technology)
+    status = _choice("status", TrialStatus)
+    with read_session(engine()) as session:
+        found = list_trials(
+            session=session,
+            scope=scope,
+            port=_port(session),
+            equipment_class=equipment_class,
+            technology=technology,
+            status=status,
+        )
+    return _json({"items": [trial.model_dump(mode="json") for trial in found]})
+
+
+@bp.get("/trials/<code>")
+def trial(code: str) -> Response:
+    """Show every field of one trial the viewer may see."""
+    scope = require_role(*READERS)
+    with read_session(engine()) as session:
+        return _json(_visible_trial(session, scope, code).model_dump(mode="json"))
+
+
+@bp.get("/trials/<code>/measurements")
+def measurements(code: str) -> Response:
+    """Page through one visible trial's measurements, oldest first, with their provenance."""
+    scope = require_role(*READERS)
+    page = _whole_number("page", 1, highest=MAX_PAGE)
+    per_page = _whole_number("per_page", openapi.PER_PAGE_DEFAULT, highest=openapi.PER_PAGE_MAX)
+    with read_session(engine()) as session:
+        found = _visible_trial(session, scope, code)
+        rows, total = list_measurements(
+            session=session, scope=scope, trial=found, offset=(page - 1) * per_page, limit=per_page
+        )
+    return _json(
+        {
+            "items": [_measurement_json(row, unit) for row, unit in rows],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+            "units": openapi.MEASUREMENT_UNITS,
+        }
+    )
+
+
+@bp.get("/trials/<code>/metrics")
+def metrics(code: str) -> Response:
+    """Give one visible trial's METHODOLOGY.md §3 metrics with their units, baseline and factor set."""
+    scope = require_role(*READERS)
+    basis = _basis()
+    with read_session(engine()) as session:
+        found = _visible_trial(session, scope, code)
+        result = trial_metrics(session=session, scope=scope, trial=found, basis=basis)
+    baseline = result.baseline
+    return _json(
+        {
+            "trial": found.code,
+            "factor_set": result.factor_set,
+            "basis": result.basis,
+            "baseline": None
+            if baseline is None
+            else {
+                "method": baseline.method,
+                "litres_per_activity": baseline.litres_per_activity,
+                "activity": baseline.activity.value,
+            },
+            "metrics": {key: result.values[key] for key in METRIC_KEYS},
+            "units": METRIC_UNITS,
+            "flags": list(result.flags),
+        }
+    )
+
+
+@bp.get("/imports")
+def imports() -> Response:
+    """List the import batches the viewer may see, newest first."""
+    scope = require_role(*READERS)
+    with read_session(engine()) as session:
+        batches = list_import_batches(session=session, scope=scope)
+    return _json({"items": [batch.model_dump(mode="json") for batch in batches]})
+
+
+@bp.post("/imports")
+def create_import() -> Response:
+    """Import an uploaded file through the same pipeline as `zetrials import`, answering with the same JSON."""
+    scope = require_role(*IMPORTERS)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise BadParameter("file", "attach the workbook or csv as the multipart form field 'file'")
+    trial_code = request.form.get("trial") or None
+    dry_run = _flag("dry_run") or False
+    day_first = _flag("day_first")
+    # The client's file name is only shown (in problems and the batch list), never used as a path.
+    display_name = secure_filename(upload.filename) or "upload"
+    with tempfile.TemporaryDirectory(prefix="zetrials-upload-") as folder:
+        path = Path(folder) / "upload"
+        upload.save(path)
+        result = import_file(
+            engine(),
+            path,
+            scope=scope,
+            display_name=display_name,
+            trial_code=trial_code,
+            dry_run=dry_run,
+            day_first=day_first,
+        )
+    return _json(result.as_json(), status=422 if result.status == "rejected" else 200)
+
+
+@bp.get("/openapi.json")
+def openapi_document() -> Response:
+    """Serve the API's OpenAPI 3.1 document, which the tests hold every real answer to."""
+    require_role(*READERS)
+    return _json(openapi.document(session_cookie=current_app.config["SESSION_COOKIE_NAME"]))
+
+
+def json_error(error: HTTPException) -> BaseResponse | HTTPException:
+    """Answer errors under /api/ in JSON (never an HTML page, never an internal detail); leave other paths alone."""
+    if not request.path.startswith("/api/"):
+        return error
+    response = error.get_response()
+    body: dict[str, str] = {"error": INTERNAL_ERROR if response.status_code >= 500 else error.description or ""}
+    if isinstance(error, BadParameter):
+        body["parameter"] = error.parameter
+    response.set_data(json.dumps(body))
+    response.mimetype = "application/json"
+    return response
+
 
 def init_app(app: Flask) -> None:
-    """Register the API."""
+    """Register the API, and JSON errors for every /api/ path (routing errors happen before any blueprint is known)."""
     app.register_blueprint(bp)
+    app.register_error_handler(HTTPException, json_error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sqlmodel import Session
 
 from app import create_app
 from app.config import ConfigError
+from app.requestlog import logger as request_logger
 from tests.factories import make_trial, make_user
 from trials.models import Role, Visibility
 
@@ -155,3 +157,15 @@ def test_security_headers(client: FlaskClient) -> None:
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert "frame-ancestors 'none'" in headers["Content-Security-Policy"]
     assert headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_every_request_is_logged_as_one_json_line(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(request_logger, "propagate", True)
+    caplog.set_level("INFO", logger="zetrials.requests")
+    response = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["X-Request-ID"] == "abc-123"
+    entry = json.loads(caplog.records[-1].getMessage())
+    assert entry["request_id"] == "abc-123" and entry["route"] == "/healthz" and entry["status"] == 200
+    assert entry["user"] is None and entry["duration_ms"] >= 0

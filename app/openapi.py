@@ -1,0 +1,363 @@
+"""The OpenAPI 3.1 contract of /api/v1, built from the same enums, fields and metric keys the API answers with."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, get_args
+
+from app.auth import CSRF_COOKIE
+from importers.load import MEASURED_FIELDS
+from importers.pipeline import Status
+from importers.values import MEASUREMENT_FIELDS
+from trials.metrics import METRIC_KEYS, METRIC_UNITS, Activity
+from trials.models import BatchStatus, EquipmentClass, Technology, TrialStatus, UnitRole, Visibility
+
+Schema = dict[str, Any]
+
+#: Measurements per page when the client does not say, and the most one page may hold.
+PER_PAGE_DEFAULT = 100
+PER_PAGE_MAX = 1000
+#: The unit of every measured quantity, as the importer converts it (counts and notes have none).
+MEASUREMENT_UNITS: dict[str, str] = {
+    name: unit for name in MEASURED_FIELDS if (unit := MEASUREMENT_FIELDS[name].unit) is not None
+}
+#: What each error status means on this API; every operation lists those that apply to it.
+ERRORS: dict[int, str] = {
+    400: "A parameter is missing or malformed (the answer names it), or the CSRF token of a cookie session is missing",
+    401: "Not signed in, or the bearer token is unknown, revoked or belongs to a deactivated user",
+    403: "The signed-in role may not do this",
+    404: "No such trial, or one outside the viewer's scope: both answers are byte for byte the same",
+    413: "The upload is larger than the server accepts",
+    500: "An unexpected error; the details are in the server's log, never in the answer",
+}
+
+
+def enum_values(kind: type[StrEnum]) -> list[str]:
+    """List an enum's stored values, so the document offers exactly what the database holds."""
+    return [member.value for member in kind]
+
+
+def _nullable(kind: str, description: str | None = None, **extra: Any) -> Schema:
+    """Describe an optional value: missing figures are null, never 0."""
+    schema: Schema = {"type": [kind, "null"], **extra}
+    if description is not None:
+        schema["description"] = description
+    return schema
+
+
+def _closed(description: str, properties: dict[str, Schema]) -> Schema:
+    """Describe an object whose every property is always present and nothing else, so tests catch any drift."""
+    return {
+        "type": "object",
+        "description": description,
+        "properties": properties,
+        "required": list(properties),
+        "additionalProperties": False,
+    }
+
+
+def _ref(name: str) -> Schema:
+    """Point at a component schema."""
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _items(name: str, description: str) -> Schema:
+    """Describe a list answer: {"items": [...]}, leaving room for paging fields later."""
+    return _closed(description, {"items": {"type": "array", "items": _ref(name)}})
+
+
+def _measured(name: str) -> Schema:
+    """Describe one measured field with the unit the importer stored it in."""
+    if MEASUREMENT_FIELDS[name].kind == "text":
+        return _nullable("string")
+    return _nullable("number", MEASUREMENT_UNITS.get(name, "count"))
+
+
+DATE: Schema = {"type": "string", "format": "date"}
+TIMESTAMP: Schema = {"type": "string", "format": "date-time", "description": "UTC"}
+
+SCHEMAS: dict[str, Schema] = {
+    "Error": {
+        "type": "object",
+        "description": "What went wrong; `parameter` names the request parameter at fault, when one is",
+        "properties": {"error": {"type": "string"}, "parameter": {"type": "string"}},
+        "required": ["error"],
+        "additionalProperties": False,
+    },
+    "Port": _closed(
+        "A partner port; ports are reference data every viewer sees",
+        {
+            "locode": {"type": "string", "description": "UN/LOCODE"},
+            "name": {"type": "string"},
+            "country": {"type": "string", "description": "ISO 3166-1 alpha-2"},
+            "grid_region": {"type": "string", "description": "Sets the port's grid emission factor"},
+            "timezone": {"type": "string", "description": "IANA time zone"},
+            "lat": {"type": "number", "description": "degrees north"},
+            "lon": {"type": "number", "description": "degrees east"},
+        },
+    ),
+    "Trial": _closed(
+        "A trial: units of one technology in one equipment class at one port, with its declared baseline",
+        {
+            "id": {"type": "integer"},
+            "code": {"type": "string"},
+            "name": {"type": "string"},
+            "port_locode": {"type": "string", "description": "UN/LOCODE"},
+            "terminal": _nullable("string"),
+            "equipment_class": {"enum": enum_values(EquipmentClass)},
+            "technology": {"enum": enum_values(Technology)},
+            "units_planned": _nullable("integer"),
+            "start_date": DATE,
+            "end_date": _nullable("string", "last day of the trial, inclusive", format="date"),
+            "status": {"enum": enum_values(TrialStatus)},
+            "vendor": _nullable("string"),
+            "model": _nullable("string"),
+            "funding": _nullable("string"),
+            "baseline_rate": _nullable("number", "declared diesel baseline, in baseline_unit"),
+            "baseline_unit": _nullable("string", "unit of baseline_rate, e.g. L/h, gal/mi, L/move"),
+            "baseline_source": _nullable("string"),
+            "rated_power_kw": _nullable("number", "kW, of the diesel machine replaced"),
+            "load_factor": _nullable("number", "fraction of rated power; overrides the class default"),
+            "market_factor_g_per_kwh": _nullable("number", "g CO2e/kWh, market-based grid factor"),
+            "market_factor_source": _nullable("string"),
+            "hydrogen_pathway": _nullable("string"),
+            "visibility": {"enum": enum_values(Visibility)},
+            "notes": _nullable("string"),
+            "created_at": TIMESTAMP,
+            "updated_at": TIMESTAMP,
+        },
+    ),
+    "Measurement": _closed(
+        "One unit's record over [period_start, period_end), with where it came from",
+        {
+            "unit_id": {"type": "string", "description": "the unit's own id (serial, VIN, hull number)"},
+            "role": {"enum": enum_values(UnitRole)},
+            "period_start": DATE,
+            "period_end": {**DATE, "description": "exclusive"},
+            **{name: _measured(name) for name in MEASURED_FIELDS},
+            "provenance": _closed(
+                "The import batch, sheet and row the record came from",
+                {
+                    "import_batch_id": _nullable("integer"),
+                    "source_sheet": _nullable("string"),
+                    "source_row": _nullable("integer", "row number as the spreadsheet program shows it"),
+                },
+            ),
+        },
+    ),
+    "MeasurementPage": _closed(
+        "One page of a trial's measurements, oldest first",
+        {
+            "items": {"type": "array", "items": _ref("Measurement")},
+            "page": {"type": "integer", "minimum": 1},
+            "per_page": {"type": "integer", "minimum": 1, "maximum": PER_PAGE_MAX},
+            "total": {"type": "integer", "minimum": 0, "description": "measurements of the trial, on every page"},
+            "units": _closed("Unit of each measured quantity", {k: {"const": v} for k, v in MEASUREMENT_UNITS.items()}),
+        },
+    ),
+    "Metrics": _closed(
+        "Every METHODOLOGY.md §3 metric of one trial, with its unit, baseline and factor set",
+        {
+            "trial": {"type": "string"},
+            "factor_set": {"type": "string", "description": "the emission factor set used, e.g. ZE-2024"},
+            "basis": {"enum": ["location", "market"]},
+            "baseline": {
+                "oneOf": [
+                    {"type": "null"},
+                    _closed(
+                        "The diesel rate the trial is compared against, and how it was found",
+                        {
+                            "method": {"enum": ["measured", "declared"]},
+                            "litres_per_activity": {"type": "number", "description": "L per activity unit"},
+                            "activity": {"enum": enum_values(Activity)},
+                        },
+                    ),
+                ]
+            },
+            "metrics": _closed(
+                "Value by canonical key; null when its inputs are missing (shown n/a), never 0",
+                {key: _nullable("number", unit) for key, unit in METRIC_UNITS.items()},
+            ),
+            "units": _closed("Unit by canonical key", {key: {"const": unit} for key, unit in METRIC_UNITS.items()}),
+            "flags": {
+                "type": "array",
+                "items": {"enum": list(METRIC_KEYS)},
+                "description": "keys whose value deserves a second look (reported vs computed beyond ±10 %)",
+            },
+        },
+    ),
+    "Problem": _closed(
+        "One thing wrong with an uploaded file, placed as precisely as the file allows",
+        {
+            "sheet": _nullable("string"),
+            "row": _nullable("integer"),
+            "column": _nullable("string"),
+            "value": _nullable("string"),
+            "message": {"type": "string"},
+        },
+    ),
+    "ImportResult": _closed(
+        "The outcome of an import, as `zetrials import --json` prints it",
+        {
+            "status": {"enum": list(get_args(Status))},
+            "batch": _nullable("integer", "the import batch; null for rejected and dry-run imports"),
+            "created": {"type": "integer", "minimum": 0},
+            "updated": {"type": "integer", "minimum": 0},
+            "unchanged": {"type": "integer", "minimum": 0},
+            "skipped": {"type": "integer", "minimum": 0},
+            "problems": {"type": "array", "items": _ref("Problem")},
+        },
+    ),
+    "ImportBatch": _closed(
+        "A file imported once, with what it did",
+        {
+            "id": {"type": "integer"},
+            "sha256": {"type": "string", "description": "of the file's bytes"},
+            "filename": {"type": "string"},
+            "user_id": _nullable("integer", "who imported it; null for the command line"),
+            "created_at": TIMESTAMP,
+            "status": {"enum": enum_values(BatchStatus)},
+            "created": {"type": "integer"},
+            "updated": {"type": "integer"},
+            "unchanged": {"type": "integer"},
+            "skipped": {"type": "integer"},
+        },
+    ),
+    "PortList": _items("Port", "Every partner port, by UN/LOCODE"),
+    "TrialList": _items("Trial", "The trials the viewer may see, by port then code"),
+    "ImportBatchList": _items("ImportBatch", "Import batches the viewer may see, newest first (at most 200)"),
+    "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths", "components"]},
+}
+
+
+def _json(description: str, schema: Schema) -> Schema:
+    """A response or request body of JSON with this schema."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _operation(summary: str, ok: str, *errors: int, parameters: tuple[Schema, ...] = (), **more: Any) -> Schema:
+    """One operation: 200 with its schema, 401 and 500 always, and the errors that apply to it."""
+    responses = {"200": _json("OK", _ref(ok))}
+    responses |= {str(code): _json(ERRORS[code], _ref("Error")) for code in sorted({*errors, 401, 500})}
+    return {"summary": summary, "parameters": list(parameters), "responses": responses, **more}
+
+
+def _query(name: str, description: str, schema: Schema) -> Schema:
+    """An optional query parameter."""
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": schema}
+
+
+CODE: Schema = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+CSRF_HEADER: Schema = {
+    "name": "X-CSRFToken",
+    "in": "header",
+    "required": False,
+    "description": f"Needed with the session cookie (send the value of the {CSRF_COOKIE} cookie); not with a token",
+    "schema": {"type": "string"},
+}
+UPLOAD: Schema = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "contentMediaType": "application/octet-stream"},
+                    "trial": {"type": "string", "description": "trial code for a file with no trial column"},
+                    "dry_run": {"type": "boolean", "description": "check everything, write nothing"},
+                    "day_first": {"type": "boolean", "description": "read 03/04/2024 as 3 April (else a problem)"},
+                },
+            }
+        }
+    },
+}
+
+
+def document(*, session_cookie: str) -> Schema:
+    """Describe every route, parameter, sign-in method and answer of /api/v1."""
+    per_page = {"type": "integer", "minimum": 1, "maximum": PER_PAGE_MAX, "default": PER_PAGE_DEFAULT}
+    imports = _operation(
+        "Import a workbook or csv: every row or none; the same bytes twice change nothing",
+        "ImportResult",
+        400,
+        403,
+        413,
+        parameters=(CSRF_HEADER,),
+        requestBody=UPLOAD,
+    )
+    imports["responses"]["422"] = _json("Rejected: nothing was written; `problems` says why", _ref("ImportResult"))
+    return {
+        "openapi": "3.1.0",
+        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
+        "info": {
+            "title": "ZE Trials API",
+            "version": "1",
+            "description": "The shared record of zero-emission port equipment pilots. Every answer is scoped to the"
+            " signed-in viewer; quantities carry their units in their names, descriptions or a `units` map.",
+        },
+        "security": [{"bearerToken": []}, {"sessionCookie": []}],
+        "paths": {
+            "/api/v1/ports": {"get": _operation("List the partner ports", "PortList")},
+            "/api/v1/trials": {
+                "get": _operation(
+                    "List the trials the viewer may see",
+                    "TrialList",
+                    400,
+                    parameters=(
+                        _query("port", "UN/LOCODE of a port", {"type": "string"}),
+                        _query("class", "equipment class", {"enum": enum_values(EquipmentClass)}),
+                        _query("technology", "technology", {"enum": enum_values(Technology)}),
+                        _query("status", "status", {"enum": enum_values(TrialStatus)}),
+                    ),
+                )
+            },
+            "/api/v1/trials/{code}": {"get": _operation("Show one trial", "Trial", 404, parameters=(CODE,))},
+            "/api/v1/trials/{code}/measurements": {
+                "get": _operation(
+                    "Page through one trial's measurements",
+                    "MeasurementPage",
+                    400,
+                    404,
+                    parameters=(
+                        CODE,
+                        _query("page", "page number", {"type": "integer", "minimum": 1, "default": 1}),
+                        _query("per_page", "measurements per page", per_page),
+                    ),
+                )
+            },
+            "/api/v1/trials/{code}/metrics": {
+                "get": _operation(
+                    "Compute one trial's metrics (METHODOLOGY.md §3)",
+                    "Metrics",
+                    400,
+                    404,
+                    parameters=(
+                        CODE,
+                        _query("basis", "grid factor basis", {"enum": ["location", "market"], "default": "location"}),
+                    ),
+                )
+            },
+            "/api/v1/imports": {
+                "get": _operation("List import batches", "ImportBatchList"),
+                "post": imports,
+            },
+            "/api/v1/openapi.json": {"get": _operation("This document", "OpenApiDocument")},
+        },
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token from `zetrials tokens create EMAIL`",
+                },
+                "sessionCookie": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": session_cookie,
+                    "description": "The session of a browser signed in at /login; changes also need X-CSRFToken",
+                },
+            },
+        },
+    }
