@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run run-prod test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,13 @@ run: $(STAMP)
 	$(BIN)/zetrials init
 	$(BIN)/zetrials demo --if-empty
 	ZETRIALS_ENV=development $(BIN)/zetrials serve --host 127.0.0.1 --port 8050
+
+# Production: PostgreSQL and a real secret are required; TLS terminates in front (see README).
+run-prod: $(STAMP)
+	@test -n "$$DATABASE_URL" || (echo "set DATABASE_URL=postgresql://..." && exit 2)
+	@test -n "$$SECRET_KEY" || (echo "set SECRET_KEY to a long random string" && exit 2)
+	$(BIN)/zetrials init
+	$(BIN)/gunicorn --workers $${WORKERS:-4} --bind $${BIND:-127.0.0.1:8050} --access-logfile - 'app:create_app()'
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
