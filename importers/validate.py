@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, time
 from typing import Any
@@ -14,7 +14,7 @@ from importers.mapping import MappedColumn, Row, SheetMapping
 from importers.problems import Problem, shown_value
 from importers.values import Invalid, Month, Parser, resolve_period
 from trials.metrics import parse_rate_unit
-from trials.models import EquipmentClass, Port, Technology, TrialStatus, UnitRole, Visibility
+from trials.models import EquipmentClass, Port, Technology, Trial, TrialStatus, UnitRole, Visibility
 from trials.units import UnknownUnitError
 
 #: A row with no unit names the whole trial fleet, stored under this unit id.
@@ -252,45 +252,41 @@ def _port(raw: str | None, ports: Sequence[Port]) -> str | Invalid | None:
     return Invalid(f"unknown port; expected a partner port's UN/LOCODE or name: {known}")
 
 
-def trial_values(
-    number: int,
-    values: dict[str, Any],
-    bad: set[str],
-    reader: RowReader,
-    ports: Sequence[Port],
-    baseline_unit: str | None,
-) -> dict[str, Any] | list[Problem]:
-    """Check one Trials row as a whole and give the Trial's fields, or the problems found besides the bad cells."""
-    problems: list[Problem] = []
-    for required in ("code", "port", "equipment_class", "technology", "start_date"):
+#: What every trial must name, on a Trials sheet as in the web form.
+REQUIRED_TRIAL_FIELDS = ("code", "port", "equipment_class", "technology", "start_date")
+#: The longest text each trial field may hold, read from the table so no database refuses a checked trial.
+TRIAL_TEXT_LIMITS: dict[str, int] = {
+    name: Trial.__table__.c[name].type.length  # type: ignore[attr-defined]
+    for name in ("code", "name", "terminal", "vendor", "model", "funding", "baseline_unit", "baseline_source", "notes")
+}
+
+
+def trial_problems(values: Mapping[str, Any], ports: Sequence[Port], bad: Set[str] = frozenset()) -> dict[str, str]:
+    """Apply the rules every trial obeys, whether from a Trials sheet or the web form, as {field: message}."""
+    problems: dict[str, str] = {}
+    for required in REQUIRED_TRIAL_FIELDS:
         if values.get(required) is None and required not in bad:
-            problems.append(reader.problem(number, required, f"{required.replace('_', ' ')} is required for a trial"))
+            problems[required] = f"{required.replace('_', ' ')} is required for a trial"
+    for name, limit in TRIAL_TEXT_LIMITS.items():
+        text = values.get(name)
+        if isinstance(text, str) and len(text) > limit:
+            problems[name] = f"too long: {len(text)} characters, at most {limit}"
     port = _port(values.get("port"), ports)
     if isinstance(port, Invalid):
-        problems.append(reader.problem(number, "port", port.message, values.get("port")))
+        problems["port"] = port.message
     start, end = values.get("start_date"), values.get("end_date")
     if start is not None and end is not None and end < start:
-        problems.append(reader.problem(number, "end_date", f"the end date {end} is before the start date {start}", end))
-    rate_unit = values.get("baseline_unit") or baseline_unit
+        problems["end_date"] = f"the end date {end} is before the start date {start}"
     if values.get("baseline_rate") is not None:
-        problems.extend(_baseline_problems(number, values["baseline_rate"], rate_unit, reader))
+        problems.update(_baseline_problems(values["baseline_rate"], values.get("baseline_unit")))
     load = values.get("load_factor")
     if load is not None and not 0 < load <= 1:
-        problems.append(reader.problem(number, "load_factor", "a load factor is between 0 and 1, e.g. 0.39", load))
-    if problems or bad:
-        return problems
-    fields = {
-        "code": values["code"],
-        "name": values.get("name") or values["code"],
-        "port_locode": port,
-        "equipment_class": EquipmentClass(values["equipment_class"]),
-        "technology": Technology(values["technology"]),
-        "start_date": start,
-        "end_date": end,
-        "status": TrialStatus(values.get("status") or TrialStatus.planned),
-        "visibility": Visibility(values.get("visibility") or Visibility.private),
-        "baseline_unit": rate_unit if values.get("baseline_rate") is not None else None,
-    }
+        problems["load_factor"] = "a load factor is between 0 and 1, e.g. 0.39"
+    return problems
+
+
+def trial_fields(values: Mapping[str, Any], ports: Sequence[Port]) -> dict[str, Any]:
+    """Give the Trial's fields from values that passed trial_problems, with defaults and enums filled in."""
     optional = (
         "terminal",
         "units_planned",
@@ -304,17 +300,44 @@ def trial_values(
         "market_factor_g_per_kwh",
         "notes",
     )
-    return fields | {name: values.get(name) for name in optional}
+    return {
+        "code": values["code"],
+        "name": values.get("name") or values["code"],
+        "port_locode": _port(values["port"], ports),
+        "equipment_class": EquipmentClass(values["equipment_class"]),
+        "technology": Technology(values["technology"]),
+        "start_date": values["start_date"],
+        "end_date": values.get("end_date"),
+        "status": TrialStatus(values.get("status") or TrialStatus.planned),
+        "visibility": Visibility(values.get("visibility") or Visibility.private),
+        "baseline_unit": values.get("baseline_unit") if values.get("baseline_rate") is not None else None,
+    } | {name: values.get(name) for name in optional}
 
 
-def _baseline_problems(number: int, rate: float, unit: str | None, reader: RowReader) -> list[Problem]:
+def trial_values(
+    number: int,
+    values: dict[str, Any],
+    bad: set[str],
+    reader: RowReader,
+    ports: Sequence[Port],
+    baseline_unit: str | None,
+) -> dict[str, Any] | list[Problem]:
+    """Check one Trials row as a whole and give the Trial's fields, or the problems found besides the bad cells."""
+    checked = values | {"baseline_unit": values.get("baseline_unit") or baseline_unit}
+    problems = trial_problems(checked, ports, bad)
+    if problems or bad:
+        return [reader.problem(number, name, message, checked.get(name)) for name, message in problems.items()]
+    return trial_fields(checked, ports)
+
+
+def _baseline_problems(rate: float, unit: str | None) -> dict[str, str]:
     """A declared baseline needs a non-negative rate and a unit such as L/h or gal/mi."""
     if not unit:
-        return [reader.problem(number, "baseline_unit", "a baseline rate needs its unit, e.g. 'L/h' or 'gal/mi'")]
+        return {"baseline_unit": "a baseline rate needs its unit, e.g. 'L/h' or 'gal/mi'"}
     try:
         parse_rate_unit(unit)
     except UnknownUnitError as error:
-        return [reader.problem(number, "baseline_unit", str(error), unit)]
+        return {"baseline_unit": str(error)}
     if rate < 0 or not math.isfinite(rate):
-        return [reader.problem(number, "baseline_rate", "a baseline rate is a positive number of litres", rate)]
-    return []
+        return {"baseline_rate": "a baseline rate is a positive number of litres"}
+    return {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from trials import audit
@@ -23,6 +23,14 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _check_role_port(session: Session, role: Role, port: str | None) -> None:
+    """Partners must belong to a port, since their scope is their port; a port must be a known one."""
+    if role == Role.partner and port is None:
+        raise AccountError("a partner must belong to a port (UN/LOCODE)")
+    if port is not None and session.get(Port, port) is None:
+        raise AccountError(f"unknown port {port!r}; use one of the partner ports' UN/LOCODEs")
+
+
 def add_user(session: Session, *, email: str, password: str, role: Role, port: str | None, actor: str) -> User:
     """Create a user; partners must belong to a port, since their scope is their port."""
     email = email.strip().lower()
@@ -30,10 +38,7 @@ def add_user(session: Session, *, email: str, password: str, role: Role, port: s
         raise AccountError(f"{email!r} is not an email address")
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-    if role == Role.partner and port is None:
-        raise AccountError("a partner must belong to a port: add --port LOCODE")
-    if port is not None and session.get(Port, port) is None:
-        raise AccountError(f"unknown port {port!r}; run `zetrials init` or use one of the seeded UN/LOCODEs")
+    _check_role_port(session, role, port)
     if session.exec(select(User).where(User.email == email)).first() is not None:
         raise AccountError(f"a user {email!r} already exists")
     user = User(email=email, password_hash=generate_password_hash(password), role=role, port_locode=port)
@@ -75,9 +80,72 @@ def user_for_token(session: Session, token: str) -> User | None:
 def revoke_token(session: Session, *, token: str, actor: str) -> bool:
     """Revoke a token; later requests with it are refused."""
     found = session.exec(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).first()
+    return _revoke(session, found, actor)
+
+
+def _revoke(session: Session, found: ApiToken | None, actor: str) -> bool:
+    """Mark a live token revoked, with an audit event; False when there is none to revoke."""
     if found is None or found.revoked_at is not None:
         return False
     found.revoked_at = utcnow()
     session.add(found)
     audit.record(session, actor=actor, action="token.revoke", object=f"token:{found.id}")
     return True
+
+
+def list_users(session: Session) -> list[User]:
+    """List every user by email, for the admins who manage them."""
+    return list(session.exec(select(User).order_by(col(User.email))))
+
+
+def _find_user(session: Session, email: str) -> User:
+    """Find a user by email, or say there is none."""
+    user = session.exec(select(User).where(User.email == email.strip().lower())).first()
+    if user is None:
+        raise AccountError(f"no user {email!r}")
+    return user
+
+
+def change_role(session: Session, *, email: str, role: Role, port: str | None, actor: str) -> User:
+    """Change a user's role and port under the rules of add_user; an admin cannot demote themselves and lock out."""
+    user = _find_user(session, email)
+    _check_role_port(session, role, port)
+    if user.email == actor and user.role == Role.admin and role != Role.admin:
+        raise AccountError("you cannot take away your own admin role; ask another admin")
+    before = {"role": user.role.value, "port": user.port_locode}
+    after = {"role": role.value, "port": port}
+    if before != after:
+        user.role, user.port_locode = role, port
+        session.add(user)
+        audit.record(session, actor=actor, action="user.role", object=f"user:{user.email}", before=before, after=after)
+    return user
+
+
+def set_active(session: Session, *, email: str, active: bool, actor: str) -> User:
+    """Deactivate or reactivate a user; a deactivated user's session and tokens are refused at the next request."""
+    user = _find_user(session, email)
+    if user.email == actor and not active:
+        raise AccountError("you cannot deactivate your own account")
+    if user.active != active:
+        user.active = active
+        session.add(user)
+        audit.record(
+            session,
+            actor=actor,
+            action="user.reactivate" if active else "user.deactivate",
+            object=f"user:{user.email}",
+            before={"active": not active},
+            after={"active": active},
+        )
+    return user
+
+
+def list_tokens(session: Session) -> list[tuple[ApiToken, User]]:
+    """List every API token with its user, newest first; only hashes are stored, so no token can be shown again."""
+    query = select(ApiToken, User).join(User, col(User.id) == col(ApiToken.user_id)).order_by(col(ApiToken.id).desc())
+    return [(token, user) for token, user in session.exec(query)]
+
+
+def revoke_token_id(session: Session, *, token_id: int, actor: str) -> bool:
+    """Revoke a token by its row, as admins see it listed; the token itself was never kept."""
+    return _revoke(session, session.get(ApiToken, token_id), actor)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import csv
+import io
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlmodel import Session, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, select
 
+from trials import audit
 from trials.models import EmissionFactor, FactorSet
 
 DATA = Path(__file__).parent / "data"
@@ -112,3 +116,151 @@ def load_factors(session: Session, name: str | None = None) -> Factors:
         raise LookupError(f"no factor set {name!r}" if name else "no default factor set; run `zetrials init`")
     rows = list(session.exec(select(EmissionFactor).where(EmissionFactor.factor_set_id == factor_set.id)))
     return factors_from_rows(factor_set.name, rows)
+
+
+#: The columns of a factor set's CSV, as in data/factors-ZE-2024.csv.
+FACTOR_COLUMNS = ("key", "region", "year", "value", "unit", "scope", "source")
+#: The factor keys the formulas read; any other key would be stored and never used, so it is refused.
+GLOBAL_KEYS = frozenset({"diesel_ttw", "diesel_wtt", "diesel_wtw", "nox", "pm25"})
+REGIONAL_KEYS = frozenset({"hydrogen", "grid", "load_factor"})  # region is a hydrogen pathway, grid or class
+FACTOR_SCOPES = ("TTW", "WTT", "WTW", "")
+#: The longest text the table holds per column, so no database refuses a checked row.
+_FACTOR_TEXT_LIMITS: dict[str, int] = {
+    name: EmissionFactor.__table__.c[name].type.length  # type: ignore[attr-defined]
+    for name in ("region", "unit", "source")
+}
+
+
+class FactorSetError(ValueError):
+    """Raised with a message for the admin, when a new factor set cannot be stored."""
+
+
+def _factor_row(row: dict[str | None, str | None]) -> EmissionFactor | str:
+    """Check one CSV row of a factor set: give the unsaved factor, or what is wrong with it."""
+    if None in row:
+        return "more cells than the header has columns"
+    if any(row[name] is None for name in FACTOR_COLUMNS):
+        return "fewer cells than the header has columns"
+    cells = {name: (row[name] or "").strip() for name in FACTOR_COLUMNS}
+    key, region, unit, scope = cells["key"], cells["region"], cells["unit"], cells["scope"]
+    if key not in GLOBAL_KEYS | REGIONAL_KEYS:
+        return f"key: unknown factor {key!r}; expected one of {', '.join(sorted(GLOBAL_KEYS | REGIONAL_KEYS))}"
+    if key in REGIONAL_KEYS and not region:
+        return f"region: a {key} factor needs its region (hydrogen pathway, grid region or equipment class)"
+    if key in GLOBAL_KEYS and region:
+        return f"region: a {key} factor holds everywhere; leave the region empty"
+    for name, limit in _FACTOR_TEXT_LIMITS.items():
+        if len(cells[name]) > limit:
+            return f"{name}: too long, at most {limit} characters"
+    if not cells["year"].isdigit() or not (int(cells["year"]) == 0 or 1990 <= int(cells["year"]) <= 2100):
+        return f"year: expected a year such as 2024, or 0 for every year, not {cells['year']!r}"
+    try:
+        value = float(cells["value"])
+    except ValueError:
+        return f"value: expected a number, not {cells['value']!r}"
+    if not math.isfinite(value) or value < 0:
+        return f"value: expected a number of 0 or more, not {cells['value']!r}"
+    if key == "load_factor" and not 0 < value <= 1:
+        return "value: a load factor is between 0 and 1, e.g. 0.39"
+    if key == "grid" and not (unit.startswith(("g ", "kg ")) and unit.endswith("/kWh")):
+        return f"unit: a grid factor is in 'g CO2e/kWh' or 'kg CO2e/kWh', not {unit!r}"
+    if scope not in FACTOR_SCOPES:
+        return f"scope: expected TTW, WTT, WTW or empty, not {scope!r}"
+    if not cells["source"]:
+        return "source: every factor names where it comes from"
+    return EmissionFactor(
+        factor_set_id=0,
+        key=key,
+        region=region,
+        year=int(cells["year"]),
+        value=value,
+        unit=unit,
+        scope=scope,
+        source=cells["source"],
+    )
+
+
+def read_factor_set(name: str, text: str) -> tuple[list[EmissionFactor], list[str]]:
+    """Check an uploaded factor set's CSV row by row: its unsaved factors, or one message per problem."""
+    reader = csv.DictReader(io.StringIO(text))
+    header = [column.strip() for column in reader.fieldnames or []]
+    if sorted(header) != sorted(FACTOR_COLUMNS):
+        return [], [f"the header must name the columns {','.join(FACTOR_COLUMNS)}; found {','.join(header) or 'none'}"]
+    reader.fieldnames = header
+    factors: list[EmissionFactor] = []
+    problems: list[str] = []
+    seen: dict[tuple[str, str, int], int] = {}
+    for number, row in enumerate(reader, start=2):
+        checked = _factor_row(row)
+        if isinstance(checked, str):
+            problems.append(f"row {number}: {checked}")
+            continue
+        earlier = seen.setdefault((checked.key, checked.region, checked.year), number)
+        if earlier != number:
+            problems.append(f"row {number}: the same key, region and year as row {earlier}")
+        factors.append(checked)
+    if not problems:
+        try:
+            if factors_from_rows(name, factors).hydrogen(None) is None:
+                problems.append(f"factor set {name!r} lacks the hydrogen factor used when no pathway is known")
+        except ValueError as error:
+            problems.append(str(error))
+    return ([] if problems else factors), problems
+
+
+def add_factor_set(
+    session: Session, *, name: str, description: str | None, factors: list[EmissionFactor], actor: str
+) -> FactorSet:
+    """Store a new set beside the others; sets are never edited, so past results keep the factors they used."""
+    if session.exec(select(FactorSet).where(FactorSet.name == name)).first() is not None:
+        raise FactorSetError(f"a factor set {name!r} exists already; sets are never edited, so choose a new name")
+    factor_set = FactorSet(name=name, description=description)
+    session.add(factor_set)
+    session.flush()
+    for factor in factors:
+        factor.factor_set_id = factor_set.id or 0
+        session.add(factor)
+    audit.record(
+        session,
+        actor=actor,
+        action="factors.add",
+        object=f"factorset:{name}",
+        after={"name": name, "description": description, "factors": len(factors)},
+    )
+    session.flush()
+    return factor_set
+
+
+def set_default_set(session: Session, *, name: str, actor: str) -> FactorSet:
+    """Make one set the default for new results; its rows and every other set's rows stay as they are."""
+    chosen = session.exec(select(FactorSet).where(FactorSet.name == name)).first()
+    if chosen is None:
+        raise FactorSetError(f"no factor set {name!r}")
+    previous = session.exec(select(FactorSet).where(FactorSet.is_default)).first()
+    if previous is not None and previous.id == chosen.id:
+        return chosen
+    # One statement, so two admins choosing at once still leave exactly one default.
+    session.execute(sa.update(FactorSet).values(is_default=col(FactorSet.id) == chosen.id))
+    audit.record(
+        session,
+        actor=actor,
+        action="factors.default",
+        object=f"factorset:{name}",
+        before={"default": previous.name if previous else None},
+        after={"default": name},
+    )
+    session.flush()
+    session.refresh(chosen)
+    return chosen
+
+
+def list_factor_sets(session: Session) -> list[tuple[FactorSet, list[EmissionFactor]]]:
+    """List every set, oldest first, with all its factors and their sources."""
+    sets = list(session.exec(select(FactorSet).order_by(col(FactorSet.id))))
+    rows = session.exec(
+        select(EmissionFactor).order_by(col(EmissionFactor.key), col(EmissionFactor.region), col(EmissionFactor.year))
+    )
+    by_set: dict[int, list[EmissionFactor]] = {factor_set.id or 0: [] for factor_set in sets}
+    for row in rows:
+        by_set[row.factor_set_id].append(row)
+    return [(factor_set, by_set[factor_set.id or 0]) for factor_set in sets]

@@ -1,0 +1,279 @@
+"""Trial logging in the browser: the importer's rules next to each field, scope and roles, units, audit."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import date
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlmodel import Session, col, select
+
+from tests.factories import make_measurement, make_trial, make_unit, make_user
+from tests.test_web import sign_in
+from trials.models import AuditEvent, Role, Trial, TrialStatus, Unit, UnitRole, Visibility
+
+
+def signed_in(client: FlaskClient, session: Session, role: Role, port: str | None = None) -> FlaskClient:
+    """Sign the client in as a new user with this role and port."""
+    email = f"{role.value}-{(port or 'all').lower()}@example.org"
+    make_user(session, email, role=role, port_locode=port)
+    assert sign_in(client, email) == 302
+    return client
+
+
+def page_token(client: FlaskClient, path: str) -> str:
+    """Read the CSRF token from a page's form, as a browser would."""
+    page = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert found is not None, page
+    return found.group(1)
+
+
+def messages_beside(page: str, field: str) -> list[str]:
+    """The messages shown right under one field."""
+    block = re.search(rf'<div id="{field}-messages">(.*?)</div>\s*(?:<label|</fieldset>|<p>|<textarea|<h3)', page, re.S)
+    found = re.findall(r'<div class="error" role="alert">([^<]*)', block.group(1) if block else "")
+    return [html.unescape(message) for message in found]
+
+
+def trial_form(**overrides: str) -> dict[str, str]:
+    """A valid trial as the form posts it."""
+    fields = {
+        "code": "LGB-NEW-01",
+        "name": "Battery-electric top handlers",
+        "port": "USLGB",
+        "terminal": "Pier T",
+        "equipment_class": "top_handler",
+        "technology": "battery_electric",
+        "units_planned": "2",
+        "start_date": "2024-01-01",
+        "end_date": "2024-12-31",
+        "status": "planned",
+        "visibility": "private",
+        "baseline_rate": "11.5",
+        "baseline_unit": "gal/h",
+        "baseline_source": "terminal fuel records 2023",
+        "load_factor": "0.59",
+    }
+    return fields | overrides
+
+
+def post(client: FlaskClient, path: str, data: dict[str, Any], form_page: str | None = None) -> Any:
+    """Post a form with the CSRF token of the page that shows it."""
+    return client.post(path, data=data | {"csrf_token": page_token(client, form_page or path)})
+
+
+def reread(session: Session) -> None:
+    """End the test session's transaction and forget what it loaded, so it sees what the app wrote meanwhile."""
+    session.rollback()
+    session.expire_all()
+
+
+def events(session: Session, action: str) -> list[AuditEvent]:
+    """The audit events of one action, oldest first, read afresh."""
+    reread(session)
+    return list(session.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))))
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("port", "Atlantis", "unknown port"),
+        ("end_date", "2023-06-30", "the end date 2023-06-30 is before the start date 2024-01-01"),
+        ("baseline_unit", "L/kg", "not per 'kg'"),
+        ("load_factor", "2", "a load factor is between 0 and 1"),
+        ("equipment_class", "", "equipment class is required for a trial"),
+        ("code", "X" * 41, "too long: 41 characters, at most 40"),
+        ("start_date", "not a date", "Not a valid date value."),
+    ],
+)
+def test_a_bad_field_is_explained_beside_it_and_nothing_is_saved(
+    client: FlaskClient, session: Session, field: str, value: str, message: str
+) -> None:
+    signed_in(client, session, Role.editor)
+    response = post(client, "/trials/new", trial_form(**{field: value}))
+    assert response.status_code == 400
+    assert any(message in shown for shown in messages_beside(response.get_data(as_text=True), field))
+    reread(session)
+    assert session.exec(select(Trial)).all() == []
+    assert events(session, "trial.create") == []
+
+
+def test_a_valid_trial_is_created_with_an_audit_event(client: FlaskClient, session: Session) -> None:
+    signed_in(client, session, Role.editor, "USLGB")
+    response = post(client, "/trials/new", trial_form())
+    assert response.status_code == 302 and response.headers["Location"] == "/trials/LGB-NEW-01/edit"
+    trial = session.exec(select(Trial).where(Trial.code == "LGB-NEW-01")).one()
+    assert (trial.port_locode, trial.baseline_rate, trial.baseline_unit) == ("USLGB", 11.5, "gal/h")
+    [event] = events(session, "trial.create")
+    assert event.actor == "editor-uslgb@example.org" and event.object == "trial:LGB-NEW-01"
+    assert event.after is not None and event.before is None
+    assert event.after["start_date"] == "2024-01-01" and event.after["baseline_source"] == "terminal fuel records 2023"
+
+
+def test_a_code_in_use_is_refused_beside_the_code(client: FlaskClient, session: Session) -> None:
+    make_trial(session, code="LGB-NEW-01")
+    signed_in(client, session, Role.admin)
+    response = post(client, "/trials/new", trial_form())
+    assert response.status_code == 400
+    assert messages_beside(response.get_data(as_text=True), "code") == [
+        "another trial has this code already; choose another"
+    ]
+
+
+def test_an_edit_is_saved_and_audited_with_before_and_after(client: FlaskClient, session: Session) -> None:
+    make_trial(session, code="LGB-NEW-01", status=TrialStatus.planned, equipment_class="top_handler")
+    signed_in(client, session, Role.editor, "USLGB")
+    changes = {"status": "active", "visibility": "partners", "baseline_rate": "12", "load_factor": ""}
+    data = trial_form(**changes)
+    del data["code"]
+    response = post(client, "/trials/LGB-NEW-01/edit", data)
+    assert response.status_code == 302 and response.headers["Location"] == "/trials/LGB-NEW-01"
+    reread(session)
+    trial = session.exec(select(Trial).where(Trial.code == "LGB-NEW-01")).one()
+    assert (trial.status, trial.visibility, trial.baseline_rate) == (TrialStatus.active, Visibility.partners, 12)
+    [event] = events(session, "trial.update")
+    assert event.before is not None and event.after is not None
+    assert event.before["status"] == "planned" and event.after["status"] == "active"
+    assert event.before["visibility"] == "private" and event.after["visibility"] == "partners"
+    assert event.before["baseline_rate"] is None and event.after["baseline_rate"] == 12
+    assert "code" not in event.after and "port_locode" not in event.after  # only what changed
+
+
+def test_the_code_of_a_trial_cannot_be_changed(client: FlaskClient, session: Session) -> None:
+    make_trial(session, code="LGB-NEW-01", equipment_class="top_handler")
+    signed_in(client, session, Role.admin)
+    assert post(client, "/trials/LGB-NEW-01/edit", trial_form(code="OTHER")).status_code == 302
+    reread(session)
+    assert [trial.code for trial in session.exec(select(Trial))] == ["LGB-NEW-01"]
+
+
+def test_an_edit_with_a_bad_field_changes_nothing(client: FlaskClient, session: Session) -> None:
+    make_trial(session, code="LGB-NEW-01")
+    signed_in(client, session, Role.editor)
+    response = post(client, "/trials/LGB-NEW-01/edit", trial_form(baseline_rate="-3"))
+    assert response.status_code == 400
+    assert messages_beside(response.get_data(as_text=True), "baseline_rate") == [
+        "a baseline rate is a positive number of litres"
+    ]
+    assert events(session, "trial.update") == []
+
+
+def test_an_editor_with_a_port_is_offered_only_that_port(client: FlaskClient, session: Session) -> None:
+    signed_in(client, session, Role.editor, "USLGB")
+    page = client.get("/trials/new").get_data(as_text=True)
+    offered = re.findall(r'<option[^>]*value="([A-Z]{5})"', page)
+    assert offered == ["USLGB"]
+
+
+def test_an_editor_cannot_create_or_edit_at_another_port(client: FlaskClient, session: Session) -> None:
+    make_trial(session, code="SIN-SHARED", port_locode="SGSIN", visibility=Visibility.partners)
+    make_trial(session, code="LGB-OWN", port_locode="USLGB")
+    signed_in(client, session, Role.editor, "USLGB")
+    assert post(client, "/trials/new", trial_form(port="SGSIN")).status_code == 403
+    assert client.get("/trials/SIN-SHARED").status_code == 200
+    assert client.get("/trials/SIN-SHARED/edit").status_code == 403
+    shared = trial_form(code="SIN-SHARED", port="SGSIN", status="cancelled")
+    assert post(client, "/trials/SIN-SHARED/edit", shared, form_page="/trials/new").status_code == 403
+    own = trial_form(code="LGB-OWN", port="SGSIN")
+    assert post(client, "/trials/LGB-OWN/edit", own).status_code == 403  # may not move a trial away either
+    unit = {"unit_id": "X-1", "role": "trial"}
+    assert post(client, "/trials/SIN-SHARED/units", unit, form_page="/trials/new").status_code == 403
+    reread(session)
+    assert {t.code: (t.port_locode, t.status) for t in session.exec(select(Trial))} == {
+        "SIN-SHARED": ("SGSIN", TrialStatus.active),
+        "LGB-OWN": ("USLGB", TrialStatus.active),
+    }
+    assert events(session, "trial.create") == [] and events(session, "trial.update") == []
+
+
+@pytest.mark.parametrize("path", ["/trials/SIN-PRIVATE", "/trials/SIN-PRIVATE/edit", "/trials/NO-SUCH-TRIAL"])
+def test_a_private_trial_of_another_port_is_as_absent_as_a_missing_one(
+    client: FlaskClient, session: Session, path: str
+) -> None:
+    make_trial(session, code="SIN-PRIVATE", port_locode="SGSIN")
+    signed_in(client, session, Role.editor, "USLGB")
+    assert client.get(path, headers={"Accept": "text/html"}).status_code == 404
+
+
+@pytest.mark.parametrize("role", [Role.partner, Role.executive])
+def test_readers_see_a_trial_but_cannot_reach_the_edit_pages(client: FlaskClient, session: Session, role: Role) -> None:
+    make_trial(session, code="LGB-1")
+    signed_in(client, session, role, "USLGB")
+    assert client.get("/trials/LGB-1").status_code == 200
+    assert "Edit this trial" not in client.get("/trials/LGB-1").get_data(as_text=True)
+    for path in ("/trials/new", "/trials/LGB-1/edit"):
+        assert client.get(path).status_code == 403
+        assert post(client, path, trial_form(), form_page="/trials/LGB-1").status_code == 403
+    assert post(client, "/trials/LGB-1/units", {"unit_id": "X"}, form_page="/trials/LGB-1").status_code == 403
+
+
+def test_units_are_added_and_removed_with_audit_events(client: FlaskClient, session: Session) -> None:
+    make_trial(session, code="LGB-1")
+    signed_in(client, session, Role.editor, "USLGB")
+    edit = "/trials/LGB-1/edit"
+    assert post(client, "/trials/LGB-1/units", {"unit_id": " YT-7 ", "role": "baseline"}, edit).status_code == 302
+    unit = session.exec(select(Unit)).one()
+    assert (unit.unit_id, unit.role) == ("YT-7", UnitRole.baseline)
+    response = post(client, f"/trials/LGB-1/units/{unit.id}/remove", {}, edit)
+    assert response.status_code == 302
+    reread(session)
+    assert session.exec(select(Unit)).all() == []
+    [added] = events(session, "unit.add")
+    [removed] = events(session, "unit.remove")
+    assert added.after == removed.before == {"unit_id": "YT-7", "role": "baseline"}
+
+
+@pytest.mark.parametrize(
+    ("unit_id", "message"), [("", "a unit needs its id"), ("YT-1", "unit 'YT-1' is in this trial")]
+)
+def test_a_bad_unit_id_is_explained_beside_it(
+    client: FlaskClient, session: Session, unit_id: str, message: str
+) -> None:
+    make_unit(session, make_trial(session, code="LGB-1"), "YT-1")
+    signed_in(client, session, Role.editor)
+    response = post(client, "/trials/LGB-1/units", {"unit_id": unit_id, "role": "trial"}, "/trials/LGB-1/edit")
+    assert response.status_code == 400
+    assert any(message in shown for shown in messages_beside(response.get_data(as_text=True), "unit_id"))
+    assert len(session.exec(select(Unit)).all()) == 1
+
+
+def test_a_unit_with_measurements_is_kept_and_the_page_says_why(client: FlaskClient, session: Session) -> None:
+    unit = make_unit(session, make_trial(session, code="LGB-1"), "YT-1")
+    make_measurement(session, unit, date(2024, 3, 1), operating_hours=8)
+    signed_in(client, session, Role.editor)
+    response = post(client, f"/trials/LGB-1/units/{unit.id}/remove", {}, "/trials/LGB-1/edit")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Unit YT-1 has 1 measurement(s) and cannot be removed" in page
+    reread(session)
+    assert session.exec(select(Unit)).one().unit_id == "YT-1"
+    assert events(session, "unit.remove") == []
+
+
+def test_the_detail_page_says_which_baseline_the_metrics_use(client: FlaskClient, session: Session) -> None:
+    trial = make_trial(session, code="LGB-1", baseline_rate=3.0, baseline_unit="L/h", baseline_source="OEM spec")
+    make_measurement(session, make_unit(session, trial, "YT-1"), date(2024, 3, 1), operating_hours=10, energy_kwh=200)
+    signed_in(client, session, Role.partner, "USLGB")
+
+    def baseline_text() -> str:
+        page = client.get("/trials/LGB-1").get_data(as_text=True)
+        found = re.search(r'<p id="baseline">(.*?)</p>', page, re.S)
+        assert found is not None
+        return " ".join(re.sub(r"<[^>]+>", "", found.group(1)).split())
+
+    assert baseline_text().startswith("Metrics use the declared baseline: 3.0 L/h")
+    assert "source: OEM spec" in baseline_text()
+    diesel = make_unit(session, trial, "D-1", UnitRole.baseline)
+    make_measurement(session, diesel, date(2024, 3, 1), operating_hours=10, diesel_l=40)
+    assert baseline_text().startswith("Metrics use the measured baseline: 4.000 L of diesel per hour")
+
+
+def test_the_detail_page_computes_with_a_set_asked_for_by_name(client: FlaskClient, session: Session) -> None:
+    make_trial(session, code="LGB-1")
+    signed_in(client, session, Role.executive)
+    assert "Computed with factor set ZE-2024" in client.get("/trials/LGB-1?factors=ZE-2024").get_data(as_text=True)
+    assert client.get("/trials/LGB-1?factors=NO-SUCH-SET").status_code == 404
