@@ -11,9 +11,8 @@ from typing import Any, Literal, TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, request
 from sqlmodel import Session
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.utils import secure_filename
-from werkzeug.wrappers import Response as BaseResponse
 
 from app import openapi
 from app.context import engine, require_role
@@ -32,8 +31,6 @@ READERS = tuple(Role)
 IMPORTERS = (Role.admin, Role.editor)
 #: The one answer for a trial that does not exist and for one the viewer may not see, so neither can be told apart.
 NO_SUCH_TRIAL = "no such trial"
-#: Never show an unexpected error's text: it may name tables, paths or data outside the viewer's scope.
-INTERNAL_ERROR = "internal error; the server's log has the details"
 #: Pages beyond this are surely a mistake; the limit keeps the SQL offset a sane number.
 MAX_PAGE = 10**9
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")
@@ -43,11 +40,10 @@ E = TypeVar("E", bound=StrEnum)
 
 
 class BadParameter(BadRequest):
-    """A request parameter the API cannot use; the answer names it, so clients can say which one to fix."""
+    """A request parameter the API cannot use; the message starts with its name, so clients know which to fix."""
 
     def __init__(self, parameter: str, message: str) -> None:
         super().__init__(f"{parameter}: {message}")
-        self.parameter = parameter
 
 
 def _json(payload: object, status: int = 200) -> Response:
@@ -252,20 +248,6 @@ def openapi_document() -> Response:
     return _json(openapi.document(session_cookie=current_app.config["SESSION_COOKIE_NAME"]))
 
 
-def json_error(error: HTTPException) -> BaseResponse | HTTPException:
-    """Answer errors under /api/ in JSON (never an HTML page, never an internal detail); leave other paths alone."""
-    if not request.path.startswith("/api/"):
-        return error
-    response = error.get_response()
-    body: dict[str, str] = {"error": INTERNAL_ERROR if response.status_code >= 500 else error.description or ""}
-    if isinstance(error, BadParameter):
-        body["parameter"] = error.parameter
-    response.set_data(json.dumps(body))
-    response.mimetype = "application/json"
-    return response
-
-
 def init_app(app: Flask) -> None:
-    """Register the API, and JSON errors for every /api/ path (routing errors happen before any blueprint is known)."""
+    """Register the API; app.errors answers its errors in JSON."""
     app.register_blueprint(bp)
-    app.register_error_handler(HTTPException, json_error)

@@ -119,7 +119,7 @@ def guard() -> BaseResponse | None:
     wants_page = request.method == "GET" and "/_dash-" not in request.path and not request.path.startswith("/api/")
     if wants_page and request.accept_mimetypes.accept_html:
         return redirect(url_for("auth.login", next=request.path))
-    return Response('{"error": "sign in first"}', status=401, mimetype="application/json")
+    return Response('{"error": "Sign in first.", "status": 401}', status=401, mimetype="application/json")
 
 
 def _check_csrf() -> None:

@@ -23,17 +23,18 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or "/_dash-" in request.path or not request.accept_mimetypes.accept_html
 
 
-def answer(error: HTTPException) -> tuple[Response | str, int]:
+def answer(error: HTTPException) -> tuple[Response | str, int, list[tuple[str, str]]]:
     """Answer an HTTP error in the form the client reads, with its own message when it has a specific one."""
     code = error.code or 500
     own = error.description if error.description != type(error).description and code != 500 else None
     message = own or MESSAGES.get(code, error.name)
+    headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
     if wants_json():
-        return jsonify(error=message, status=code), code
-    return render_template("error.html", code=code, title=error.name, message=message), code
+        return jsonify(error=message, status=code), code, headers
+    return render_template("error.html", code=code, title=error.name, message=message), code, headers
 
 
-def unexpected(error: Exception) -> tuple[Response | str, int]:
+def unexpected(error: Exception) -> tuple[Response | str, int, list[tuple[str, str]]]:
     """Log a bug with its traceback and answer 500 without any of its details."""
     current_app.logger.exception("unhandled error on %s %s", request.method, request.path, exc_info=error)
     return answer(InternalServerError())

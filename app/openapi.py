@@ -23,7 +23,7 @@ MEASUREMENT_UNITS: dict[str, str] = {
 }
 #: What each error status means on this API; every operation lists those that apply to it.
 ERRORS: dict[int, str] = {
-    400: "A parameter is missing or malformed (the answer names it), or the CSRF token of a cookie session is missing",
+    400: "A parameter is missing or malformed (the message starts with its name), or a cookie session lacks CSRF",
     401: "Not signed in, or the bearer token is unknown, revoked or belongs to a deactivated user",
     403: "The signed-in role may not do this",
     404: "No such trial, or one outside the viewer's scope: both answers are byte for byte the same",
@@ -79,9 +79,12 @@ TIMESTAMP: Schema = {"type": "string", "format": "date-time", "description": "UT
 SCHEMAS: dict[str, Schema] = {
     "Error": {
         "type": "object",
-        "description": "What went wrong; `parameter` names the request parameter at fault, when one is",
-        "properties": {"error": {"type": "string"}, "parameter": {"type": "string"}},
-        "required": ["error"],
+        "description": "What went wrong, for people; a bad parameter's name starts the message",
+        "properties": {
+            "error": {"type": "string"},
+            "status": {"type": "integer", "description": "the HTTP status again"},
+        },
+        "required": ["error", "status"],
         "additionalProperties": False,
     },
     "Port": _closed(

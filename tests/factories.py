@@ -61,13 +61,13 @@ def make_measurement(session: Session, unit: Unit, day: date, days: int = 1, **v
     return row
 
 
+#: scrypt is slow on purpose: hash the test password once, not once per user.
+PASSWORD_HASH = generate_password_hash("correct horse battery")
+
+
 def make_user(session: Session, email: str = "ana@example.org", **overrides: Any) -> User:
     """Add an active user with the password 'correct horse battery'."""
-    fields: dict[str, Any] = {
-        "email": email,
-        "password_hash": generate_password_hash("correct horse battery"),
-        "role": Role.executive,
-    }
+    fields: dict[str, Any] = {"email": email, "password_hash": PASSWORD_HASH, "role": Role.executive}
     user = User(**(fields | overrides))
     session.add(user)
     session.commit()

@@ -75,7 +75,8 @@ def test_template_command_writes_the_workbook(runner: CliRunner, tmp_path: Path)
     result = runner.invoke(main, ["template", "-o", str(tmp_path / "t.xlsx")])
     assert result.exit_code == 0
     workbook = load_workbook(tmp_path / "t.xlsx")
-    assert [cell.value for cell in workbook["Measurements"][1]][:5] == ["Trial", "Unit", "Role", "Start date", "End date"]
+    headers = [cell.value for cell in workbook["Measurements"][1]]
+    assert headers[:5] == ["Trial", "Unit", "Role", "Start date", "End date"]
 
 
 def test_demo_imports_every_shape_and_gives_real_metrics(runner: CliRunner, tmp_path: Path) -> None:

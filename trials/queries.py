@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
@@ -12,7 +13,9 @@ from sqlmodel import Session, col, select
 from trials.factors import Factors, load_factors
 from trials.metrics import MetricsResult, Totals, TrialInputs, compute
 from trials.models import (
+    EmissionFactor,
     EquipmentClass,
+    FactorSet,
     ImportBatch,
     Measurement,
     Port,
@@ -206,3 +209,201 @@ def list_import_batches(*, session: Session, scope: Scope, limit: int = 200) -> 
     if scope.port_locode is not None:
         query = query.join(User, col(User.id) == col(ImportBatch.user_id)).where(User.port_locode == scope.port_locode)
     return list(session.exec(query))
+
+
+def list_measurements(
+    *, session: Session, scope: Scope, trial: Trial, offset: int = 0, limit: int = 100
+) -> tuple[list[tuple[Measurement, Unit]], int]:
+    """Give one page of a visible trial's measurements with their units, in a stable order, and how many there are."""
+    if not scope.can_see(trial) or trial.id is None:
+        raise LookupError(f"no trial {trial.code!r}")
+    of_trial = col(Measurement.trial_id) == trial.id
+    total = session.exec(select(sa.func.count()).select_from(Measurement).where(of_trial)).one()
+    query = (
+        select(Measurement, Unit)
+        .join(Unit, col(Unit.id) == col(Measurement.unit_id))
+        .where(of_trial)
+        .order_by(col(Measurement.period_start), col(Unit.unit_id), col(Measurement.id))
+        .offset(offset)
+        .limit(limit)
+    )
+    return [(row, unit) for row, unit in session.exec(query)], total
+
+
+# --- Reports: month-by-month inputs, raw-data counts and streams for a set of visible trials ------------------------
+
+
+def _visible_ids(scope: Scope, trials: Iterable[Trial]) -> list[int]:
+    """Give the ids of trials the viewer may see, refusing any other exactly as trial_inputs does."""
+    ids: list[int] = []
+    for trial in trials:
+        if not scope.can_see(trial) or trial.id is None:
+            raise LookupError(f"no trial {trial.code!r}")
+        ids.append(trial.id)
+    return ids
+
+
+def _next_month(month: date) -> date:
+    """Give the first day of the month after the one starting on `month`."""
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def _trial_unit_periods(session: Session, trial_id: int) -> list[tuple[date, date]]:
+    """List the distinct periods the trial's own units were measured over."""
+    query = (
+        sa.select(col(Measurement.period_start), col(Measurement.period_end))
+        .distinct()
+        .join(Unit, col(Unit.id) == col(Measurement.unit_id))
+        .where(col(Measurement.trial_id) == trial_id, col(Unit.role) == UnitRole.trial)
+    )
+    return [(row.period_start, row.period_end) for row in session.execute(query)]
+
+
+def monthly_inputs(
+    *, session: Session, scope: Scope, trial: Trial, as_of: date | None = None
+) -> dict[date, TrialInputs]:
+    """Gather one visible trial's inputs per calendar month, so monthly figures come from the trial's own formulas.
+
+    A measurement counts in the month its period starts. The months are those with measurements and those of the
+    trial period so far; each month's coverage counts only its own days.
+    """
+    (trial_id,) = _visible_ids(scope, [trial])
+    whole = trial_inputs(session=session, scope=scope, trial=trial, as_of=as_of)
+    year = sa.extract("year", col(Measurement.period_start))
+    month = sa.extract("month", col(Measurement.period_start))
+    sums = (
+        sa.select(year.label("year"), month.label("month"), col(Unit.role))
+        .add_columns(*[sa.func.sum(getattr(Measurement, name)).label(name) for name in _SUMMED])
+        .select_from(Measurement)
+        .join(Unit, col(Unit.id) == col(Measurement.unit_id))
+        .where(col(Measurement.trial_id) == trial_id)
+        .group_by(year, month, col(Unit.role))
+    )
+    by_month: dict[date, dict[UnitRole, Totals]] = {}
+    for row in session.execute(sums):
+        totals = Totals(**{name: _float(getattr(row, name)) for name in _SUMMED})
+        by_month.setdefault(date(int(row.year), int(row.month), 1), {})[row.role] = totals
+    last_so_far = min(trial.end_date, as_of or today()) if trial.end_date else as_of or today()
+    months = set(by_month)
+    first_month = trial.start_date.replace(day=1)
+    while first_month <= last_so_far:
+        months.add(first_month)
+        first_month = _next_month(first_month)
+    periods = _trial_unit_periods(session, trial_id)
+    result: dict[date, TrialInputs] = {}
+    for start in sorted(months):
+        first, last = max(trial.start_date, start), min(_next_month(start) - timedelta(days=1), last_so_far)
+        touching = [(begin, end) for begin, end in periods if begin <= last and end > first]
+        covered, days = (covered_days(touching, first, last), (last - first).days + 1) if first <= last else (0, 0)
+        own = by_month.get(start, {}).get(UnitRole.trial, Totals())
+        result[start] = replace(
+            whole,
+            trial=own,
+            baseline=by_month.get(start, {}).get(UnitRole.baseline, Totals()),
+            energy_kwh_by_year={} if own.energy_kwh is None else {start.year: own.energy_kwh},
+            days_covered=covered,
+            days_in_period=days,
+        )
+    return result
+
+
+@dataclass(frozen=True)
+class MeasurementCounts:
+    """How much raw data one trial holds per unit role, and the span its periods cover."""
+
+    rows: Mapping[UnitRole, int]
+    units: Mapping[UnitRole, int]  # units with at least one measurement
+    first_day: date | None = None  # the earliest period start
+    end_day: date | None = None  # the latest period end, exclusive
+
+
+def measurement_counts(*, session: Session, scope: Scope, trials: Sequence[Trial]) -> dict[str, MeasurementCounts]:
+    """Count the raw rows and measured units of visible trials, by trial code, in one query."""
+    ids = _visible_ids(scope, trials)
+    query = (
+        sa.select(
+            col(Measurement.trial_id),
+            col(Unit.role),
+            sa.func.count().label("row_count"),
+            sa.func.count(sa.distinct(col(Measurement.unit_id))).label("unit_count"),
+            sa.func.min(col(Measurement.period_start)).label("first_day"),
+            sa.func.max(col(Measurement.period_end)).label("end_day"),
+        )
+        .select_from(Measurement)
+        .join(Unit, col(Unit.id) == col(Measurement.unit_id))
+        .where(col(Measurement.trial_id).in_(ids))
+        .group_by(col(Measurement.trial_id), col(Unit.role))
+    )
+    found: dict[int, list[Any]] = {}
+    for row in session.execute(query):
+        found.setdefault(row.trial_id, []).append(row)
+    counts: dict[str, MeasurementCounts] = {}
+    for trial in trials:
+        rows = found.get(trial.id or 0, [])
+        counts[trial.code] = MeasurementCounts(
+            rows={role: sum(row.row_count for row in rows if row.role == role) for role in UnitRole},
+            units={role: sum(row.unit_count for row in rows if row.role == role) for role in UnitRole},
+            first_day=min((row.first_day for row in rows), default=None),
+            end_day=max((row.end_day for row in rows), default=None),
+        )
+    return counts
+
+
+def stream_measurements(
+    *, session: Session, scope: Scope, trials: Sequence[Trial], fields: Sequence[str], batch_rows: int = 5000
+) -> Iterator[sa.Row[Any]]:
+    """Yield the raw rows of visible trials as (trial code, port, unit id, unit role, *fields), with flat memory.
+
+    Trials come in the order given, each by unit and period; rows are fetched a batch at a time, through a
+    server-side cursor on PostgreSQL, so a million rows cost no more memory than a few thousand.
+    """
+    _visible_ids(scope, trials)
+    for trial in trials:
+        query = (
+            sa.select(col(Trial.code), col(Trial.port_locode), col(Unit.unit_id), col(Unit.role))
+            .add_columns(*[getattr(Measurement, name) for name in fields])
+            .select_from(Measurement)
+            .join(Unit, col(Unit.id) == col(Measurement.unit_id))
+            .join(Trial, col(Trial.id) == col(Measurement.trial_id))
+            .where(col(Measurement.trial_id) == trial.id, scope.trial_filter())
+            .order_by(col(Unit.unit_id), col(Measurement.period_start), col(Measurement.period_end))
+            .execution_options(yield_per=batch_rows)
+        )
+        yield from session.execute(query)
+
+
+def import_batches_of(*, session: Session, scope: Scope, trials: Sequence[Trial]) -> list[ImportBatch]:
+    """List the import batches that loaded rows of visible trials, oldest first, limited as list_import_batches is."""
+    loaded = sa.select(col(Measurement.import_batch_id)).where(
+        col(Measurement.trial_id).in_(_visible_ids(scope, trials))
+    )
+    query = select(ImportBatch).where(col(ImportBatch.id).in_(loaded)).order_by(col(ImportBatch.id))
+    if scope.port_locode is not None:
+        query = query.join(User, col(User.id) == col(ImportBatch.user_id)).where(User.port_locode == scope.port_locode)
+    return list(session.exec(query))
+
+
+def import_batch_files(*, session: Session, scope: Scope, trial: Trial, batch_ids: Iterable[int]) -> dict[int, str]:
+    """Name the files of the given import batches that wrote a visible trial's measurements, by batch id."""
+    if not scope.can_see(trial) or trial.id is None:
+        raise LookupError(f"no trial {trial.code!r}")
+    wrote_trial = (
+        sa.select(col(Measurement.id))
+        .where(col(Measurement.import_batch_id) == col(ImportBatch.id), col(Measurement.trial_id) == trial.id)
+        .exists()
+    )
+    query = select(ImportBatch.id, ImportBatch.filename).where(col(ImportBatch.id).in_(set(batch_ids)), wrote_trial)
+    return {batch_id: filename for batch_id, filename in session.exec(query) if batch_id is not None}
+
+
+def default_factor_rows(*, session: Session) -> tuple[str, list[EmissionFactor]]:
+    """The default factor set's name and every factor in it, with units and sources; reference data, not trial data."""
+    factor_set = session.exec(select(FactorSet).where(FactorSet.is_default)).first()
+    if factor_set is None:
+        raise LookupError("no default factor set; run `zetrials init`")
+    query = (
+        select(EmissionFactor)
+        .where(EmissionFactor.factor_set_id == factor_set.id)
+        .order_by(col(EmissionFactor.key), col(EmissionFactor.region), col(EmissionFactor.year))
+    )
+    return factor_set.name, list(session.exec(query))
