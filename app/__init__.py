@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from app import admin, api, auth, config, errors, import_pages, requestlog, security, trial_pages, views
+from app import admin, api, auth, config, downloads, errors, import_pages, requestlog, security, trial_pages, views
 from app.dashboard import init_dashboard
 from trials.db import make_engine
 
@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     trial_pages.init_app(app)
     admin.init_app(app)
     import_pages.init_app(app)
+    downloads.init_app(app)
     app.extensions["zetrials.dash"] = init_dashboard(app)
     errors.init_app(app)
     return app

@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 from sqlalchemy.engine import Engine, make_url
 
+from app.cli_report import report
 from importers.demo import write_demo_files
 from importers.load import UndoRefused, undo_batch
 from importers.pipeline import ImportResult, import_file
@@ -323,3 +324,6 @@ def demo(directory: Path, if_empty: bool) -> None:
             failed = failed or result.status == "rejected"
     if failed:
         sys.exit(1)
+
+
+main.add_command(report)

@@ -135,15 +135,9 @@ def covered_days(periods: Iterable[tuple[date, date]], first: date, last: date) 
 def _coverage(session: Session, trial: Trial, as_of: date) -> tuple[int, int]:
     """Days with at least one trial-unit measurement, and days in the trial period so far."""
     last = min(trial.end_date, as_of) if trial.end_date else as_of
-    if last < trial.start_date:
+    if last < trial.start_date or trial.id is None:
         return 0, 0
-    query = (
-        sa.select(col(Measurement.period_start), col(Measurement.period_end))
-        .distinct()
-        .join(Unit, col(Unit.id) == col(Measurement.unit_id))
-        .where(col(Measurement.trial_id) == trial.id, col(Unit.role) == UnitRole.trial)
-    )
-    periods = [(row.period_start, row.period_end) for row in session.execute(query)]
+    periods = _trial_unit_periods(session, trial.id)
     return covered_days(periods, trial.start_date, last), (last - trial.start_date).days + 1
 
 

@@ -1,0 +1,164 @@
+"""What a report shows, gathered through trials.queries for one viewer's scope, from one snapshot of the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from trials.factors import list_factor_sets, load_factors
+from trials.metrics import MetricsResult, TrialInputs, compute
+from trials.models import EmissionFactor, EquipmentClass, FactorSet, ImportBatch, Port, Trial
+from trials.queries import (
+    MeasurementCounts,
+    import_batches_of,
+    list_ports,
+    list_trials,
+    measurement_counts,
+    monthly_inputs,
+    today,
+    trial_inputs,
+)
+from trials.scope import Scope
+
+
+class NothingToReport(LookupError):
+    """Raised when a selection holds no trial the viewer may see; it is answered like a page that does not exist."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which trials a report covers: a port, an equipment class, listed trials, or any mix (all must hold)."""
+
+    port: str | None = None
+    equipment_class: EquipmentClass | None = None
+    trial_codes: tuple[str, ...] = ()
+
+    def describe(self, ports: dict[str, Port]) -> str:
+        """Say in words what the report covers."""
+        parts = []
+        if self.port is not None:
+            port = ports.get(self.port)
+            parts.append(f"port {self.port}" + (f" ({port.name})" if port else ""))
+        if self.equipment_class is not None:
+            parts.append(f"equipment class {self.equipment_class.value}")
+        if self.trial_codes:
+            parts.append(("trial " if len(self.trial_codes) == 1 else "trials ") + ", ".join(self.trial_codes))
+        text = "; ".join(parts) or "every trial the viewer may see"
+        return text[0].upper() + text[1:]
+
+
+def select_trials(*, session: Session, scope: Scope, selection: Selection) -> list[Trial]:
+    """Find the selected trials the viewer may see; an unknown port or trial is as absent as an invisible one."""
+    if selection.port is not None and session.get(Port, selection.port) is None:
+        raise NothingToReport(f"no port {selection.port!r}")
+    trials = list_trials(session=session, scope=scope, port=selection.port, equipment_class=selection.equipment_class)
+    if selection.trial_codes:
+        by_code = {trial.code: trial for trial in trials}
+        missing = [code for code in selection.trial_codes if code not in by_code]
+        if missing:
+            raise NothingToReport(f"no trial {missing[0]!r} in this selection")
+        trials = [by_code[code] for code in dict.fromkeys(selection.trial_codes)]
+    if not trials:
+        raise NothingToReport("no trial in this selection that you may see")
+    return trials
+
+
+@dataclass(frozen=True)
+class TrialReport:
+    """One trial with its port, its metrics (from trials.metrics), its months and how much raw data it has."""
+
+    trial: Trial
+    port: Port
+    inputs: TrialInputs
+    result: MetricsResult
+    months: dict[date, tuple[TrialInputs, MetricsResult]]
+    counts: MeasurementCounts
+
+
+@dataclass(frozen=True)
+class ReportData:
+    """Everything a report shows but the raw rows, which stream in as the Measurements sheet is written."""
+
+    selection: Selection
+    scope: Scope
+    generated_at: datetime
+    as_of: date
+    ports: dict[str, Port]
+    factor_set: FactorSet
+    factor_rows: list[EmissionFactor]
+    trials: list[TrialReport]
+    batches: list[ImportBatch]
+
+    @property
+    def measurement_rows(self) -> int:
+        """How many raw rows the trials hold, of trial and baseline units alike."""
+        return sum(sum(report.counts.rows.values()) for report in self.trials)
+
+    @property
+    def scope_text(self) -> str:
+        """Say what the report covers."""
+        return self.selection.describe(self.ports)
+
+    @property
+    def viewer_text(self) -> str:
+        """Say whose view of the data the report is."""
+        if self.scope.port_locode is None:
+            return f"{self.scope.role.value}: every port's trials"
+        role, port = self.scope.role.value, self.scope.port_locode
+        return f"{role} at {port}: that port's trials and trials shared with partners"
+
+
+def snapshot(session: Session) -> None:
+    """Read a whole report from one snapshot, so totals, months and raw rows agree even while imports run.
+
+    On PostgreSQL the isolation level must be set before the transaction's first statement; on SQLite a read
+    transaction already is a snapshot. A session that has read already may hold an older view: it is refused.
+    """
+    if session.in_transaction():
+        raise RuntimeError("a report reads from a fresh session (commit or close the one that has read already)")
+    if session.get_bind().dialect.name == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
+def gather(
+    *, session: Session, scope: Scope, selection: Selection, generated_at: datetime, as_of: date | None = None
+) -> ReportData:
+    """Gather a report's figures, every one computed by trials.metrics from the viewer's visible trials."""
+    day = as_of or today()
+    trials = select_trials(session=session, scope=scope, selection=selection)
+    factors = load_factors(session)
+    factor_set, factor_rows = next(
+        (found, rows) for found, rows in list_factor_sets(session) if found.name == factors.set_name
+    )
+    ports = {port.locode: port for port in list_ports(session=session)}
+    counts = measurement_counts(session=session, scope=scope, trials=trials)
+    reports = []
+    for trial in trials:
+        inputs = trial_inputs(session=session, scope=scope, trial=trial, as_of=day)
+        months = monthly_inputs(session=session, scope=scope, trial=trial, as_of=day)
+        reports.append(
+            TrialReport(
+                trial=trial,
+                port=ports[trial.port_locode],
+                inputs=inputs,
+                result=compute(inputs, factors),
+                months={
+                    month: (inputs_of_month, compute(inputs_of_month, factors))
+                    for month, inputs_of_month in months.items()
+                },
+                counts=counts[trial.code],
+            )
+        )
+    return ReportData(
+        selection=selection,
+        scope=scope,
+        generated_at=generated_at,
+        as_of=day,
+        ports=ports,
+        factor_set=factor_set,
+        factor_rows=factor_rows,
+        trials=reports,
+        batches=import_batches_of(session=session, scope=scope, trials=trials),
+    )

@@ -1,0 +1,369 @@
+"""Write an xlsx file: openpyxl (write-only) lays out the package, and the cells stream in as exact SpreadsheetML.
+
+openpyxl writes every sheet's frame: column widths, frozen panes, Excel tables, charts, defined names, styles and
+document properties. It writes no cell, for two reasons: it formats floats with 16 significant digits, so some
+values would read back as a different number, and it builds a Python object per cell, which costs most of a large
+report's time. Here each number is written as Python's shortest exact repr, each text once escaped, and rows go
+straight into the zip stream, so memory stays flat however many rows a sheet has.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tempfile
+import warnings
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import IO, Any
+from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.chart._chart import ChartBase
+from openpyxl.packaging.custom import DateTimeProperty, StringProperty
+from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.filters import AutoFilter
+from openpyxl.worksheet.table import Table as ExcelTable
+from openpyxl.worksheet.table import TableColumn, TableStyleInfo
+
+from reports.safe import FORMULA_TRIGGERS, MAX_CELL_CHARS, clean_text, starts_like_formula
+
+Value = str | int | float | date | datetime | None
+
+#: Cell styles by name. Every style also gets a twin marked quotePrefix, for text that looks like a formula.
+STYLES: dict[str, dict[str, Any]] = {
+    "": {},
+    "title": {"font": Font(bold=True, size=14)},
+    "section": {"font": Font(bold=True, size=12)},
+    "label": {"font": Font(bold=True)},
+    "header": {"font": Font(bold=True), "alignment": Alignment(wrap_text=True, vertical="top")},
+    "wrap": {"alignment": Alignment(wrap_text=True, vertical="top")},
+    "date": {"number_format": "yyyy-mm-dd"},
+    "month": {"number_format": "yyyy-mm"},
+    "timestamp": {"number_format": "yyyy-mm-dd hh:mm:ss"},
+    "integer": {"number_format": "#,##0"},
+    "amount": {"number_format": "#,##0.0"},
+    "fine": {"number_format": "#,##0.00"},
+    "intensity": {"number_format": "#,##0.000"},
+    "rate": {"number_format": "0.0000"},
+    "percent": {"number_format": "0.0"},
+}
+#: The look of every Excel table: banded rows, a filter button on each header.
+TABLE_STYLE = "TableStyleMedium2"
+#: Above this many bytes of sheet XML (an estimate) a sheet is written as Zip64, which the zip format needs past 4 GB.
+ZIP64_FROM_BYTES = 1 << 30
+_ESTIMATED_BYTES_PER_CELL = 48
+#: Rows gathered into one write to the zip stream.
+_ROWS_PER_WRITE = 512
+_EXCEL_EPOCH = datetime(1899, 12, 30)
+_EXCEL_EPOCH_ORDINAL = _EXCEL_EPOCH.toordinal()
+_SECONDS_PER_DAY = 86_400
+# What XML text must escape, plus carriage returns (parsers turn a literal one into a newline) and any text shaped
+# like Excel's own _xHHHH_ escape, whose underscore is escaped so Excel and LibreOffice show the text as it is.
+_XML_SPECIAL = re.compile(r"[&<>\r]|_(?=x[0-9A-Fa-f]{4}_)")
+_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\r": "&#13;", "_": "_x005F_"}
+# Text that cannot be copied into the XML as it is: anything _text_cell cleans, escapes, marks or keeps spaces of.
+_NEEDS_CARE = re.compile(
+    rf"[\x00-\x1f&<>\ud800-\udfff\ufffe\uffff]|_x[0-9A-Fa-f]{{4}}_|^[{re.escape(''.join(FORMULA_TRIGGERS))}\s]|\s\Z"
+)
+_EMPTY_SHEET_DATA = re.compile(r"<sheetData\s*/>|<sheetData>\s*</sheetData>")
+
+
+@dataclass(frozen=True)
+class Styled:
+    """A value with a style of its own, for the few cells that differ from their column."""
+
+    value: Value
+    style: str
+
+
+Cell = Value | Styled
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: its header (with the unit, if any), width in characters and cell style."""
+
+    header: str
+    width: float = 12
+    style: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A header row and its data rows, made an Excel table: a filter button per column, banded rows, a name.
+
+    row_count is promised up front, because the table's range is written before its rows stream in; a stream that
+    breaks the promise is a bug and stops the write.
+    """
+
+    name: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Cell]]
+    row_count: int
+
+
+@dataclass(frozen=True)
+class Line:
+    """Free cells on one row (a title, a note, a label and its value); a named line names its second cell."""
+
+    cells: Sequence[Cell] = ()
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """One worksheet: blocks from the top down, the cell that freezes the panes, and charts with their anchors."""
+
+    title: str
+    blocks: Sequence[Line | Table]
+    freeze: str | None = "A2"
+    charts: Sequence[tuple[ChartBase, str]] = ()
+
+
+@dataclass(frozen=True)
+class Properties:
+    """Document properties, shown by File > Info in Excel; custom ones carry the scope and factor set."""
+
+    title: str
+    subject: str
+    description: str
+    keywords: str
+    created: datetime
+    custom: Mapping[str, str | datetime] = field(default_factory=dict)
+
+
+class _Styles:
+    """The workbook's cell styles as ready-made ` s="N"` attributes, plain and marked as text."""
+
+    def __init__(self, sheet: Any) -> None:
+        self.plain: dict[str, str] = {}
+        self.quoted: dict[str, str] = {}
+        for name, attributes in STYLES.items():
+            for quoted, into in ((False, self.plain), (True, self.quoted)):
+                probe = WriteOnlyCell(sheet)
+                for attribute, value in attributes.items():
+                    setattr(probe, attribute, value)
+                probe.quotePrefix = quoted
+                style_id = probe.style_id  # registers the style with the workbook, which writes styles.xml
+                into[name] = f' s="{style_id}"' if style_id else ""
+
+
+def _escape(text: str) -> str:
+    """Escape text for an XML element, once."""
+    return _XML_SPECIAL.sub(lambda match: _ENTITIES[match.group()], text) if _XML_SPECIAL.search(text) else text
+
+
+def _text_cell(ref: str, text: str, plain: str, quoted: str) -> str:
+    """An inline text cell; text a spreadsheet would take for a formula is stored as text and marked so."""
+    text = clean_text(text)
+    style = quoted if starts_like_formula(text) else plain
+    space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
+    return f'<c r="{ref}"{style} t="inlineStr"><is><t{space}>{_escape(text)}</t></is></c>'
+
+
+def _serial(moment: datetime) -> float:
+    """Excel's serial day number of a timestamp; aware ones are shown in UTC."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return (moment - _EXCEL_EPOCH).total_seconds() / _SECONDS_PER_DAY
+
+
+def _rows_xml(
+    rows: Iterable[Sequence[Cell]], first: int, plain: Sequence[str], quoted: Sequence[str], styles: _Styles
+) -> Iterator[str]:
+    """Encode rows as SpreadsheetML, one string per row; an empty or non-finite value leaves its cell empty."""
+    letters = [get_column_letter(index) for index in range(1, len(plain) + 1)]
+    for number, values in enumerate(rows, first):
+        cells = [f'<row r="{number}">']
+        for letter, style, text_style, value in zip(letters, plain, quoted, values, strict=True):
+            if isinstance(value, Styled):
+                style, text_style, value = styles.plain[value.style], styles.quoted[value.style], value.value
+            if value is None:
+                continue
+            if isinstance(value, float):
+                if math.isfinite(value):
+                    cells.append(f'<c r="{letter}{number}"{style}><v>{value!r}</v></c>')
+            elif isinstance(value, str):  # str, or a StrEnum such as a unit role
+                if value and not _NEEDS_CARE.search(value) and len(value) <= MAX_CELL_CHARS:
+                    cells.append(f'<c r="{letter}{number}"{style} t="inlineStr"><is><t>{value}</t></is></c>')
+                elif value:
+                    cells.append(_text_cell(f"{letter}{number}", str(value), style, text_style))
+            elif isinstance(value, int):
+                cells.append(f'<c r="{letter}{number}"{style}><v>{value}</v></c>')
+            elif isinstance(value, datetime):
+                cells.append(f'<c r="{letter}{number}"{style}><v>{_serial(value)!r}</v></c>')
+            elif isinstance(value, date):
+                cells.append(f'<c r="{letter}{number}"{style}><v>{value.toordinal() - _EXCEL_EPOCH_ORDINAL}</v></c>')
+            else:
+                raise TypeError(f"a report cell holds text, a number or a date, not {type(value).__name__}")
+        cells.append("</row>")
+        yield "".join(cells)
+
+
+@dataclass(frozen=True)
+class _Placed:
+    """A block with the row it starts on."""
+
+    row: int
+    block: Line | Table
+
+
+def _place(sheet: Sheet) -> tuple[list[_Placed], int, int]:
+    """Lay the blocks out from row 1 down; give them with their rows, the last row and the widest column count."""
+    placed: list[_Placed] = []
+    row, width = 1, 1
+    for block in sheet.blocks:
+        placed.append(_Placed(row, block))
+        if isinstance(block, Table):
+            row += 1 + max(block.row_count, 1)  # a table keeps one (empty) data row, as Excel does
+            width = max(width, len(block.columns))
+        else:
+            row += 1
+            width = max(width, len(block.cells))
+    return placed, max(row - 1, 1), width
+
+
+def _table_ref(placed: _Placed, table: Table) -> str:
+    """The range a table covers, header row included."""
+    last = get_column_letter(len(table.columns))
+    return f"A{placed.row}:{last}{placed.row + max(table.row_count, 1)}"
+
+
+def _frame_sheet(book: Workbook, sheet: Sheet, placed: list[_Placed]) -> Any:
+    """Add one sheet's frame to the workbook: widths, panes, print titles, tables, charts and defined names."""
+    frame = book.create_sheet(clean_text(sheet.title))
+    widths: dict[int, float] = {}
+    for item in placed:
+        if isinstance(item.block, Table):
+            for index, column in enumerate(item.block.columns, 1):
+                widths[index] = max(widths.get(index, 0), column.width)
+    for index, width in widths.items():
+        frame.column_dimensions[get_column_letter(index)].width = width
+    if sheet.freeze:
+        frame.freeze_panes = sheet.freeze
+        frame.print_title_rows = "1:1"
+    frame.page_setup.orientation = "landscape"
+    for item in placed:
+        if isinstance(item.block, Table):
+            ref = _table_ref(item, item.block)
+            table = ExcelTable(
+                displayName=item.block.name,
+                ref=ref,
+                autoFilter=AutoFilter(ref=ref),
+                tableColumns=[
+                    TableColumn(id=index, name=clean_text(column.header))
+                    for index, column in enumerate(item.block.columns, 1)
+                ],
+                tableStyleInfo=TableStyleInfo(name=TABLE_STYLE, showRowStripes=True),
+            )
+            with warnings.catch_warnings():
+                # openpyxl warns that write-only tables need their columns added by hand: they are, just above.
+                warnings.filterwarnings("ignore", "In write-only mode you must add table columns manually")
+                frame.add_table(table)
+        elif item.block.name:
+            ref = f"{quote_sheetname(frame.title)}!$B${item.row}"
+            book.defined_names.add(DefinedName(item.block.name, attr_text=ref))
+    for chart, anchor in sheet.charts:
+        frame.add_chart(chart, anchor)
+    return frame
+
+
+def _set_properties(book: Workbook, properties: Properties) -> None:
+    """Fill in the document properties, standard and custom."""
+    created = properties.created.astimezone(UTC).replace(tzinfo=None)
+    book.properties.title = clean_text(properties.title)
+    book.properties.subject = clean_text(properties.subject)
+    book.properties.description = clean_text(properties.description)
+    book.properties.keywords = clean_text(properties.keywords)
+    book.properties.creator = "ZE Trials"
+    book.properties.created = created
+    book.properties.modified = created
+    for name, value in properties.custom.items():
+        if isinstance(value, datetime):
+            book.custom_doc_props.append(DateTimeProperty(name=name, value=value.astimezone(UTC).replace(tzinfo=None)))
+        else:
+            book.custom_doc_props.append(StringProperty(name=name, value=clean_text(value)))
+
+
+def _write_sheet_data(stream: IO[bytes], placed: list[_Placed], styles: _Styles) -> None:
+    """Stream one sheet's cells, block by block, checking each table's promised row count."""
+    for item in placed:
+        block = item.block
+        if isinstance(block, Line):
+            if not block.cells:
+                continue
+            plain = [styles.plain[""]] * len(block.cells)
+            quoted = [styles.quoted[""]] * len(block.cells)
+            for row in _rows_xml([block.cells], item.row, plain, quoted, styles):
+                stream.write(row.encode())
+            continue
+        header = [Styled(column.header, "header") for column in block.columns]
+        for row in _rows_xml([header], item.row, [""] * len(header), [""] * len(header), styles):
+            stream.write(row.encode())
+        plain = [styles.plain[column.style] for column in block.columns]
+        quoted = [styles.quoted[column.style] for column in block.columns]
+        written, chunk = 0, []
+        for row in _rows_xml(block.rows, item.row + 1, plain, quoted, styles):
+            chunk.append(row)
+            written += 1
+            if len(chunk) == _ROWS_PER_WRITE:
+                stream.write("".join(chunk).encode())
+                chunk.clear()
+        stream.write("".join(chunk).encode())
+        if written != block.row_count:
+            raise RuntimeError(f"table {block.name} promised {block.row_count} rows and got {written}")
+
+
+def _sheet_bytes_estimate(placed: list[_Placed]) -> int:
+    """Guess a sheet's XML size from its cell count, to know whether it needs Zip64."""
+    cells = sum(
+        len(item.block.columns) * item.block.row_count if isinstance(item.block, Table) else 1 for item in placed
+    )
+    return cells * _ESTIMATED_BYTES_PER_CELL
+
+
+def write_xlsx(target: IO[bytes], sheets: Sequence[Sheet], properties: Properties) -> None:
+    """Write the workbook to a binary file: openpyxl's frame first, then the cells spliced into each sheet's part."""
+    book = Workbook(write_only=True)
+    layout: list[tuple[Any, list[_Placed], str]] = []
+    for sheet in sheets:
+        placed, last_row, last_column = _place(sheet)
+        frame = _frame_sheet(book, sheet, placed)
+        layout.append((frame, placed, f"A1:{get_column_letter(last_column)}{last_row}"))
+    styles = _Styles(layout[0][0])
+    _set_properties(book, properties)
+    with tempfile.TemporaryDirectory(prefix="zetrials-report-") as folder:
+        framed = Path(folder) / "frame.xlsx"
+        book.save(framed)
+        parts = {frame.path.lstrip("/"): (placed, dimension) for frame, placed, dimension in layout}
+        with ZipFile(framed) as source, ZipFile(target, "w", ZIP_DEFLATED) as out:
+            for info in source.infolist():
+                if info.filename not in parts:
+                    out.writestr(info, source.read(info))
+                    continue
+                placed, dimension = parts[info.filename]
+                head, tail = _split_frame(source.read(info).decode("utf-8"), info.filename)
+                head = head.replace("<sheetViews>", f'<dimension ref="{dimension}"/><sheetViews>', 1)
+                part = ZipInfo(info.filename, date_time=info.date_time)
+                part.compress_type = ZIP_DEFLATED
+                big = _sheet_bytes_estimate(placed) > ZIP64_FROM_BYTES
+                with out.open(part, "w", force_zip64=big) as stream:
+                    stream.write(head.encode())
+                    stream.write(b"<sheetData>")
+                    _write_sheet_data(stream, placed, styles)
+                    stream.write(b"</sheetData>")
+                    stream.write(tail.encode())
+
+
+def _split_frame(xml: str, part: str) -> tuple[str, str]:
+    """Cut a sheet's frame where its (empty) cells go."""
+    pieces = _EMPTY_SHEET_DATA.split(xml)
+    if len(pieces) != 2:
+        raise RuntimeError(f"openpyxl wrote {part} without one empty <sheetData>; the report cannot place its cells")
+    return pieces[0], pieces[1]
