@@ -5,9 +5,12 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
+import subprocess
+import sys
 import tracemalloc
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from datetime import date, datetime, time
 from pathlib import Path
 
@@ -16,16 +19,27 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
+from importers import read
 from importers.problems import Problem
 from importers.read import FormulaWithoutValue, RawWorkbook, Row, read_file
 from importers.sniff import Limits
 from tests import hostile_files as hostile
 from tests.test_sniff import CORPUS, needs_corpus
 
+SPARE_CORE = read._spare_core  # before the fixture below replaces it for every test
+
 DTD_REFUSED = (
     "the file contains an XML document type declaration (DTD), which spreadsheet programs never write; "
     "refusing it as unsafe (XXE or entity expansion)"
 )
+
+
+@pytest.fixture(autouse=True, params=["in-process", "worker"])
+def parsed_where(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run every test with sheets parsed in this process, then with every sheet parsed by a worker process."""
+    monkeypatch.setattr(read, "WORKER_MIN_ROWS", 0 if request.param == "worker" else None)
+    monkeypatch.setattr(read, "_spare_core", lambda: True)  # however busy the machine running the tests
+    return str(request.param)
 
 
 def all_rows(workbook: RawWorkbook) -> dict[str, list[Row]]:
@@ -335,6 +349,81 @@ def test_file_refused_by_sniffing_has_no_kind(tmp_path: Path) -> None:
     assert [problem.message for problem in workbook.problems] == [
         "the file is empty (0 bytes); upload an .xlsx workbook or a .csv file instead"
     ]
+
+
+# --- the worker process -------------------------------------------------------------------------------------------
+
+ONLY_WORKER = pytest.mark.parametrize("parsed_where", ["worker"], indirect=True)
+VALID_ROWS = 31
+
+
+def valid_rows(tmp_path: Path) -> Iterator[Row]:
+    """The rows of the small valid workbook's one sheet, as a lazy stream."""
+    return read_file(hostile.make_valid_workbook(tmp_path)).sheets[0].rows
+
+
+@ONLY_WORKER
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("/nonexistent/python",),  # the interpreter cannot be started
+        (sys.executable, "-c", "pass"),  # it starts, then ends without a word
+        (sys.executable, "-c", "import sys; sys.exit(3)"),
+    ],
+)
+def test_worker_that_fails_before_any_row_leaves_the_parsing_here(
+    command: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read, "_WORKER_COMMAND", command)
+    rows = list(valid_rows(tmp_path))
+    assert len(rows) == VALID_ROWS
+    assert rows[1] == (2, ("LGB-YT-01", date(2024, 3, 1), 1.5))
+
+
+DIES_AFTER_ONE_BATCH = (
+    "import pickle, sys; from importers import read; path, part, book = pickle.load(sys.stdin.buffer); "
+    "data = pickle.dumps(next(read._row_batches(path, part, book))); "
+    "sys.stdout.buffer.write(read._FRAME.pack(len(data)) + data)"
+)
+
+
+@ONLY_WORKER
+def test_worker_dying_after_rows_went_out_is_an_error_not_a_short_sheet(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read, "_WORKER_COMMAND", (sys.executable, "-c", DIES_AFTER_ONE_BATCH))
+    rows = valid_rows(tmp_path)
+    assert next(rows) == (1, ("Trial code", "Period start", "Energy (MWh)"))
+    with pytest.raises(RuntimeError, match=r"the process reading xl/worksheets/sheet1.xml stopped"):
+        list(rows)
+
+
+@ONLY_WORKER
+def test_worker_stops_when_the_reader_stops_early(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    started: list[subprocess.Popen[bytes]] = []
+    start = read._start_worker
+
+    def remember(path: Path, part: str, book: read._Book) -> subprocess.Popen[bytes]:
+        worker = start(path, part, book)
+        started.append(worker)
+        return worker
+
+    monkeypatch.setattr(read, "_start_worker", remember)
+    rows = valid_rows(tmp_path)
+    next(rows)
+    assert isinstance(rows, Generator)
+    rows.close()
+    [worker] = started
+    assert worker.returncode is not None
+
+
+@pytest.mark.parametrize(
+    ("cores", "load", "spare"), [(2, 0.9, True), (2, 1.8, True), (2, 2.5, False), (8, 7.0, True), (8, 9.5, False)]
+)
+def test_worker_waits_for_an_idle_core(cores: int, load: float, spare: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(read, "_usable_cores", lambda: cores)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert SPARE_CORE() is spare
 
 
 # --- real files ---------------------------------------------------------------------------------------------------
