@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, col, select
 
 from trials import audit
@@ -21,6 +22,7 @@ from trials.models import (
     UnitRole,
     utcnow,
 )
+from trials.rollups import refresh_rollups
 
 #: The measured fields a file may carry, in the order MeasurementRecord.values holds them.
 MEASURED_FIELDS: tuple[str, ...] = (
@@ -129,7 +131,7 @@ class Loader:
                     (old["id"], {name: old[name] for name in (*MEASURED_FIELDS, *PROVENANCE)}, new | provenance)
                 )
         if inserts:
-            connection.execute(sa.insert(_table), inserts)
+            _insert(connection, inserts)
             self.counts.created += len(inserts)
         if updates:
             self._update(connection, updates)
@@ -164,6 +166,28 @@ class Loader:
         ]
         connection.execute(sa.insert(AuditEvent.__table__), events)  # type: ignore[attr-defined]
         self.counts.updated += len(updates)
+
+
+#: On SQLite the driver takes plain tuples (dates as the ISO text SQLAlchemy stores) twice as fast as Core does.
+_SQLITE_INSERT = sa.insert(_table).compile(
+    dialect=sqlite.dialect(),
+    column_keys=["trial_id", "unit_id", "period_start", "period_end", *MEASURED_FIELDS, *PROVENANCE],
+)
+
+
+def _insert(connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert new measurements in one round trip per chunk, the fastest way each database offers."""
+    if connection.dialect.name != "sqlite":
+        connection.execute(sa.insert(_table), rows)
+        return
+    order = _SQLITE_INSERT.positiontup or []
+    tuples = [tuple(_sqlite_value(row[name]) for name in order) for row in rows]
+    connection.exec_driver_sql(str(_SQLITE_INSERT), tuples)
+
+
+def _sqlite_value(value: Any) -> Any:
+    """Store a date as SQLAlchemy does on SQLite, as ISO text."""
+    return value.isoformat() if isinstance(value, date) else value
 
 
 def _json_ready(values: dict[str, Any]) -> dict[str, Any]:
@@ -211,7 +235,7 @@ class UndoRefused(Exception):
     """Raised with a message for the person who asked, when a batch cannot be undone."""
 
 
-def _batch_trial_ids(session: Session, batch_id: int) -> set[int]:
+def batch_trial_ids(session: Session, batch_id: int) -> set[int]:
     """The trials whose measurements a batch wrote."""
     query = select(Measurement.trial_id).where(Measurement.import_batch_id == batch_id).distinct()
     return set(session.exec(query))
@@ -224,7 +248,7 @@ def undo_batch(session: Session, batch_id: int, *, actor: str) -> ImportBatch:
         raise UndoRefused(f"no import batch {batch_id}")
     if batch.status != BatchStatus.imported:
         raise UndoRefused(f"batch {batch_id} ({batch.filename}) was undone already")
-    trial_ids = _batch_trial_ids(session, batch_id)
+    trial_ids = batch_trial_ids(session, batch_id)
     later = session.exec(
         select(Measurement.import_batch_id)
         .where(col(Measurement.trial_id).in_(trial_ids), col(Measurement.import_batch_id) > batch_id)
@@ -238,6 +262,7 @@ def undo_batch(session: Session, batch_id: int, *, actor: str) -> ImportBatch:
     _restore_measurements(session, [event for event in events if event.action == "measurement.update"])
     session.execute(sa.delete(_table).where(_table.c.import_batch_id == batch_id))
     _restore_trials(session, [event for event in events if event.action.startswith("trial.")])
+    refresh_rollups(session, trial_ids)
     batch.status = BatchStatus.undone
     session.add(batch)
     audit.record(session, actor=actor, action="import.undo", object=f"batch:{batch_id}", import_batch_id=batch_id)

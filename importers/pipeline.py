@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from importers.load import CHUNK_ROWS, Counts, Loader, MeasurementRecord, upsert_trial
+from importers.load import CHUNK_ROWS, Counts, Loader, MeasurementRecord, batch_trial_ids, upsert_trial
 from importers.mapping import Row, SheetMapping, sheet_kind, split_header
 from importers.problems import Problem
 from importers.read import RawSheet, RawWorkbook, read_file
@@ -21,6 +21,7 @@ from importers.validate import MeasurementRows, RowReader, SheetReport, TrialTar
 from trials import audit
 from trials.db import read_session, write_session
 from trials.models import BatchStatus, ImportBatch, Port, Trial, utcnow
+from trials.rollups import refresh_rollups
 from trials.scope import Scope
 
 #: Beyond this many problems a file is surely the wrong one; the rest are counted, not listed.
@@ -341,6 +342,7 @@ def _import_in_transaction(
         if dry_run:
             result.status, result.batch = "dry-run", None
             raise _Rollback(result)
+        refresh_rollups(session, batch_trial_ids(session, opened.id))
         counts = result.counts
         opened.created, opened.updated, opened.unchanged, opened.skipped = (
             counts.created,

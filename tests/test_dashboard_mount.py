@@ -15,8 +15,8 @@ CALLBACK = "/dashboard/_dash-update-component"
 HEADLINES: dict[str, Any] = {
     "output": "headlines.children",
     "outputs": {"id": "headlines", "property": "children"},
-    "inputs": [{"id": "url", "property": "pathname", "value": "/dashboard/"}],
-    "changedPropIds": ["url.pathname"],
+    "inputs": [{"id": "url", "property": "search", "value": ""}],
+    "changedPropIds": ["url.search"],
     "state": [],
 }
 

@@ -264,3 +264,64 @@ class AuditEvent(SQLModel, table=True):
     import_batch_id: int | None = Field(default=None, foreign_key="importbatch.id", index=True)
     before: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
     after: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)
+
+
+# The sums (None when no row carried the field) and counts of every measured number, shared by the rollup tables;
+# the importer keeps them current in its own transaction (trials/rollups.py), so dashboards never scan raw rows.
+class RollupSums(SQLModel):
+    measurements: int = 0
+    operating_hours: float | None = None
+    n_operating_hours: int = 0
+    energy_kwh: float | None = None
+    n_energy_kwh: int = 0
+    hydrogen_kg: float | None = None
+    n_hydrogen_kg: int = 0
+    diesel_l: float | None = None
+    n_diesel_l: int = 0
+    distance_km: float | None = None
+    n_distance_km: int = 0
+    moves: float | None = None
+    n_moves: int = 0
+    teu: float | None = None
+    n_teu: int = 0
+    cargo_tonnes: float | None = None
+    n_cargo_tonnes: int = 0
+    scheduled_hours: float | None = None
+    n_scheduled_hours: int = 0
+    downtime_hours: float | None = None
+    n_downtime_hours: int = 0
+    charging_sessions: float | None = None
+    n_charging_sessions: int = 0
+    reported_ghg_kg: float | None = None
+    n_reported_ghg_kg: int = 0
+    reported_ghg_avoided_kg: float | None = None
+    n_reported_ghg_avoided_kg: int = 0
+    reported_nox_avoided_kg: float | None = None
+    n_reported_nox_avoided_kg: int = 0
+
+
+# Every day a measurement of a trial's units of one role covers, with the sums of the measurements starting on it
+# (a month-long measurement adds one day with sums and the rest of its days with none).
+class DailyRollup(RollupSums, table=True):
+    trial_id: int = Field(foreign_key="trial.id", primary_key=True, ondelete="CASCADE")
+    role: UnitRole = Field(primary_key=True, sa_type=_enum(UnitRole))
+    day: date = Field(primary_key=True)
+
+
+# One trial's sums per unit role and calendar month of period_start, with the days its measurements cover.
+class MonthlyRollup(RollupSums, table=True):
+    trial_id: int = Field(foreign_key="trial.id", primary_key=True, ondelete="CASCADE")
+    role: UnitRole = Field(primary_key=True, sa_type=_enum(UnitRole))
+    month: int = Field(primary_key=True)  # year * 100 + month, e.g. 202501
+    days_covered: int = 0
+    first_day: date  # first day covered
+    last_day: date  # last day covered, inclusive
+
+
+# One unit's running totals (sums and counts) from its first month through this one, by month of period_start:
+# any period's unit-level sums are the difference of two rows, however many months it spans.
+class UnitRunningTotal(RollupSums, table=True):
+    trial_id: int = Field(foreign_key="trial.id", primary_key=True, ondelete="CASCADE")
+    unit_id: int = Field(foreign_key="unit.id", primary_key=True, ondelete="CASCADE")
+    month: int = Field(primary_key=True)  # year * 100 + month, e.g. 202501
+    role: UnitRole = Field(sa_type=_enum(UnitRole))

@@ -2,65 +2,152 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import dash
-from dash import Input, Output, dcc, html
-from flask import Flask
+from dash import dcc, html
+from flask import Flask, has_request_context
 from flask_login import current_user
 
-from app.context import current_scope, engine
+from app.context import engine
+from app.dashboard import callbacks
+from app.dashboard.state import GRAINS, METRICS, URL_BASE, format_month
 from trials.db import read_session
-from trials.metrics import METRIC_UNITS
-from trials.queries import metrics_by_trial
+from trials.models import EquipmentClass, Technology
+from trials.queries import list_ports
 
-URL_BASE = "/dashboard/"
-#: The headline figures of the overview, by metric key: summed over the trials in scope.
-HEADLINES = ("energy_kwh", "diesel_displaced_l", "ghg_wtw_avoided_kg", "nox_avoided_kg")
+__all__ = ["URL_BASE", "init_dashboard", "layout"]
+
+#: The first year the period pickers offer; pilots before it are not expected.
+FIRST_YEAR = 2015
+NAV = (("overview", "Overview"), ("compare", "Compare"), ("trials", "Trials"), ("methodology", "Methodology"))
 
 
-def layout() -> Any:
-    """Build the page; Dash may call this outside a request (no user), so nothing here reads trial data."""
-    greeting = current_user.record.email if current_user and current_user.is_authenticated else ""
-    return html.Main(
-        [
-            dcc.Location(id="url"),
-            html.H1("Overview"),
-            html.P(greeting, id="viewer", className="muted"),
-            html.Div(id="headlines"),
-        ]
+def _options(values: Any) -> list[dict[str, str]]:
+    """Dropdown options for enum members, labelled as people read them."""
+    return [{"label": member.value.replace("_", " "), "value": member.value} for member in values]
+
+
+def _months() -> list[dict[str, str]]:
+    """Every month a period may start or end in, up to the end of next year."""
+    months = [y * 100 + m for y in range(FIRST_YEAR, date.today().year + 2) for m in range(1, 13)]
+    return [{"label": text, "value": text} for text in (format_month(month) or "" for month in months)]
+
+
+def _labelled(text: str, control: Any, html_for: str) -> Any:
+    """A control with its label above it."""
+    return html.Div([html.Label(text, htmlFor=html_for), control], className="control")
+
+
+def _radio(control_id: str, options: list[tuple[str, str]]) -> Any:
+    """Inline radio buttons."""
+    return dcc.RadioItems(
+        id=control_id, options=[{"label": text, "value": value} for value, text in options], inline=True
     )
 
 
-def headline_figures() -> dict[str, float | int | None]:
-    """Sum the additive headline metrics over every trial the viewer may see; n/a stays n/a."""
+def _port_options() -> list[dict[str, str]]:
+    """The partner ports (reference data, the same for every viewer), when serving a request."""
+    if not has_request_context():
+        return []
     with read_session(engine()) as session:
-        results = metrics_by_trial(session=session, scope=current_scope())
-    totals: dict[str, float | int | None] = {"trials": len(results)}
-    for key in HEADLINES:
-        present = [r.values[key] for r in results.values() if r.values[key] is not None]
-        totals[key] = sum(present) if present else None  # type: ignore[arg-type]
-    return totals
+        return [{"label": f"{p.locode} {p.name}", "value": p.locode} for p in list_ports(session=session)]
 
 
-def render_headlines(totals: dict[str, float | int | None]) -> Any:
-    """Show the headline figures with their units."""
-    items = [html.Li(f"Trials in view: {totals['trials']}")]
-    for key in HEADLINES:
-        value = totals[key]
-        shown = "n/a" if value is None else f"{value:,.0f} {METRIC_UNITS[key]}"
-        items.append(html.Li(f"{key}: {shown}", id=f"headline-{key}"))
-    return html.Ul(items)
+def filters() -> Any:
+    """The filters every page shares, and the view choices only some pages use (hidden elsewhere)."""
+    months = _months()
+    return html.Section(
+        [
+            _labelled(
+                "Ports",
+                dcc.Dropdown(id="f-port", multi=True, options=_port_options(), placeholder="All ports"),
+                "f-port",
+            ),
+            _labelled(
+                "Equipment class",
+                dcc.Dropdown(id="f-class", options=_options(EquipmentClass), placeholder="All classes"),
+                "f-class",
+            ),
+            _labelled(
+                "Technologies",
+                dcc.Dropdown(id="f-tech", multi=True, options=_options(Technology), placeholder="All technologies"),
+                "f-tech",
+            ),
+            _labelled("From month", dcc.Dropdown(id="f-from", options=months, placeholder="Start"), "f-from"),
+            _labelled("To month", dcc.Dropdown(id="f-to", options=months, placeholder="Now"), "f-to"),
+            html.Div(
+                [
+                    _labelled(
+                        "Metric",
+                        dcc.Dropdown(
+                            id="c-metric",
+                            options=[{"label": c.label, "value": key} for key, c in METRICS.items()],
+                            clearable=False,
+                        ),
+                        "c-metric",
+                    ),
+                    _labelled(
+                        "Grid factor",
+                        _radio("c-basis", [("location", "location-based"), ("market", "market-based")]),
+                        "c-basis",
+                    ),
+                ],
+                id="compare-controls",
+                className="controls",
+                hidden=True,
+            ),
+            html.Div(
+                _labelled("GHG scope", _radio("c-ghg", [("wtw", "well-to-wheel"), ("ttw", "tank-to-wheel")]), "c-ghg"),
+                id="ghg-controls",
+                className="controls",
+                hidden=True,
+            ),
+            html.Div(
+                _labelled("Show per", _radio("c-grain", [(g, g) for g in GRAINS]), "c-grain"),
+                id="trial-controls",
+                className="controls",
+                hidden=True,
+            ),
+        ],
+        className="filters",
+    )
+
+
+def layout() -> Any:
+    """Build the shell; Dash may call this outside a request (no user), so it reads no trial data, only ports."""
+    viewer = current_user.record if current_user and current_user.is_authenticated else None
+    who = f"{viewer.email} ({viewer.role.value}{', ' + (viewer.port_locode or 'all ports')})" if viewer else ""
+    return html.Div(
+        [
+            dcc.Location(id="url", refresh="callback-nav"),
+            html.Header(
+                [
+                    html.Nav(
+                        [html.A("ZE Trials", href="/", className="brand")]
+                        + [dcc.Link(text, id=f"nav-{page}", href=URL_BASE) for page, text in NAV]
+                    ),
+                    html.Span(who, id="viewer"),
+                ]
+            ),
+            filters(),
+            html.Main(id="page"),
+        ]
+    )
 
 
 def init_dashboard(server: Flask) -> dash.Dash:
     """Mount the Dash app under /dashboard/ and register its callbacks on this instance."""
     # Dash types `server` as bool | callable, though it takes a Flask app as documented.
-    app = dash.Dash(__name__, server=server, url_base_pathname=URL_BASE, title="ZE Trials dashboard")  # type: ignore[arg-type]
+    app = dash.Dash(
+        __name__,
+        server=server,  # type: ignore[arg-type]
+        url_base_pathname=URL_BASE,
+        title="ZE Trials dashboard",
+        update_title="",  # keep the title steady while callbacks run
+        suppress_callback_exceptions=True,  # pages add their components after the first layout
+    )
     app.layout = layout
-
-    @app.callback(Output("headlines", "children"), Input("url", "pathname"))
-    def _headlines(_pathname: str | None) -> Any:
-        return render_headlines(headline_figures())
-
+    callbacks.register(app)
     return app

@@ -1,0 +1,60 @@
+"""trials.metrics.compute, remembered: the same sums, settings and factors always give the same figures."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from functools import lru_cache
+from typing import Any, Literal
+
+from sqlmodel import Session
+
+from trials.factors import Factors, load_factors
+from trials.metrics import MetricsResult, TrialInputs, compute
+
+#: Results remembered per process: enough for every trial-month of a few hundred trials, and their units.
+MEMO_SIZE = 20_000
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a value: a mapping as its sorted items."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((key, _frozen(item)) for key, item in value.items()))
+    return value
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One call of compute, equal to another exactly when its inputs (hashable: rollups build their energy by year
+    as a YearEnergy), factor set and basis are."""
+
+    key: tuple[Any, ...]
+    inputs: TrialInputs = field(compare=False)
+    factors: Factors = field(compare=False)
+    basis: Literal["location", "market"] = field(compare=False)
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _computed(job: _Job) -> MetricsResult:
+    """Compute once per distinct job: compute is pure, so the same sums and factors give the same figures."""
+    return compute(job.inputs, job.factors, job.basis)
+
+
+@dataclass(frozen=True)
+class Calculator:
+    """trials.metrics.compute with one factor set, remembering results across requests (compute is pure)."""
+
+    factors: Factors
+    factors_key: tuple[Any, ...] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "factors_key", tuple(_frozen(getattr(self.factors, f.name)) for f in fields(Factors)))
+
+    def compute(self, inputs: TrialInputs, basis: Literal["location", "market"] = "location") -> MetricsResult:
+        """The metrics of these inputs, with this factor set, on this basis."""
+        return _computed(_Job((self.factors_key, basis, inputs), inputs, self.factors, basis))
+
+
+def calculator(session: Session) -> Calculator:
+    """A calculator with the default factor set, as stored now."""
+    return Calculator(load_factors(session))

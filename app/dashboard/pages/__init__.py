@@ -1,0 +1,1 @@
+"""Page layouts of the dashboard: built from data already loaded, never reading the database themselves."""

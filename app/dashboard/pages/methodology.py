@@ -1,0 +1,49 @@
+"""Methodology: every formula, helper, constant and factor, generated from the code and data the numbers use."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import html
+
+from app.dashboard.data import Methodology
+from app.dashboard.table import Table
+
+
+def layout() -> Any:
+    """The methodology page's frame; its callback fills it."""
+    return html.Div([html.H1("Methodology"), html.Div(id="methodology-body")])
+
+
+def _table(table: Table, table_id: str) -> Any:
+    """A plain HTML table of a Table, missing cells shown empty."""
+    return html.Table(
+        [
+            html.Thead(html.Tr([html.Th(column) for column in table.columns])),
+            html.Tbody(
+                [html.Tr([html.Td("" if value is None else str(value)) for value in row]) for row in table.rows]
+            ),
+        ],
+        id=table_id,
+        className="plain",
+    )
+
+
+def body(found: Methodology) -> Any:
+    """The page's sections, in the order a reader checks a figure: formula, rules, activity, constants, factors."""
+    return [
+        html.P(
+            "Each formula below is read from trials.metrics.compute, the one function every figure of the dashboard, "
+            "the API and the reports comes from. A sum skips missing values; a metric with a missing input is n/a."
+        ),
+        html.H2("Metrics"),
+        _table(found.formulas, "methodology-formulas"),
+        html.H2("How missing values are treated"),
+        _table(found.helpers, "methodology-helpers"),
+        html.H2("Primary activity unit per equipment class"),
+        _table(found.activities, "methodology-activities"),
+        html.H2("Constants"),
+        _table(found.constants, "methodology-constants"),
+        html.H2(f"Emission factors: set {found.factor_set} (the default)"),
+        _table(found.factors, "methodology-factors"),
+    ]

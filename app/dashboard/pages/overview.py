@@ -1,0 +1,48 @@
+"""Overview: headline figures for the viewer's scope, a map of ports, and avoided emissions month by month."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from dash import html
+
+from app.dashboard.pages.common import chart, number
+from app.dashboard.table import Table
+
+
+def layout() -> Any:
+    """The overview's frame; its callbacks fill it."""
+    return html.Div(
+        [
+            html.H1("Overview"),
+            html.Div(id="headlines", className="headlines"),
+            html.Div([chart("map", 460), chart("monthly", 420)], className="grid two"),
+        ]
+    )
+
+
+def headlines(table: Table, span: tuple[date, date] | None) -> Any:
+    """The headline cards, each saying how many trials it stands on, and the period the data cover."""
+    trials = table.rows[0][table.columns.index("trials")] if table.rows else 0
+    period = f"data from {span[0].isoformat()} to {span[1].isoformat()}" if span else "no data in this period"
+    cards = [
+        html.Div(
+            [
+                html.Div(figure, className="label"),
+                html.Div(
+                    [html.Span(number(value), className="value"), html.Span(f" {unit}", className="unit")],
+                    id=f"headline-{index}",
+                ),
+                html.Div(f"from {with_data} of {count} trials", className="muted small"),
+            ],
+            className="card headline",
+        )
+        for index, (figure, value, unit, with_data, count) in enumerate(table.rows)
+    ]
+    return html.Div(
+        [
+            html.P(f"Trials in view: {trials} · {period}", id="headline-period", className="muted"),
+            html.Div(cards, className="cards"),
+        ]
+    )

@@ -1,0 +1,655 @@
+"""Daily and monthly rollups of measurements, kept current by the importer, and scoped reads of them.
+
+Dashboards read these small tables instead of scanning raw measurements: one row per trial, role and day (or
+month), and per unit and month. `refresh_rollups` rebuilds a set of trials' rows inside the caller's transaction,
+so an import (or its undo) and its rollups land together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
+from datetime import date, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import Session, select
+
+from trials.metrics import Totals, TrialInputs, total
+from trials.models import DailyRollup, Measurement, MonthlyRollup, Port, Trial, Unit, UnitRole, UnitRunningTotal
+from trials.scope import Scope
+
+#: Every measured number the rollups sum, with a count of the rows that carried it.
+ROLLUP_FIELDS: tuple[str, ...] = (
+    "operating_hours",
+    "energy_kwh",
+    "hydrogen_kg",
+    "diesel_l",
+    "distance_km",
+    "moves",
+    "teu",
+    "cargo_tonnes",
+    "scheduled_hours",
+    "downtime_hours",
+    "charging_sessions",
+    "reported_ghg_kg",
+    "reported_ghg_avoided_kg",
+    "reported_nox_avoided_kg",
+)
+#: The sums a metric needs (trials.metrics.Totals), all of them among ROLLUP_FIELDS.
+TOTALS_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Totals))
+#: Trials rebuilt per statement: keeps IN lists well inside every database's bound-parameter limit.
+CHUNK_TRIALS = 500
+
+_measurement = Measurement.__table__  # type: ignore[attr-defined]
+_unit = Unit.__table__  # type: ignore[attr-defined]
+_daily = DailyRollup.__table__  # type: ignore[attr-defined]
+_monthly = MonthlyRollup.__table__  # type: ignore[attr-defined]
+_running = UnitRunningTotal.__table__  # type: ignore[attr-defined]
+_trial = Trial.__table__  # type: ignore[attr-defined]
+
+
+def month_key(column: Any) -> ColumnElement[int]:
+    """A date column's month as year * 100 + month, in SQL both SQLite and PostgreSQL run."""
+    return sa.cast(sa.extract("year", column) * 100 + sa.extract("month", column), sa.Integer)
+
+
+def month_of(day: date) -> int:
+    """A date's month as year * 100 + month, the key the monthly rollups use."""
+    return day.year * 100 + day.month
+
+
+def month_start(month: int) -> date:
+    """The first day of a month key."""
+    return date(month // 100, month % 100, 1)
+
+
+def month_end(month: int) -> date:
+    """The last day of a month key."""
+    following = month_start(month) + timedelta(days=32)
+    return following.replace(day=1) - timedelta(days=1)
+
+
+def _sums(source: sa.TableClause | sa.Table, counts: Sequence[str] = ()) -> list[ColumnElement[Any]]:
+    """Sum every rollup field of a source, with its count: counted in raw rows, or summed from rollup rows."""
+    columns: list[ColumnElement[Any]] = []
+    for name in ROLLUP_FIELDS:
+        columns.append(sa.func.sum(source.c[name]))
+        count_of = f"n_{name}"
+        columns.append(sa.func.sum(source.c[count_of]) if count_of in counts else sa.func.count(source.c[name]))
+    return columns
+
+
+_SUM_COLUMNS: list[str] = [name for field in ROLLUP_FIELDS for name in (field, f"n_{field}")]
+
+
+def refresh_rollups(session: Session, trial_ids: Iterable[int]) -> None:
+    """Rebuild these trials' rollups from their measurements, in the caller's transaction (import, undo, backfill)."""
+    ids = sorted(set(trial_ids))
+    if not ids:
+        return
+    session.flush()
+    connection = session.connection()
+    for start in range(0, len(ids), CHUNK_TRIALS):
+        chunk = ids[start : start + CHUNK_TRIALS]
+        for table in (_running, _monthly, _daily):
+            connection.execute(sa.delete(table).where(table.c.trial_id.in_(chunk)))
+        _insert_daily(connection, chunk)
+        _insert_monthly(connection, chunk)
+        _insert_running_totals(connection, chunk)
+
+
+def _insert_daily(connection: sa.Connection, ids: list[int]) -> None:
+    """One row per trial, role and start day with its sums, then a row for every further day a period covers."""
+    m, u = _measurement, _unit
+    of_trials = m.c.trial_id.in_(ids)
+    grouped = (
+        sa.select(m.c.trial_id, u.c.role, m.c.period_start, sa.func.count(), *_sums(m))
+        .select_from(m.join(u, u.c.id == m.c.unit_id))
+        .where(of_trials)
+        .group_by(m.c.trial_id, u.c.role, m.c.period_start)
+    )
+    columns = ["trial_id", "role", "day", "measurements", *_SUM_COLUMNS]
+    connection.execute(sa.insert(_daily).from_select(columns, grouped))
+    periods = (
+        sa.select(m.c.trial_id, u.c.role, m.c.period_start, m.c.period_end)
+        .distinct()
+        .select_from(m.join(u, u.c.id == m.c.unit_id))
+        .where(of_trials)
+    )
+    rows = connection.execute(periods).all()
+    starts = {(row.trial_id, row.role, row.period_start) for row in rows}
+    further = {
+        (row.trial_id, row.role, row.period_start + timedelta(days=offset))
+        for row in rows
+        for offset in range(1, (row.period_end - row.period_start).days)
+    } - starts
+    empty = {name: 0 if name.startswith("n_") else None for name in _SUM_COLUMNS}
+    if further:
+        connection.execute(
+            sa.insert(_daily),
+            [
+                {"trial_id": trial_id, "role": role, "day": day, "measurements": 0, **empty}
+                for trial_id, role, day in sorted(further)
+            ],
+        )
+
+
+def _insert_monthly(connection: sa.Connection, ids: list[int]) -> None:
+    """Sum the daily rows by month: every daily row is a day covered."""
+    d = _daily
+    month = month_key(d.c.day)
+    grouped = (
+        sa.select(
+            d.c.trial_id,
+            d.c.role,
+            month,
+            sa.func.sum(d.c.measurements),
+            *_sums(d, counts=[f"n_{name}" for name in ROLLUP_FIELDS]),
+            sa.func.count(),
+            sa.func.min(d.c.day),
+            sa.func.max(d.c.day),
+        )
+        .where(d.c.trial_id.in_(ids))
+        .group_by(d.c.trial_id, d.c.role, month)
+    )
+    columns = ["trial_id", "role", "month", "measurements", *_SUM_COLUMNS, "days_covered", "first_day", "last_day"]
+    connection.execute(sa.insert(_monthly).from_select(columns, grouped))
+
+
+def _insert_running_totals(connection: sa.Connection, ids: list[int]) -> None:
+    """Sum each unit's measurements by month of period_start, then add them up month after month."""
+    m, u = _measurement, _unit
+    month = month_key(m.c.period_start)
+    sums = [column.label(name) for column, name in zip(_sums(m), _SUM_COLUMNS, strict=True)]
+    by_month = (
+        sa.select(
+            m.c.trial_id, m.c.unit_id, month.label("month"), u.c.role, sa.func.count().label("measurements"), *sums
+        )
+        .select_from(m.join(u, u.c.id == m.c.unit_id))
+        .where(m.c.trial_id.in_(ids))
+        .group_by(m.c.trial_id, m.c.unit_id, month, u.c.role)
+        .subquery()
+    )
+    running = sa.select(
+        by_month.c.trial_id,
+        by_month.c.unit_id,
+        by_month.c.month,
+        by_month.c.role,
+        *[
+            sa.func.sum(by_month.c[name]).over(partition_by=by_month.c.unit_id, order_by=by_month.c.month)
+            for name in ("measurements", *_SUM_COLUMNS)
+        ],
+    )
+    columns = ["trial_id", "unit_id", "month", "role", "measurements", *_SUM_COLUMNS]
+    connection.execute(sa.insert(_running).from_select(columns, running))
+
+
+# Reading, always for trials the viewer may see.
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole calendar months to look at, both ends included; None leaves that end open."""
+
+    first_month: int | None = None
+    last_month: int | None = None
+
+    @property
+    def first_day(self) -> date | None:
+        """The first day of the first month, if the period has a start."""
+        return None if self.first_month is None else month_start(self.first_month)
+
+    @property
+    def last_day(self) -> date | None:
+        """The last day of the last month, if the period has an end."""
+        return None if self.last_month is None else month_end(self.last_month)
+
+    def months(self, column: Any) -> ColumnElement[bool]:
+        """A WHERE clause keeping a month-key column within the period."""
+        clauses: list[ColumnElement[bool]] = []
+        if self.first_month is not None:
+            clauses.append(column >= self.first_month)
+        if self.last_month is not None:
+            clauses.append(column <= self.last_month)
+        return sa.and_(sa.true(), *clauses)
+
+    def days(self, column: Any) -> ColumnElement[bool]:
+        """A WHERE clause keeping a date column within the period."""
+        clauses: list[ColumnElement[bool]] = []
+        if self.first_day is not None:
+            clauses.append(column >= self.first_day)
+        if self.last_day is not None:
+            clauses.append(column <= self.last_day)
+        return sa.and_(sa.true(), *clauses)
+
+
+ALL_TIME = Period()
+
+
+def _visible_ids(scope: Scope, trials: Iterable[Trial]) -> list[int]:
+    """The ids of the given trials, refusing any the viewer may not see: a rollup read never widens a scope."""
+    ids = []
+    for trial in trials:
+        if trial.id is None or not scope.can_see(trial):
+            raise LookupError(f"no trial {trial.code!r}")
+        ids.append(trial.id)
+    return ids
+
+
+def totals_of(rows: Iterable[Mapping[str, Any]]) -> Totals:
+    """Add up rollup rows into the sums a metric needs; a field no row carried stays None."""
+    listed = list(rows)
+    if len(listed) == 1:  # most months hold one row per role: no adding up to do
+        return Totals(**{name: _float(listed[0][name]) for name in TOTALS_FIELDS})
+    return Totals(**{name: total([_float(row[name]) for row in listed]) for name in TOTALS_FIELDS})
+
+
+def _float(value: Any) -> float | None:
+    """Turn a database sum (an int, or a Decimal on PostgreSQL) into a float."""
+    return None if value is None else float(value)
+
+
+class YearEnergy(dict[int, float]):
+    """Electricity by calendar year, hashable so that identical metric inputs are recognised; never changed once
+    built (as every TrialInputs field)."""
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items())))
+
+
+def energy_by_year(rows: Iterable[Mapping[str, Any]]) -> YearEnergy:
+    """Electricity of trial-unit rows by calendar year (rows carry `year`), for each year's grid factor."""
+    found: dict[int, list[float | None]] = defaultdict(list)
+    for row in rows:
+        if row["role"] == UnitRole.trial and row["energy_kwh"] is not None:
+            found[int(row["year"])].append(_float(row["energy_kwh"]))
+    return YearEnergy({year: sum(v for v in values if v is not None) for year, values in found.items()})
+
+
+def inputs_for(
+    trial: Trial,
+    port: Port | None,
+    *,
+    trial_totals: Totals,
+    baseline_totals: Totals,
+    energy_kwh_by_year: Mapping[int, float],
+    days_covered: int = 0,
+    days_in_period: int = 0,
+) -> TrialInputs:
+    """Gather one trial's settings and already summed figures into the inputs of trials.metrics.compute."""
+    return TrialInputs(
+        equipment_class=trial.equipment_class,
+        technology=trial.technology,
+        trial=trial_totals,
+        baseline=baseline_totals,
+        energy_kwh_by_year=energy_kwh_by_year,
+        grid_region=port.grid_region if port else "",
+        declared_rate=trial.baseline_rate,
+        declared_unit=trial.baseline_unit,
+        rated_power_kw=trial.rated_power_kw,
+        load_factor=trial.load_factor,
+        market_factor_kg_per_kwh=None if (market := trial.market_factor_g_per_kwh) is None else market / 1000,
+        hydrogen_pathway=trial.hydrogen_pathway,
+        days_covered=days_covered,
+        days_in_period=days_in_period,
+    )
+
+
+def coverage_window(trial: Trial, period: Period, as_of: date) -> tuple[date, date] | None:
+    """The days of the trial period so far that fall in the period, or None when there are none."""
+    first = max(d for d in (trial.start_date, period.first_day) if d is not None)
+    last = min(d for d in (trial.end_date, as_of, period.last_day) if d is not None)
+    return (first, last) if first <= last else None
+
+
+def _sum_rows(table: sa.Table, keys: Sequence[ColumnElement[Any]], where: ColumnElement[bool]) -> sa.Select[Any]:
+    """Sum a rollup table's fields by the given keys."""
+    sums = [sa.func.sum(table.c[name]).label(f"sum_{name}") for name in ROLLUP_FIELDS]
+    return sa.select(*keys, *sums).where(where).group_by(*keys)
+
+
+def _unprefixed(row: sa.Row[Any]) -> dict[str, Any]:
+    """A summed row's values by field name."""
+    return {key.removeprefix("sum_"): value for key, value in row._mapping.items()}
+
+
+@dataclass(frozen=True)
+class PeriodData:
+    """One trial's inputs over a period, with the figures that say how much data stand behind them."""
+
+    inputs: TrialInputs
+    first_day: date | None  # first and last day with data in the period
+    last_day: date | None
+    days_with_data: int  # days a trial unit's measurement covers, in the period
+
+
+def period_data(
+    *, session: Session, scope: Scope, trials: Sequence[Trial], period: Period = ALL_TIME, as_of: date
+) -> dict[int, PeriodData]:
+    """Each visible trial's metric inputs over the period from the monthly rollups; over all time, trial_inputs'."""
+    ids = _visible_ids(scope, trials)
+    if not ids:
+        return {}
+    r = _monthly
+    year = (r.c.month // 100).label("year")
+    query = _sum_rows(r, [r.c.trial_id, r.c.role, year], r.c.trial_id.in_(ids) & period.months(r.c.month))
+    query = query.add_columns(
+        sa.func.sum(r.c.days_covered).label("days_covered"),
+        sa.func.min(r.c.first_day).label("first_day"),
+        sa.func.max(r.c.last_day).label("last_day"),
+    )
+    by_trial: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in session.execute(query):
+        by_trial[row.trial_id].append(_unprefixed(row))
+    ports = {port.locode: port for port in session.exec(select(Port))}
+    found: dict[int, PeriodData] = {}
+    for trial in trials:
+        assert trial.id is not None
+        rows = by_trial.get(trial.id, [])
+        on_trial = [row for row in rows if row["role"] == UnitRole.trial]
+        window = coverage_window(trial, period, as_of)
+        first_day = min((row["first_day"] for row in on_trial), default=None)
+        last_day = max((row["last_day"] for row in on_trial), default=None)
+        with_data = sum(int(row["days_covered"]) for row in on_trial)
+        covered = with_data
+        if window and first_day and last_day and (first_day < window[0] or last_day > window[1]):
+            covered -= _days_outside(session, trial.id, period, window)
+        inputs = inputs_for(
+            trial,
+            ports.get(trial.port_locode),
+            trial_totals=totals_of(on_trial),
+            baseline_totals=totals_of(row for row in rows if row["role"] == UnitRole.baseline),
+            energy_kwh_by_year=energy_by_year(rows),
+            days_covered=covered if window else 0,
+            days_in_period=(window[1] - window[0]).days + 1 if window else 0,
+        )
+        found[trial.id] = PeriodData(
+            inputs=inputs,
+            first_day=first_day,
+            last_day=last_day,
+            days_with_data=with_data,
+        )
+    return found
+
+
+def _days_outside(session: Session, trial_id: int, period: Period, window: tuple[date, date]) -> int:
+    """Count a trial's covered days in the period but outside its own period so far (data before its start, after
+    its end or dated in the future): a few index seeks, run only for the rare trial whose data stray so."""
+    d = _daily
+    query = sa.select(sa.func.count()).where(
+        d.c.trial_id == trial_id,
+        d.c.role == UnitRole.trial,
+        period.days(d.c.day),
+        sa.or_(d.c.day < window[0], d.c.day > window[1]),
+    )
+    return int(session.execute(query).scalar_one())
+
+
+#: One month of one role of a trial, as monthly_sums gives it: (month, role, *TOTALS_FIELDS); hashable.
+MonthRow = tuple[Any, ...]
+
+
+def monthly_sums(
+    *, session: Session, scope: Scope, trials: Sequence[Trial], period: Period = ALL_TIME
+) -> dict[int, tuple[MonthRow, ...]]:
+    """Each visible trial's monthly rollup rows in the period, by trial id: the sums a metric needs, as stored."""
+    ids = _visible_ids(scope, trials)
+    if not ids:
+        return {}
+    r = _monthly
+    query = (
+        sa.select(r.c.trial_id, r.c.month, r.c.role, *[r.c[name] for name in TOTALS_FIELDS])
+        .where(r.c.trial_id.in_(ids), period.months(r.c.month))
+        .order_by(r.c.trial_id, r.c.month, r.c.role)
+    )
+    found: dict[int, list[MonthRow]] = defaultdict(list)
+    for trial_id, *row in session.execute(query):
+        found[trial_id].append(tuple(row))
+    return {trial_id: tuple(rows) for trial_id, rows in found.items()}
+
+
+def settings_of(trial: Trial, port: Port | None) -> TrialInputs:
+    """A trial's metric inputs without any sums: its settings alone, to which each period's sums are added."""
+    return inputs_for(trial, port, trial_totals=Totals(), baseline_totals=Totals(), energy_kwh_by_year=YearEnergy())
+
+
+def month_inputs(settings: TrialInputs, rows: Iterable[MonthRow]) -> dict[int, TrialInputs]:
+    """A trial's metric inputs month by month (without coverage, which daily_rows gives), from its monthly rows."""
+    by_month: dict[int, dict[UnitRole, Totals]] = defaultdict(dict)
+    for month, role, *values in rows:
+        by_month[month][UnitRole(role)] = Totals(*(_float(value) for value in values))
+    found = {}
+    for month, by_role in sorted(by_month.items()):
+        own = by_role.get(UnitRole.trial, Totals())
+        found[month] = replace(
+            settings,
+            trial=own,
+            baseline=by_role.get(UnitRole.baseline, Totals()),
+            energy_kwh_by_year=YearEnergy() if own.energy_kwh is None else YearEnergy({month // 100: own.energy_kwh}),
+        )
+    return found
+
+
+def _month_before(month: int) -> int:
+    """The month key before a month key."""
+    return month - 1 if month % 100 > 1 else (month // 100 - 1) * 100 + 12
+
+
+def _running_at(
+    session: Session, ids: Sequence[int], bound: int, roles: Sequence[UnitRole] = (UnitRole.trial,)
+) -> dict[int, sa.Row[Any]]:
+    """Each unit's running totals as of a month (its latest row up to it), by unit id.
+
+    Most units have a row for the month itself, read in one pass over the trials' primary-key range; only units
+    whose data stop earlier (or skip that month) need the per-unit search for their latest earlier row."""
+    r, u = _running, _unit
+    units = {
+        unit_pk for (unit_pk,) in session.execute(sa.select(u.c.id).where(u.c.trial_id.in_(ids), u.c.role.in_(roles)))
+    }
+    exact = (
+        sa.select(u.c.unit_id.label("unit_name"), r)
+        .select_from(r.join(u, u.c.id == r.c.unit_id))
+        .where(r.c.trial_id.in_(ids), r.c.month == bound, u.c.role.in_(roles))
+    )
+    found = {row.unit_id: row for row in session.execute(exact)}
+    rest = sorted(units - set(found))
+    for start in range(0, len(rest), CHUNK_TRIALS):
+        chunk = rest[start : start + CHUNK_TRIALS]
+        in_chunk = r.c.trial_id.in_(ids) & r.c.unit_id.in_(chunk)
+        latest = dict(
+            session.execute(
+                sa.select(r.c.unit_id, sa.func.max(r.c.month)).where(in_chunk, r.c.month <= bound).group_by(r.c.unit_id)
+            ).all()
+        )
+        if latest:
+            rows = sa.select(u.c.unit_id.label("unit_name"), r).select_from(r.join(u, u.c.id == r.c.unit_id))
+            rows = rows.where(in_chunk, r.c.month.in_(set(latest.values())))
+            found.update((row.unit_id, row) for row in session.execute(rows) if latest.get(row.unit_id) == row.month)
+    return found
+
+
+def _between(later: sa.Row[Any], earlier: sa.Row[Any] | None, name: str) -> float | None:
+    """A field's sum between two running-total rows; None when no measurement in between carried it."""
+    count = getattr(later, f"n_{name}") - (getattr(earlier, f"n_{name}") if earlier is not None else 0)
+    if count == 0:
+        return None
+    before = _float(getattr(earlier, name)) if earlier is not None else None
+    return (_float(getattr(later, name)) or 0.0) - (before or 0.0)
+
+
+def _month_span(session: Session, ids: Sequence[int], period: Period) -> tuple[int, int] | None:
+    """The first and last month with trial-unit data of these trials in the period."""
+    r = _monthly
+    query = sa.select(sa.func.min(r.c.month), sa.func.max(r.c.month)).where(
+        r.c.trial_id.in_(ids), r.c.role == UnitRole.trial, period.months(r.c.month)
+    )
+    first, last = session.execute(query).one()
+    return None if first is None else (int(first), int(last))
+
+
+@dataclass(frozen=True)
+class UnitData:
+    """One trial unit's inputs over a period: its own sums against its trial's baseline."""
+
+    trial_id: int
+    unit: str
+    inputs: TrialInputs
+
+
+def _period_ends(
+    session: Session, ids: Sequence[int], period: Period
+) -> tuple[dict[int, sa.Row[Any]], list[tuple[int, dict[int, sa.Row[Any]]]]] | None:
+    """Each trial unit's running totals just before the period, and at the end of each of its years (the last one
+    being the period's end); None when the period holds no trial-unit data."""
+    span = _month_span(session, ids, period) if ids else None
+    if span is None:
+        return None
+    first_ever, _last = _month_span(session, ids, ALL_TIME) or span
+    before = _running_at(session, ids, _month_before(span[0])) if span[0] > first_ever else {}
+    year_ends = [
+        (year, _running_at(session, ids, min(year * 100 + 12, span[1])))
+        for year in range(span[0] // 100, span[1] // 100 + 1)
+    ]
+    return before, year_ends
+
+
+def units_with_data(*, session: Session, scope: Scope, trials: Sequence[Trial], period: Period) -> dict[int, int]:
+    """How many trial units of each visible trial have measurements in the period, by trial id."""
+    ends = _period_ends(session, _visible_ids(scope, trials), period)
+    if ends is None:
+        return {}
+    before, year_ends = ends
+    counts: dict[int, int] = defaultdict(int)
+    for unit_pk, end in year_ends[-1][1].items():
+        start = before.get(unit_pk)
+        if end.measurements - (start.measurements if start is not None else 0) > 0:
+            counts[end.trial_id] += 1
+    return dict(counts)
+
+
+def unit_data(
+    *, session: Session, scope: Scope, trials: Sequence[Trial], period: Period, baselines: Mapping[int, TrialInputs]
+) -> list[UnitData]:
+    """Every trial unit's inputs over the period, for the spread of unit-level results; baselines by trial id.
+
+    Each unit's sums are the difference of its running totals at the period's ends (and at each year's end, for
+    the grid factor of every year), so the cost grows with the units, not with the months."""
+    ends = _period_ends(session, _visible_ids(scope, trials), period)
+    if ends is None:
+        return []
+    before, year_ends = ends
+    found = []
+    for unit_pk, end in year_ends[-1][1].items():
+        start = before.get(unit_pk)
+        if end.measurements - (start.measurements if start is not None else 0) == 0:
+            continue  # no measurement of this unit in the period
+        energy, previous = YearEnergy(), start
+        for year, rows in year_ends:
+            row = rows.get(unit_pk)
+            if row is None:
+                continue
+            kwh = _between(row, previous, "energy_kwh")
+            if kwh is not None:
+                energy[year] = kwh
+            previous = row
+        inputs = replace(
+            baselines[end.trial_id],
+            trial=Totals(**{name: _between(end, start, name) for name in TOTALS_FIELDS}),
+            energy_kwh_by_year=energy,
+            days_covered=0,
+            days_in_period=0,
+        )
+        found.append(UnitData(end.trial_id, end.unit_name, inputs))
+    return sorted(found, key=lambda unit: (unit.trial_id, unit.unit))
+
+
+@dataclass(frozen=True)
+class DayRow:
+    """One day of a trial: the role's sums of measurements starting that day (measurements 0: only covered)."""
+
+    day: date
+    role: UnitRole
+    measurements: int
+    sums: dict[str, float | None]
+
+
+def daily_rows(*, session: Session, scope: Scope, trial: Trial, period: Period = ALL_TIME) -> list[DayRow]:
+    """A visible trial's daily rollup rows in the period, by day then role."""
+    (trial_id,) = _visible_ids(scope, [trial])
+    d = _daily
+    query = sa.select(d).where(d.c.trial_id == trial_id, period.days(d.c.day)).order_by(d.c.day, d.c.role)
+    return [
+        DayRow(
+            day=row.day,
+            role=UnitRole(row.role),
+            measurements=row.measurements,
+            sums={name: _float(getattr(row, name)) for name in ROLLUP_FIELDS},
+        )
+        for row in session.execute(query)
+    ]
+
+
+def trial_unit_counts(*, session: Session, scope: Scope, trials: Sequence[Trial]) -> dict[int, int]:
+    """How many trial units (not baseline units) each visible trial has."""
+    ids = _visible_ids(scope, trials)
+    if not ids:
+        return {}
+    u = _unit
+    query = (
+        sa.select(u.c.trial_id, sa.func.count())
+        .where(u.c.trial_id.in_(ids), u.c.role == UnitRole.trial)
+        .group_by(u.c.trial_id)
+    )
+    return {int(trial_id): int(count) for trial_id, count in session.execute(query)}
+
+
+@dataclass(frozen=True)
+class MeasurementRow:
+    """One raw measurement of a trial, with its unit's own id and role: what a figure was made from."""
+
+    unit: str
+    role: UnitRole
+    row: sa.Row[Any]  # every column of the measurement table, provenance included
+
+
+def measurement_page(
+    *, session: Session, scope: Scope, trial: Trial, period: Period = ALL_TIME, offset: int = 0, limit: int = 50
+) -> tuple[list[MeasurementRow], int]:
+    """One page of a visible trial's measurements in the period, unit by unit and by date, and how many there are.
+
+    The per-unit counts come from the rollups, so a page is found by walking the natural-key index of one or two
+    units, not by sorting every row of the trial."""
+    (trial_id,) = _visible_ids(scope, [trial])
+    m, roles = _measurement, tuple(UnitRole)
+    ends = _running_at(session, [trial_id], period.last_month or month_of(date.max), roles)
+    starts = _running_at(session, [trial_id], _month_before(period.first_month), roles) if period.first_month else {}
+    counts = [
+        (
+            unit_pk,
+            end.unit_name,
+            end.role,
+            end.measurements - (starts[unit_pk].measurements if unit_pk in starts else 0),
+        )
+        for unit_pk, end in sorted(ends.items(), key=lambda item: item[1].unit_name)
+    ]
+    found: list[MeasurementRow] = []
+    skip = offset
+    for unit_pk, unit_name, role, count in counts:
+        if len(found) >= limit:
+            break
+        if skip >= count:
+            skip -= int(count)
+            continue
+        query = (
+            sa.select(m)
+            .where(m.c.unit_id == unit_pk, period.days(m.c.period_start))
+            .order_by(m.c.period_start, m.c.period_end)
+            .offset(skip)
+            .limit(limit - len(found))
+        )
+        found.extend(MeasurementRow(unit_name, UnitRole(role), row) for row in session.execute(query))
+        skip = 0
+    return found, sum(int(count) for *_key, count in counts)
