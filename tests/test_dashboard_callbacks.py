@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from app.dashboard.pages.common import number
+from app.dashboard.pages.trials import trial_layout
 from tests.factories import make_measurement, make_trial, make_unit, make_user
 from tests.test_dashboard_mount import CALLBACK, csrf_header
 from tests.test_web import sign_in
@@ -108,7 +109,7 @@ DATA_CALLBACKS: dict[str, tuple[list[tuple[Any, str]], list[tuple[Any, str, Any]
     "map": ([("chart-map", "figure")], _search(), []),
     "monthly": ([("chart-monthly", "figure")], _search(), []),
     "compare": (
-        [("chart-bars", "figure"), ("chart-grid", "figure"), ("compare-note", "children")],
+        [("chart-bars", "figure"), ("chart-grid", "figure"), ("compare-note", "children"), ("compare-report", "href")],
         _search("?class=yard_tractor"),
         [],
     ),
@@ -216,6 +217,7 @@ def test_compare_bars_show_each_trial_per_activity_unit_with_its_n(
     ]
     assert bars[0]["text"] == ["n = 1 units, 2 days"] * 3
     assert answer["compare-note"]["children"].startswith("yard tractor trials, Energy per primary activity unit")
+    assert answer["compare-report"]["href"] == "/reports/compare/yard_tractor.xlsx"
 
 
 def _array(sent: Any) -> list[float]:
@@ -344,3 +346,7 @@ def test_an_unknown_page_says_not_found(client: FlaskClient, session: Session) -
     client.get("/dashboard/")
     answer = _text(post(client, [("page", "children")], [("url", "pathname", "/dashboard/nowhere")]))
     assert "Not found" in answer
+
+
+def test_the_trial_page_offers_its_excel_report() -> None:
+    assert "href='/reports/trial/LGB-1.xlsx'" in repr(trial_layout("LGB-1"))

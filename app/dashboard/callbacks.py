@@ -130,6 +130,7 @@ def register(app: dash.Dash) -> None:
         Output("chart-bars", "figure"),
         Output("chart-grid", "figure"),
         Output("compare-note", "children"),
+        Output("compare-report", "href"),
         Input("url", "search"),
     )
     def comparison(search: str | None) -> list[Any]:
@@ -137,10 +138,12 @@ def register(app: dash.Dash) -> None:
         scope, view = _reader(), state.parse(search)
         with read_session(engine()) as session:
             found = data.comparison(session=session, scope=scope, state=view, as_of=today())
+        report = f"/reports/compare/{view.equipment_class.value}.xlsx" if view.equipment_class else None
         return [
             figures.compare_bars(found.bars, data.metric_label(view), _unit_of(found.bars)),
             figures.grid_scatter(found.grid),
             compare_note(view, found),
+            report,
         ]
 
     @app.callback(Output("chart-spread", "figure"), Input("url", "search"))

@@ -15,6 +15,7 @@ def layout() -> Any:
         [
             html.H1("Compare like for like"),
             html.P(id="compare-note", className="muted"),
+            html.A("Download the Excel report of this class", id="compare-report", className="download"),
             chart("bars", 460),
             html.Div([chart("spread", 420), chart("grid", 420)], className="grid two"),
         ]

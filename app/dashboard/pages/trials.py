@@ -89,6 +89,7 @@ def trial_layout(code: str) -> Any:
         [
             dcc.Link("← All trials", href="/dashboard/trials", id="back-to-trials"),
             html.H1(code, id="trial-title"),
+            html.A("Download the Excel report of this trial", href=f"/reports/trial/{code}.xlsx", className="download"),
             html.Div(id="trial-header"),
             html.Div(id="trial-metrics"),
             html.Div([chart("series"), chart("baseline")], className="grid two"),
