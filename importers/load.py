@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 
 from trials import audit
 from trials.models import (
+    MEASURED_NUMBERS,
     AuditEvent,
     BatchStatus,
     ImportBatch,
@@ -25,23 +26,7 @@ from trials.models import (
 from trials.rollups import refresh_rollups
 
 #: The measured fields a file may carry, in the order MeasurementRecord.values holds them.
-MEASURED_FIELDS: tuple[str, ...] = (
-    "operating_hours",
-    "energy_kwh",
-    "hydrogen_kg",
-    "diesel_l",
-    "distance_km",
-    "moves",
-    "teu",
-    "cargo_tonnes",
-    "scheduled_hours",
-    "downtime_hours",
-    "charging_sessions",
-    "reported_ghg_kg",
-    "reported_ghg_avoided_kg",
-    "reported_nox_avoided_kg",
-    "notes",
-)
+MEASURED_FIELDS: tuple[str, ...] = (*MEASURED_NUMBERS, "notes")
 PROVENANCE = ("import_batch_id", "source_sheet", "source_row")
 #: Rows looked up and written together: few enough for SQLite's bound-parameter limit, many enough to be fast.
 CHUNK_ROWS = 2000

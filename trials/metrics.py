@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Literal
 
@@ -99,6 +99,10 @@ class Totals:
             Activity.teu: self.teu,
             Activity.km: self.distance_km,
         }[activity]
+
+
+#: The sums a trial's metrics need, in Totals' order: what every query sums and every rollup keeps.
+TOTALS_FIELDS: tuple[str, ...] = tuple(item.name for item in fields(Totals))
 
 
 @dataclass(frozen=True)

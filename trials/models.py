@@ -210,6 +210,25 @@ class Measurement(SQLModel, table=True):
     source_row: int | None = None
 
 
+#: The numeric fields of a Measurement (METHODOLOGY.md §1), the ones imports carry and rollups sum.
+MEASURED_NUMBERS: tuple[str, ...] = (
+    "operating_hours",
+    "energy_kwh",
+    "hydrogen_kg",
+    "diesel_l",
+    "distance_km",
+    "moves",
+    "teu",
+    "cargo_tonnes",
+    "scheduled_hours",
+    "downtime_hours",
+    "charging_sessions",
+    "reported_ghg_kg",
+    "reported_ghg_avoided_kg",
+    "reported_nox_avoided_kg",
+)
+
+
 # A named, versioned set of emission factors; results record which set they used.
 class FactorSet(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)

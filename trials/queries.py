@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
 from trials.factors import Factors, load_factors
-from trials.metrics import MetricsResult, Totals, TrialInputs, compute
+from trials.metrics import TOTALS_FIELDS, MetricsResult, Totals, TrialInputs, compute
 from trials.models import (
     EmissionFactor,
     EquipmentClass,
@@ -27,19 +27,6 @@ from trials.models import (
     User,
 )
 from trials.scope import Scope
-
-_SUMMED = (
-    "operating_hours",
-    "energy_kwh",
-    "hydrogen_kg",
-    "diesel_l",
-    "distance_km",
-    "moves",
-    "teu",
-    "scheduled_hours",
-    "downtime_hours",
-    "reported_ghg_avoided_kg",
-)
 
 
 def today() -> date:
@@ -81,7 +68,7 @@ def get_trial(*, session: Session, scope: Scope, code: str) -> Trial | None:
 
 def _totals_by_role(session: Session, trial_id: int) -> dict[UnitRole, Totals]:
     """Sum every field per unit role in one query; SQL SUM of no values is NULL, as the methodology wants."""
-    columns = [sa.func.sum(getattr(Measurement, name)).label(name) for name in _SUMMED]
+    columns = [sa.func.sum(getattr(Measurement, name)).label(name) for name in TOTALS_FIELDS]
     query = (
         sa.select(col(Unit.role), *columns)
         .select_from(Measurement)
@@ -90,7 +77,7 @@ def _totals_by_role(session: Session, trial_id: int) -> dict[UnitRole, Totals]:
         .group_by(col(Unit.role))
     )
     rows = session.execute(query)
-    found = {row.role: Totals(**{name: _float(getattr(row, name)) for name in _SUMMED}) for row in rows}
+    found = {row.role: Totals(**{name: _float(getattr(row, name)) for name in TOTALS_FIELDS}) for row in rows}
     return {role: found.get(role, Totals()) for role in UnitRole}
 
 
@@ -267,7 +254,7 @@ def monthly_inputs(
     month = sa.extract("month", col(Measurement.period_start))
     sums = (
         sa.select(year.label("year"), month.label("month"), col(Unit.role))
-        .add_columns(*[sa.func.sum(getattr(Measurement, name)).label(name) for name in _SUMMED])
+        .add_columns(*[sa.func.sum(getattr(Measurement, name)).label(name) for name in TOTALS_FIELDS])
         .select_from(Measurement)
         .join(Unit, col(Unit.id) == col(Measurement.unit_id))
         .where(col(Measurement.trial_id) == trial_id)
@@ -275,7 +262,7 @@ def monthly_inputs(
     )
     by_month: dict[date, dict[UnitRole, Totals]] = {}
     for row in session.execute(sums):
-        totals = Totals(**{name: _float(getattr(row, name)) for name in _SUMMED})
+        totals = Totals(**{name: _float(getattr(row, name)) for name in TOTALS_FIELDS})
         by_month.setdefault(date(int(row.year), int(row.month), 1), {})[row.role] = totals
     last_so_far = min(trial.end_date, as_of or today()) if trial.end_date else as_of or today()
     months = set(by_month)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,29 +17,22 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, select
 
-from trials.metrics import Totals, TrialInputs, total
-from trials.models import DailyRollup, Measurement, MonthlyRollup, Port, Trial, Unit, UnitRole, UnitRunningTotal
+from trials.metrics import TOTALS_FIELDS, Totals, TrialInputs, total
+from trials.models import (
+    MEASURED_NUMBERS,
+    DailyRollup,
+    Measurement,
+    MonthlyRollup,
+    Port,
+    Trial,
+    Unit,
+    UnitRole,
+    UnitRunningTotal,
+)
 from trials.scope import Scope
 
 #: Every measured number the rollups sum, with a count of the rows that carried it.
-ROLLUP_FIELDS: tuple[str, ...] = (
-    "operating_hours",
-    "energy_kwh",
-    "hydrogen_kg",
-    "diesel_l",
-    "distance_km",
-    "moves",
-    "teu",
-    "cargo_tonnes",
-    "scheduled_hours",
-    "downtime_hours",
-    "charging_sessions",
-    "reported_ghg_kg",
-    "reported_ghg_avoided_kg",
-    "reported_nox_avoided_kg",
-)
-#: The sums a metric needs (trials.metrics.Totals), all of them among ROLLUP_FIELDS.
-TOTALS_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Totals))
+ROLLUP_FIELDS: tuple[str, ...] = MEASURED_NUMBERS
 #: Trials rebuilt per statement: keeps IN lists well inside every database's bound-parameter limit.
 CHUNK_TRIALS = 500
 
