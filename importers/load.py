@@ -33,6 +33,12 @@ CHUNK_ROWS = 2000
 
 _table = Measurement.__table__  # type: ignore[attr-defined]
 _columns = [_table.c[name] for name in MEASURED_FIELDS]
+#: Overwrite one stored row's values and provenance: for updates by a batch, and for putting them back on undo.
+_UPDATE_ROW = (
+    sa.update(_table)
+    .where(_table.c.id == sa.bindparam("row_id"))
+    .values({name: sa.bindparam(name) for name in (*MEASURED_FIELDS, *PROVENANCE)})
+)
 
 
 @dataclass(slots=True)
@@ -130,12 +136,7 @@ class Loader:
 
     def _update(self, connection: sa.Connection, updates: list[tuple[int, dict[str, Any], dict[str, Any]]]) -> None:
         """Write changed rows and one audit event each, with the values before and after."""
-        statement = (
-            sa.update(_table)
-            .where(_table.c.id == sa.bindparam("row_id"))
-            .values({name: sa.bindparam(name) for name in (*MEASURED_FIELDS, *PROVENANCE)})
-        )
-        connection.execute(statement, [{"row_id": row_id, **after} for row_id, _before, after in updates])
+        connection.execute(_UPDATE_ROW, [{"row_id": row_id, **after} for row_id, _before, after in updates])
         now = utcnow()
         events = [
             {
@@ -183,37 +184,27 @@ def _json_ready(values: dict[str, Any]) -> dict[str, Any]:
 def upsert_trial(session: Session, values: dict[str, Any], *, batch_id: int, actor: str) -> tuple[Trial, str]:
     """Create a trial or update it by code; return it and 'created', 'updated' or 'unchanged'."""
     trial = session.exec(select(Trial).where(Trial.code == values["code"])).first()
+    before = None if trial is None else {key: getattr(trial, key) for key in values}
+    if trial is not None and before == values:
+        return trial, "unchanged"
     if trial is None:
         trial = Trial(**values)
-        session.add(trial)
-        session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action="trial.create",
-            object=f"trial:{trial.code}",
-            after=_json_ready(values),
-            import_batch_id=batch_id,
-        )
-        return trial, "created"
-    before = {key: getattr(trial, key) for key in values}
-    if before == values:
-        return trial, "unchanged"
-    for key, value in values.items():
-        setattr(trial, key, value)
-    trial.updated_at = utcnow()
+    else:
+        for key, value in values.items():
+            setattr(trial, key, value)
+        trial.updated_at = utcnow()
     session.add(trial)
     session.flush()
     audit.record(
         session,
         actor=actor,
-        action="trial.update",
+        action="trial.create" if before is None else "trial.update",
         object=f"trial:{trial.code}",
-        before=_json_ready(before),
+        before=None if before is None else _json_ready(before),
         after=_json_ready(values),
         import_batch_id=batch_id,
     )
-    return trial, "updated"
+    return trial, "created" if before is None else "updated"
 
 
 class UndoRefused(Exception):
@@ -257,14 +248,9 @@ def undo_batch(session: Session, batch_id: int, *, actor: str) -> ImportBatch:
 
 def _restore_measurements(session: Session, events: Iterable[AuditEvent]) -> None:
     """Write back the values each updated row had before the batch."""
-    statement = (
-        sa.update(_table)
-        .where(_table.c.id == sa.bindparam("row_id"))
-        .values({name: sa.bindparam(name) for name in (*MEASURED_FIELDS, *PROVENANCE)})
-    )
     rows = [{"row_id": int(event.object.split(":", 1)[1]), **(event.before or {})} for event in events]
     if rows:
-        session.connection().execute(statement, rows)
+        session.connection().execute(_UPDATE_ROW, rows)
 
 
 def _restore_trials(session: Session, events: Iterable[AuditEvent]) -> None:
