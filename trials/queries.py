@@ -26,6 +26,7 @@ from trials.models import (
     UnitRole,
     User,
 )
+from trials.rollups import inputs_for
 from trials.scope import Scope
 
 
@@ -86,11 +87,6 @@ def _float(value: object) -> float | None:
     return None if value is None else float(str(value))
 
 
-def _kg(grams: float | None) -> float | None:
-    """Convert a factor in grams to kilograms, keeping a missing one missing."""
-    return None if grams is None else grams / 1000
-
-
 def _energy_by_year(session: Session, trial_id: int) -> dict[int, float]:
     """Sum the trial units' electricity by calendar year, since grid factors change from year to year."""
     year = sa.extract("year", col(Measurement.period_start))
@@ -130,26 +126,15 @@ def _coverage(session: Session, trial: Trial, as_of: date) -> tuple[int, int]:
 
 def trial_inputs(*, session: Session, scope: Scope, trial: Trial, as_of: date | None = None) -> TrialInputs:
     """Gather the sums and settings one trial's metrics need."""
-    if not scope.can_see(trial) or trial.id is None:
-        raise LookupError(f"no trial {trial.code!r}")
-    port = session.get(Port, trial.port_locode)
-    totals = _totals_by_role(session, trial.id)
+    (trial_id,) = scope.visible_ids([trial])
+    totals = _totals_by_role(session, trial_id)
     days_covered, days_in_period = _coverage(session, trial, as_of or today())
-    return TrialInputs(
-        equipment_class=trial.equipment_class,
-        technology=trial.technology,
-        trial=totals[UnitRole.trial],
-        baseline=totals[UnitRole.baseline],
-        energy_kwh_by_year=_energy_by_year(session, trial.id),
-        grid_region=port.grid_region if port else "",
-        declared_rate=trial.baseline_rate,
-        declared_unit=trial.baseline_unit,
-        rated_power_kw=trial.rated_power_kw,
-        load_factor=trial.load_factor,
-        market_factor_kg_per_kwh=None
-        if trial.market_factor_g_per_kwh is None
-        else trial.market_factor_g_per_kwh / 1000,
-        hydrogen_pathway=trial.hydrogen_pathway,
+    return inputs_for(
+        trial,
+        session.get(Port, trial.port_locode),
+        trial_totals=totals[UnitRole.trial],
+        baseline_totals=totals[UnitRole.baseline],
+        energy_kwh_by_year=_energy_by_year(session, trial_id),
         days_covered=days_covered,
         days_in_period=days_in_period,
     )
@@ -214,16 +199,6 @@ def list_measurements(
 # --- Reports: month-by-month inputs, raw-data counts and streams for a set of visible trials ------------------------
 
 
-def _visible_ids(scope: Scope, trials: Iterable[Trial]) -> list[int]:
-    """Give the ids of trials the viewer may see, refusing any other exactly as trial_inputs does."""
-    ids: list[int] = []
-    for trial in trials:
-        if not scope.can_see(trial) or trial.id is None:
-            raise LookupError(f"no trial {trial.code!r}")
-        ids.append(trial.id)
-    return ids
-
-
 def _next_month(month: date) -> date:
     """Give the first day of the month after the one starting on `month`."""
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
@@ -248,7 +223,7 @@ def monthly_inputs(
     A measurement counts in the month its period starts. The months are those with measurements and those of the
     trial period so far; each month's coverage counts only its own days.
     """
-    (trial_id,) = _visible_ids(scope, [trial])
+    (trial_id,) = scope.visible_ids([trial])
     whole = trial_inputs(session=session, scope=scope, trial=trial, as_of=as_of)
     year = sa.extract("year", col(Measurement.period_start))
     month = sa.extract("month", col(Measurement.period_start))
@@ -300,7 +275,7 @@ class MeasurementCounts:
 
 def measurement_counts(*, session: Session, scope: Scope, trials: Sequence[Trial]) -> dict[str, MeasurementCounts]:
     """Count the raw rows and measured units of visible trials, by trial code, in one query."""
-    ids = _visible_ids(scope, trials)
+    ids = scope.visible_ids(trials)
     query = (
         sa.select(
             col(Measurement.trial_id),
@@ -338,7 +313,7 @@ def stream_measurements(
     Trials come in the order given, each by unit and period; rows are fetched a batch at a time, through a
     server-side cursor on PostgreSQL, so a million rows cost no more memory than a few thousand.
     """
-    _visible_ids(scope, trials)
+    scope.visible_ids(trials)
     for trial in trials:
         query = (
             sa.select(col(Trial.code), col(Trial.port_locode), col(Unit.unit_id), col(Unit.role))
@@ -355,9 +330,7 @@ def stream_measurements(
 
 def import_batches_of(*, session: Session, scope: Scope, trials: Sequence[Trial]) -> list[ImportBatch]:
     """List the import batches that loaded rows of visible trials, oldest first, limited as list_import_batches is."""
-    loaded = sa.select(col(Measurement.import_batch_id)).where(
-        col(Measurement.trial_id).in_(_visible_ids(scope, trials))
-    )
+    loaded = sa.select(col(Measurement.import_batch_id)).where(col(Measurement.trial_id).in_(scope.visible_ids(trials)))
     query = select(ImportBatch).where(col(ImportBatch.id).in_(loaded)).order_by(col(ImportBatch.id))
     if scope.port_locode is not None:
         query = query.join(User, col(User.id) == col(ImportBatch.user_id)).where(User.port_locode == scope.port_locode)

@@ -222,16 +222,6 @@ class Period:
 ALL_TIME = Period()
 
 
-def _visible_ids(scope: Scope, trials: Iterable[Trial]) -> list[int]:
-    """The ids of the given trials, refusing any the viewer may not see: a rollup read never widens a scope."""
-    ids = []
-    for trial in trials:
-        if trial.id is None or not scope.can_see(trial):
-            raise LookupError(f"no trial {trial.code!r}")
-        ids.append(trial.id)
-    return ids
-
-
 def totals_of(rows: Iterable[Mapping[str, Any]]) -> Totals:
     """Add up rollup rows into the sums a metric needs; a field no row carried stays None."""
     listed = list(rows)
@@ -323,7 +313,7 @@ def period_data(
     *, session: Session, scope: Scope, trials: Sequence[Trial], period: Period = ALL_TIME, as_of: date
 ) -> dict[int, PeriodData]:
     """Each visible trial's metric inputs over the period from the monthly rollups; over all time, trial_inputs'."""
-    ids = _visible_ids(scope, trials)
+    ids = scope.visible_ids(trials)
     if not ids:
         return {}
     r = _monthly
@@ -389,7 +379,7 @@ def monthly_sums(
     *, session: Session, scope: Scope, trials: Sequence[Trial], period: Period = ALL_TIME
 ) -> dict[int, tuple[MonthRow, ...]]:
     """Each visible trial's monthly rollup rows in the period, by trial id: the sums a metric needs, as stored."""
-    ids = _visible_ids(scope, trials)
+    ids = scope.visible_ids(trials)
     if not ids:
         return {}
     r = _monthly
@@ -511,7 +501,7 @@ def _period_ends(
 
 def units_with_data(*, session: Session, scope: Scope, trials: Sequence[Trial], period: Period) -> dict[int, int]:
     """How many trial units of each visible trial have measurements in the period, by trial id."""
-    ends = _period_ends(session, _visible_ids(scope, trials), period)
+    ends = _period_ends(session, scope.visible_ids(trials), period)
     if ends is None:
         return {}
     before, year_ends = ends
@@ -530,7 +520,7 @@ def unit_data(
 
     Each unit's sums are the difference of its running totals at the period's ends (and at each year's end, for
     the grid factor of every year), so the cost grows with the units, not with the months."""
-    ends = _period_ends(session, _visible_ids(scope, trials), period)
+    ends = _period_ends(session, scope.visible_ids(trials), period)
     if ends is None:
         return []
     before, year_ends = ends
@@ -571,7 +561,7 @@ class DayRow:
 
 def daily_rows(*, session: Session, scope: Scope, trial: Trial, period: Period = ALL_TIME) -> list[DayRow]:
     """A visible trial's daily rollup rows in the period, by day then role."""
-    (trial_id,) = _visible_ids(scope, [trial])
+    (trial_id,) = scope.visible_ids([trial])
     d = _daily
     query = sa.select(d).where(d.c.trial_id == trial_id, period.days(d.c.day)).order_by(d.c.day, d.c.role)
     return [
@@ -587,7 +577,7 @@ def daily_rows(*, session: Session, scope: Scope, trial: Trial, period: Period =
 
 def trial_unit_counts(*, session: Session, scope: Scope, trials: Sequence[Trial]) -> dict[int, int]:
     """How many trial units (not baseline units) each visible trial has."""
-    ids = _visible_ids(scope, trials)
+    ids = scope.visible_ids(trials)
     if not ids:
         return {}
     u = _unit
@@ -615,7 +605,7 @@ def measurement_page(
 
     The per-unit counts come from the rollups, so a page is found by walking the natural-key index of one or two
     units, not by sorting every row of the trial."""
-    (trial_id,) = _visible_ids(scope, [trial])
+    (trial_id,) = scope.visible_ids([trial])
     m, roles = _measurement, tuple(UnitRole)
     ends = _running_at(session, [trial_id], period.last_month or month_of(date.max), roles)
     starts = _running_at(session, [trial_id], _month_before(period.first_month), roles) if period.first_month else {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -38,6 +39,15 @@ class Scope:
     def can_see(self, trial: Trial) -> bool:
         """Tell whether this viewer may see one trial already loaded."""
         return self.port_locode in (None, trial.port_locode) or trial.visibility == Visibility.partners
+
+    def visible_ids(self, trials: Iterable[Trial]) -> list[int]:
+        """Give the ids of trials already loaded, refusing any this viewer may not see as if it did not exist."""
+        ids: list[int] = []
+        for trial in trials:
+            if trial.id is None or not self.can_see(trial):
+                raise LookupError(f"no trial {trial.code!r}")
+            ids.append(trial.id)
+        return ids
 
     def can_edit(self, trial: Trial) -> bool:
         """Admins edit everything; editors edit their own port's trials, or all trials if they have no port."""
