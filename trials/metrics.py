@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from functools import lru_cache
 from typing import Literal
 
 from trials import units
@@ -188,6 +189,7 @@ _ACTIVITY_WORDS: dict[str, Activity] = {
 }
 
 
+@lru_cache(maxsize=256)
 def parse_rate_unit(unit: str) -> tuple[float, Activity]:
     """Read a declared rate's unit ('L/h', 'gal/mi', 'L/move') as a factor to litres per activity unit."""
     match = re.fullmatch(r"\s*([^/]+?)\s*/\s*([^/]+?)\s*", unit)
