@@ -6,7 +6,6 @@ import csv
 import io
 import shutil
 import subprocess
-import uuid
 import zipfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -32,7 +31,7 @@ from reports.safe import MAX_CELL_CHARS, clean_text, starts_like_formula
 from reports.sheets import MEASUREMENT_FIELDS, TOTALLED_UNITS, metric_header
 from reports.workbook import write_report
 from reports.xlsx import Column, Line, Properties, Sheet, Table, write_xlsx
-from tests.conftest import IN_CI, POSTGRES_URL, _postgres_schema_url
+from tests.conftest import empty_database
 from tests.factories import make_measurement, make_trial, make_unit
 from trials.db import make_engine, read_session
 from trials.factors import load_factors
@@ -103,44 +102,22 @@ def parts(content: bytes) -> dict[str, str]:
         return {name: package.read(name).decode("utf-8") for name in package.namelist()}
 
 
-def _on_server(statement: str) -> None:
-    """Run one statement on the PostgreSQL server itself, outside any test's schema."""
-    assert POSTGRES_URL is not None
-    admin = make_engine(POSTGRES_URL)
-    try:
-        with admin.begin() as connection:
-            connection.execute(sa.text(statement))
-    finally:
-        admin.dispose()
-
-
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """The demo data (25 trials at 8 ports, some private) imported once per database, for tests that only read."""
     folder = tmp_path_factory.mktemp("demo")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    if request.param == "sqlite":
-        url = f"sqlite:///{folder / 'demo.sqlite'}"
-    elif POSTGRES_URL is None:
-        if IN_CI:
-            pytest.fail("TEST_DATABASE_URL must name a PostgreSQL database in CI")
-        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql+psycopg://postgres@127.0.0.1/test)")
-    else:
-        _on_server(f'CREATE SCHEMA "{schema}"')
-        url = _postgres_schema_url(schema)
-    engine = make_engine(url)
-    try:
-        initialise(engine)
-        with read_session(engine) as session:
-            ports = list_ports(session=session)
-        for file in write_demo_files(folder, ports):
-            result = import_file(engine, file, scope=OPERATOR, day_first=file.suffix == ".csv")
-            assert result.status == "imported", result.problems[:3]
-        yield engine
-    finally:
-        engine.dispose()
-        if request.param == "postgres":
-            _on_server(f'DROP SCHEMA "{schema}" CASCADE')
+    with empty_database(request.param, folder) as url:
+        engine = make_engine(url)
+        try:
+            initialise(engine)
+            with read_session(engine) as session:
+                ports = list_ports(session=session)
+            for file in write_demo_files(folder, ports):
+                result = import_file(engine, file, scope=OPERATOR, day_first=file.suffix == ".csv")
+                assert result.status == "imported", result.problems[:3]
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture(scope="module")
