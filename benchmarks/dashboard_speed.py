@@ -278,7 +278,12 @@ VIEWS = ("", "?port=USLAX,USLGB", "?from=2024-07&to=2025-03", "?tech=battery_ele
          "?port=SGSIN&from=2025-01")  # fmt: skip
 CLASSES = ("yard_tractor", "drayage_truck", "rtg_crane", "tug", "straddle_carrier", "top_handler")
 METRICS = ("energy_per_activity", "reduction_pct", "ghg_avoided", "availability", "efficiency_ratio")
-COMPARE_OUTPUTS = [("chart-bars", "figure"), ("chart-grid", "figure"), ("compare-note", "children")]
+COMPARE_OUTPUTS = [
+    ("chart-bars", "figure"),
+    ("chart-grid", "figure"),
+    ("compare-note", "children"),
+    ("compare-report", "href"),
+]
 TRIAL_OUTPUTS = [("trial-title", "children"), ("trial-header", "children"), ("trial-metrics", "children"),
                  ("chart-series", "figure"), ("chart-baseline", "figure"), ("chart-availability", "figure"),
                  ("chart-charging", "figure"), ("chart-calendar", "figure")]  # fmt: skip

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -33,6 +33,8 @@ from trials.scope import Scope
 
 #: Every measured number the rollups sum, with a count of the rows that carried it.
 ROLLUP_FIELDS: tuple[str, ...] = MEASURED_NUMBERS
+#: Every field of a trial's metric inputs.
+INPUT_FIELDS: tuple[str, ...] = tuple(item.name for item in fields(TrialInputs))
 #: Trials rebuilt per statement: keeps IN lists well inside every database's bound-parameter limit.
 CHUNK_TRIALS = 500
 
@@ -421,6 +423,13 @@ def _month_before(month: int) -> int:
     return month - 1 if month % 100 > 1 else (month // 100 - 1) * 100 + 12
 
 
+def _running_columns() -> list[sa.Column[Any]]:
+    """The running-total columns the readers use: keys, the count of measurements, and the metric inputs' sums."""
+    r = _running
+    sums = [r.c[name] for field in TOTALS_FIELDS for name in (field, f"n_{field}")]
+    return [r.c.trial_id, r.c.unit_id, r.c.month, r.c.role, r.c.measurements, *sums]
+
+
 def _running_at(
     session: Session, ids: Sequence[int], bound: int, roles: Sequence[UnitRole] = (UnitRole.trial,)
 ) -> dict[int, sa.Row[Any]]:
@@ -433,7 +442,7 @@ def _running_at(
         unit_pk for (unit_pk,) in session.execute(sa.select(u.c.id).where(u.c.trial_id.in_(ids), u.c.role.in_(roles)))
     }
     exact = (
-        sa.select(u.c.unit_id.label("unit_name"), r)
+        sa.select(u.c.unit_id.label("unit_name"), *_running_columns())
         .select_from(r.join(u, u.c.id == r.c.unit_id))
         .where(r.c.trial_id.in_(ids), r.c.month == bound, u.c.role.in_(roles))
     )
@@ -448,19 +457,35 @@ def _running_at(
             ).all()
         )
         if latest:
-            rows = sa.select(u.c.unit_id.label("unit_name"), r).select_from(r.join(u, u.c.id == r.c.unit_id))
+            rows = sa.select(u.c.unit_id.label("unit_name"), *_running_columns())
+            rows = rows.select_from(r.join(u, u.c.id == r.c.unit_id))
             rows = rows.where(in_chunk, r.c.month.in_(set(latest.values())))
             found.update((row.unit_id, row) for row in session.execute(rows) if latest.get(row.unit_id) == row.month)
     return found
 
 
-def _between(later: sa.Row[Any], earlier: sa.Row[Any] | None, name: str) -> float | None:
-    """A field's sum between two running-total rows; None when no measurement in between carried it."""
-    count = getattr(later, f"n_{name}") - (getattr(earlier, f"n_{name}") if earlier is not None else 0)
-    if count == 0:
-        return None
-    before = _float(getattr(earlier, name)) if earlier is not None else None
-    return (_float(getattr(later, name)) or 0.0) - (before or 0.0)
+class _RunningColumns:
+    """Where each summed field and its count sit in a running-total row, so a unit's sums between two rows are read
+    by position: by name, a Row's attribute lookups cost more than all the arithmetic (2,664 units a class)."""
+
+    def __init__(self, row: sa.Row[Any]) -> None:
+        index = {name: position for position, name in enumerate(row._fields)}
+        self.measurements = index["measurements"]
+        self.summed = [(index[name], index[f"n_{name}"]) for name in TOTALS_FIELDS]
+        self.energy = (index["energy_kwh"], index["n_energy_kwh"])
+
+    @staticmethod
+    def between(later: sa.Row[Any], earlier: sa.Row[Any] | None, value: int, count: int) -> float | None:
+        """A field's sum between two running-total rows; None when no measurement in between carried it."""
+        if earlier is None:
+            return None if later[count] == 0 else float(later[value] or 0)
+        if later[count] == earlier[count]:
+            return None
+        return float(later[value] or 0) - float(earlier[value] or 0)
+
+    def totals(self, later: sa.Row[Any], earlier: sa.Row[Any] | None) -> Totals:
+        """Every summed field between two running-total rows."""
+        return Totals(*(self.between(later, earlier, value, count) for value, count in self.summed))
 
 
 def _month_span(session: Session, ids: Sequence[int], period: Period) -> tuple[int, int] | None:
@@ -524,23 +549,32 @@ def unit_data(
     if ends is None:
         return []
     before, year_ends = ends
+    end_rows = year_ends[-1][1]
+    if not end_rows:
+        return []
+    columns = _RunningColumns(next(iter(end_rows.values())))
+    unit_fields = {"trial", "energy_kwh_by_year", "days_covered", "days_in_period"}
+    settings = {  # each trial's settings, as keyword arguments: dataclasses.replace per unit costs more than the sums
+        trial_id: {name: getattr(inputs, name) for name in INPUT_FIELDS if name not in unit_fields}
+        for trial_id, inputs in baselines.items()
+    }
     found = []
-    for unit_pk, end in year_ends[-1][1].items():
+    for unit_pk, end in end_rows.items():
         start = before.get(unit_pk)
-        if end.measurements - (start.measurements if start is not None else 0) == 0:
+        if end[columns.measurements] - (start[columns.measurements] if start is not None else 0) == 0:
             continue  # no measurement of this unit in the period
         energy, previous = YearEnergy(), start
         for year, rows in year_ends:
             row = rows.get(unit_pk)
             if row is None:
                 continue
-            kwh = _between(row, previous, "energy_kwh")
+            kwh = columns.between(row, previous, *columns.energy)
             if kwh is not None:
                 energy[year] = kwh
             previous = row
-        inputs = replace(
-            baselines[end.trial_id],
-            trial=Totals(**{name: _between(end, start, name) for name in TOTALS_FIELDS}),
+        inputs = TrialInputs(
+            **settings[end.trial_id],
+            trial=columns.totals(end, start),
             energy_kwh_by_year=energy,
             days_covered=0,
             days_in_period=0,

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 
 import numpy as np
+import numpy.typing as npt
 import plotly.graph_objects as go
 
 from app.dashboard.table import Table
@@ -153,18 +154,19 @@ def monthly_by_port(table: Table, ports: Sequence[str]) -> go.Figure:
     return figure
 
 
-def _categories(table: Table) -> list[list[str]]:
-    """Two-level x categories: port, then trial."""
-    return [table.column("port"), table.column("trial")]
+def _categories(table: Table) -> npt.NDArray[np.str_]:
+    """Two-level x categories: port, then trial, as an array: Plotly checks a list item by item, an array at once."""
+    return np.array([table.column("port"), table.column("trial")], dtype=np.str_).reshape(2, len(table.rows))
 
 
 def _axis_order(figure: go.Figure, table: Table) -> None:
     """Lay the categories out in the table's order (by port, then trial), whichever trace draws each: Plotly
-    orders categories by first appearance, so an invisible trace names them all first."""
+    orders categories by first appearance, so an invisible trace names them all first, each once."""
+    ports, trials = zip(*dict.fromkeys(zip(table.column("port"), table.column("trial"), strict=True)), strict=True)
     figure.add_trace(
         go.Scatter(
-            x=_categories(table),
-            y=[None] * len(table.rows),
+            x=np.array([ports, trials], dtype=np.str_),
+            y=[None] * len(trials),
             mode="markers",
             name="axis order",
             showlegend=False,
@@ -256,10 +258,13 @@ def compare_spread(table: Table, title: str, unit: str) -> go.Figure:
                 boxpoints="all",
                 jitter=0.4,
                 pointpos=0,
-                hovertext=[
-                    f"{trial} unit {unit_id}"
-                    for trial, unit_id in zip(rows.column("trial"), rows.column("unit_id"), strict=True)
-                ],
+                hovertext=np.array(
+                    [
+                        f"{trial} unit {unit_id}"
+                        for trial, unit_id in zip(rows.column("trial"), rows.column("unit_id"), strict=True)
+                    ],
+                    dtype=np.str_,
+                ),
             )
         )
     figure.update_layout(boxmode="group")
