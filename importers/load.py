@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, col, select
@@ -98,26 +99,29 @@ class Loader:
         keyed = [(self.unit(r.trial_id, r.unit_id, r.role), r) for r in records]
         lookup = [(unit[0], r.period_start, r.period_end) for unit, r in keyed if unit[2]]
         existing = self._existing(connection, lookup) if lookup else {}
-        inserts: list[dict[str, Any]] = []
+        inserts: list[tuple[Any, ...]] = []
         updates: list[tuple[int, dict[str, Any], dict[str, Any]]] = []
         for (unit_pk, _role, _had), record in keyed:
-            new = dict(zip(MEASURED_FIELDS, record.values, strict=True))
-            old = existing.get((unit_pk, record.period_start, record.period_end))
-            provenance = {"import_batch_id": self.batch_id, "source_sheet": record.sheet, "source_row": record.row}
-            if old is None:
+            old = existing.get((unit_pk, record.period_start, record.period_end)) if existing else None
+            if old is None:  # most rows of most files: straight into a row tuple, no dict on the way
                 inserts.append(
-                    {
-                        "trial_id": record.trial_id,
-                        "unit_id": unit_pk,
-                        "period_start": record.period_start,
-                        "period_end": record.period_end,
-                        **new,
-                        **provenance,
-                    }
+                    (
+                        record.trial_id,
+                        unit_pk,
+                        record.period_start,
+                        record.period_end,
+                        *record.values,
+                        self.batch_id,
+                        record.sheet,
+                        record.row,
+                    )
                 )
-            elif all(old[name] == new[name] for name in MEASURED_FIELDS):
+                continue
+            new = dict(zip(MEASURED_FIELDS, record.values, strict=True))
+            if all(old[name] == new[name] for name in MEASURED_FIELDS):
                 self.counts.unchanged += 1
             else:
+                provenance = {"import_batch_id": self.batch_id, "source_sheet": record.sheet, "source_row": record.row}
                 updates.append(
                     (old["id"], {name: old[name] for name in (*MEASURED_FIELDS, *PROVENANCE)}, new | provenance)
                 )
@@ -154,26 +158,28 @@ class Loader:
         self.counts.updated += len(updates)
 
 
+#: The columns of an inserted measurement, in the order write() builds its row tuples.
+INSERT_ORDER = ("trial_id", "unit_id", "period_start", "period_end", *MEASURED_FIELDS, *PROVENANCE)
 #: On SQLite the driver takes plain tuples (dates as the ISO text SQLAlchemy stores) twice as fast as Core does.
-_SQLITE_INSERT = sa.insert(_table).compile(
-    dialect=sqlite.dialect(),
-    column_keys=["trial_id", "unit_id", "period_start", "period_end", *MEASURED_FIELDS, *PROVENANCE],
-)
+_SQLITE_INSERT = sa.insert(_table).compile(dialect=sqlite.dialect(), column_keys=list(INSERT_ORDER))
+assert tuple(_SQLITE_INSERT.positiontup or ()) == INSERT_ORDER
+_POSTGRES_COPY = f"COPY {_table.name} ({', '.join(INSERT_ORDER)}) FROM STDIN"
 
 
-def _insert(connection: sa.Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert new measurements in one round trip per chunk, the fastest way each database offers."""
-    if connection.dialect.name != "sqlite":
-        connection.execute(sa.insert(_table), rows)
+def _insert(connection: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
+    """Insert new measurements (tuples in INSERT_ORDER) in one round trip per chunk, the fastest way each database
+    offers."""
+    driver = connection.connection.driver_connection
+    if isinstance(driver, psycopg.Connection):  # COPY, in the same transaction: far less work than INSERTs
+        with driver.cursor() as cursor, cursor.copy(_POSTGRES_COPY) as copy:
+            for row in rows:
+                copy.write_row(row)
         return
-    order = _SQLITE_INSERT.positiontup or []
-    tuples = [tuple(_sqlite_value(row[name]) for name in order) for row in rows]
-    connection.exec_driver_sql(str(_SQLITE_INSERT), tuples)
-
-
-def _sqlite_value(value: Any) -> Any:
-    """Store a date as SQLAlchemy does on SQLite, as ISO text."""
-    return value.isoformat() if isinstance(value, date) else value
+    if connection.dialect.name != "sqlite":
+        connection.execute(sa.insert(_table), [dict(zip(INSERT_ORDER, row, strict=True)) for row in rows])
+        return
+    stored = [(trial, unit, start.isoformat(), end.isoformat(), *rest) for trial, unit, start, end, *rest in rows]
+    connection.exec_driver_sql(str(_SQLITE_INSERT), stored)
 
 
 def _json_ready(values: dict[str, Any]) -> dict[str, Any]:
