@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, time
+from functools import lru_cache
 from typing import Any
 
 from importers.load import MEASURED_FIELDS, MeasurementRecord
@@ -124,8 +125,10 @@ def _period(values: dict[str, Any]) -> tuple[date, date] | Invalid:
     )
 
 
+@lru_cache(maxsize=1024)
 def _limits(target: TrialTarget, fleet: bool, days: int) -> dict[str, float]:
-    """Ten times the most a unit (or the planned fleet) of this class could physically do in the period."""
+    """Ten times the most a unit (or the planned fleet) of this class could physically do in the period;
+    remembered, as most rows of a sheet share a trial and a period length. Callers must not change the dict."""
     power, speed, moves = PHYSICAL_MAX[target.equipment_class]
     hours = 24.0 * days * (max(target.units_planned or 1, 1) if fleet else 1)
     return {
@@ -230,7 +233,7 @@ class MeasurementRows:
             role=role,
             period_start=start,
             period_end=end,
-            values=tuple(values.get(name) for name in MEASURED_FIELDS),
+            values=tuple(map(values.get, MEASURED_FIELDS)),
             sheet=self.reader.sheet,
             row=number,
         )

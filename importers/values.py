@@ -746,8 +746,10 @@ def _as_text(raw: object) -> str | Invalid | None:
     return str(raw)
 
 
+@lru_cache(maxsize=4096)
 def _tidy(text: str) -> str:
-    """Remove invisible and control characters and collapse runs of whitespace, so equal texts compare equal."""
+    """Remove invisible and control characters and collapse runs of whitespace, so equal texts compare equal;
+    remembered, because a sheet repeats its trial codes and unit ids on every row."""
     return " ".join(_INVISIBLE_RE.sub("", unicodedata.normalize("NFC", text)).split())
 
 
@@ -823,7 +825,14 @@ def cell_parser(
     """Build the reader for one column once, so the row loop makes a single call per cell."""
     if spec.kind == "quantity":
         signed = spec.signed
-        return lambda raw: parse_amount(raw, factor=factor, signed=signed, decimal_comma=decimal_comma, unit=unit)
+
+        def quantity(raw: object) -> float | Invalid | None:
+            """A measured amount; the common cell, a float of zero or more, without a further call."""
+            if type(raw) is float and 0.0 <= raw < math.inf:
+                return raw * factor
+            return parse_amount(raw, factor=factor, signed=signed, decimal_comma=decimal_comma, unit=unit)
+
+        return quantity
     if spec.kind == "number":
         return lambda raw: parse_amount(raw, factor=factor, decimal_comma=decimal_comma, unit=unit)
     if spec.kind == "count":
