@@ -289,7 +289,7 @@ def _total(values: list[float | None]) -> float | None:
 def write_demo_files(directory: Path, ports: list[Port]) -> list[Path]:
     """Write every demo file, in the order they must be imported (trials first)."""
     directory.mkdir(parents=True, exist_ok=True)
-    rng = random.Random(SEED)  # noqa: S311 - reproducible demo figures, not secrets
+    rng = random.Random(SEED)  # noqa: S311 - reproducible demo figures, not secrets  # nosec B311
     by_shape: dict[str, list[DemoTrial]] = {}
     for trial in DEMO_TRIALS:
         by_shape.setdefault(trial.shape, []).append(trial)

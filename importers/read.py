@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, NoReturn
-from xml.etree.ElementTree import Element, ParseError
+from xml.etree.ElementTree import Element, ParseError  # types only; parsing goes through defusedxml  # nosec B405
 from xml.parsers import expat
 
 from defusedxml import ElementTree as SafeElementTree
@@ -728,7 +728,7 @@ def _worker_rows(path: Path, part: str, book: _Book) -> Iterator[Row]:
 def _start_worker(path: Path, part: str, book: _Book) -> subprocess.Popen[bytes]:
     """Start a worker process and send it the sheet to parse, with the shared strings and styles it needs."""
     search_path = os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))
-    worker = subprocess.Popen(  # noqa: S603 - this interpreter running this module, no shell, no user input
+    worker = subprocess.Popen(  # noqa: S603 - this interpreter running this module, no shell, no user input  # nosec B603
         _WORKER_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": search_path}
     )
     assert worker.stdin is not None and worker.stdout is not None
@@ -762,7 +762,7 @@ def _received_batches(worker: subprocess.Popen[bytes]) -> Iterator[list[Row]]:
         data = stream.read(size)
         if len(data) < size:
             break
-        yield pickle.loads(data)  # noqa: S301 - written by the worker this reader started, through its own pipe
+        yield pickle.loads(data)  # noqa: S301 - written by the worker this reader started, through its pipe  # nosec B301
     raise _WorkerLost
 
 
@@ -771,7 +771,7 @@ def _serve_worker() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the reader stops us
     output = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # anything printed goes to stderr, never among the rows
-    path, part, book = pickle.load(sys.stdin.buffer)  # noqa: S301 - sent by the reader that started this process
+    path, part, book = pickle.load(sys.stdin.buffer)  # noqa: S301 - sent by the reader that started us  # nosec B301
     with output:
         for batch in _row_batches(path, part, book):
             data = pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)
