@@ -54,6 +54,11 @@ class Calculator:
         """The metrics of these inputs, with this factor set, on this basis."""
         return _computed(_Job((self.factors_key, basis, inputs), inputs, self.factors, basis))
 
+    def compute_once(self, inputs: TrialInputs, basis: Literal["location", "market"] = "location") -> MetricsResult:
+        """The metrics of these inputs, not remembered: thousands of per-unit inputs would push the trials' results
+        out of the memo, and hashing one costs about as much as computing it."""
+        return compute(inputs, self.factors, basis)
+
 
 def calculator(session: Session) -> Calculator:
     """A calculator with the default factor set, as stored now."""

@@ -325,7 +325,7 @@ def unit_spread(*, session: Session, scope: Scope, state: ViewState, as_of: date
                 trials[unit.trial_id].code,
                 trials[unit.trial_id].technology.value,
                 unit.unit,
-                calc.compute(unit.inputs, state.basis).values[key],
+                calc.compute_once(unit.inputs, state.basis).values[key],
                 METRIC_UNITS[key],
             )
             for unit in per_unit
