@@ -413,7 +413,7 @@ def measure(label: str, url: str, size: Size, repeat: int, naive_repeat: int) ->
         p50, p95 = statistics.median(times), percentile(times, 0.95)
         met = met and p95 < TARGET_P95_MS
         scan = ""
-        if name in naive_runs:
+        if name in naive_runs and naive_repeat > 0:  # --naive-repeat 0 skips the slow scans
             scan_run = naive_runs[name]
             if scan_run not in naive_p50s:
                 naive_times = []

@@ -340,6 +340,9 @@ class MonthlyRollup(RollupSums, table=True):
 # One unit's running totals (sums and counts) from its first month through this one, by month of period_start:
 # any period's unit-level sums are the difference of two rows, however many months it spans.
 class UnitRunningTotal(RollupSums, table=True):
+    # The dashboards read every unit of some trials at one month: by trial and month, not trial, unit and month.
+    __table_args__ = (sa.Index("ix_unitrunningtotal_trial_month", "trial_id", "month"),)
+
     trial_id: int = Field(foreign_key="trial.id", primary_key=True, ondelete="CASCADE")
     unit_id: int = Field(foreign_key="unit.id", primary_key=True, ondelete="CASCADE")
     month: int = Field(primary_key=True)  # year * 100 + month, e.g. 202501
