@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 import click
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from app.cli_report import report
 from importers.demo import write_demo_files
@@ -20,7 +19,8 @@ from importers.load import UndoRefused, undo_batch
 from importers.pipeline import ImportResult, import_file
 from importers.template import write_template
 from trials.accounts import AccountError, add_user, create_token
-from trials.db import DEFAULT_SQLITE_PATH, database_url, is_sqlite, make_engine, read_session, write_session
+from trials.backup import BackupError, backup_database, describe, restore_database
+from trials.db import DEFAULT_SQLITE_PATH, database_url, make_engine, read_session, write_session
 from trials.metrics import METRIC_KEYS, METRIC_UNITS, MetricsResult
 from trials.models import Role
 from trials.queries import get_trial, list_import_batches, list_ports, list_trials, metrics_by_trial, trial_metrics
@@ -162,20 +162,28 @@ def tokens_create(email: str) -> None:
 @main.command()
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def backup(file: Path) -> None:
-    """Copy the SQLite database consistently, even while the app writes to it."""
-    with _engine() as engine:
-        sqlite = is_sqlite(engine)
-    if not sqlite:
-        raise click.ClickException(
-            "this database is PostgreSQL: back it up with pg_dump, e.g. "
-            f'`pg_dump --format=custom --file {file} "$DATABASE_URL"`, and restore with pg_restore'
-        )
-    source_path = make_url(database_url()).database or ""
-    if file.exists():
-        raise click.ClickException(f"{file} exists already; choose a new file name")
-    with sqlite3.connect(source_path) as source, sqlite3.connect(file) as target:
-        source.backup(target)
-    click.echo(f"Backed up {source_path} to {file}.")
+    """Write a consistent copy of the database to a new FILE, even while the app and imports write to it."""
+    url = database_url()
+    try:
+        backup_database(url, file)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backed up {describe(url)} to {file} ({file.stat().st_size / 1e6:,.1f} MB).")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Replace the data without asking first.")
+def restore(file: Path, yes: bool) -> None:
+    """Replace every row of the database with those of a backup made by `zetrials backup`: all or nothing."""
+    url = database_url()
+    if not yes:
+        click.confirm(f"Replace every row of {describe(url)} with the backup {file}?", abort=True)
+    try:
+        restore_database(url, file)
+    except BackupError as error:
+        raise click.ClickException(f"{error}; the database was not changed") from None
+    click.echo(f"Restored {file} into {describe(url)}; if it was made by an older version, run `zetrials init` next.")
 
 
 #: How many problems the readable summary lists before pointing at --json for the rest.

@@ -90,13 +90,13 @@ def test_tokens_create_prints_a_token_once_and_stores_only_its_hash(runner: CliR
     assert stored.token_hash == hash_token(token) and token not in stored.token_hash
 
 
-def test_backup_copies_sqlite_or_explains_postgres(runner: CliRunner, engine: Engine, tmp_path: Path) -> None:
-    target = tmp_path / "copy.sqlite"
+def test_backup_copies_the_database_and_never_overwrites(runner: CliRunner, engine: Engine, tmp_path: Path) -> None:
+    target = tmp_path / "copy.backup"
     result = runner.invoke(main, ["backup", str(target)])
-    if not is_sqlite(engine):
-        assert result.exit_code == 1 and "pg_dump" in result.output
-        return
     assert result.exit_code == 0, result.output
-    with sqlite3.connect(target) as copy:
-        assert copy.execute("SELECT count(*) FROM port").fetchone() == (8,)
+    if is_sqlite(engine):
+        with sqlite3.connect(target) as copy:
+            assert copy.execute("SELECT count(*) FROM port").fetchone() == (8,)
+    else:
+        assert target.read_bytes().startswith(b"PGDMP")  # pg_dump's custom format
     assert runner.invoke(main, ["backup", str(target)]).exit_code == 1  # never overwrites
