@@ -13,6 +13,7 @@ from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, col, select
 
 from trials import audit
+from trials.db import lock_imports
 from trials.models import (
     MEASURED_NUMBERS,
     AuditEvent,
@@ -225,6 +226,7 @@ def batch_trial_ids(session: Session, batch_id: int) -> set[int]:
 
 def undo_batch(session: Session, batch_id: int, *, actor: str) -> ImportBatch:
     """Put back every row a batch changed, delete the rows it created, and mark it undone."""
+    lock_imports(session)
     batch = session.get(ImportBatch, batch_id)
     if batch is None:
         raise UndoRefused(f"no import batch {batch_id}")

@@ -19,7 +19,7 @@ from importers.read import RawSheet, RawWorkbook, read_file
 from importers.sniff import DEFAULT_LIMITS, Limits
 from importers.validate import MeasurementRows, RowReader, SheetReport, TrialTarget, totals_label, trial_values
 from trials import audit
-from trials.db import read_session, write_session
+from trials.db import lock_imports, read_session, write_session
 from trials.models import BatchStatus, ImportBatch, Port, Trial, utcnow
 from trials.rollups import refresh_rollups
 from trials.scope import Scope
@@ -329,6 +329,7 @@ def _import_in_transaction(
     """Run the import inside one write transaction, leaving by _Rollback whenever nothing may be written."""
     filename = workbook.filename
     with write_session(engine) as session:
+        lock_imports(session)
         opened = _open_batch(session, sha256, filename, scope)
         if isinstance(opened, ImportResult):
             return opened

@@ -415,6 +415,44 @@ def test_eight_racing_uploads_of_one_file_make_one_batch(engine: Engine, tmp_pat
         assert len(session.exec(select(Trial)).all()) == 1
 
 
+def test_different_files_racing_to_create_one_trial_all_land(engine: Engine, tmp_path: Path) -> None:
+    """Four files that each create the same new trial and rebuild its rollups, at once: each waits its turn."""
+    paths = [standard_file(tmp_path / f"race-{energy}.xlsx", energy=energy) for energy in (100.0, 200.0, 300.0, 400.0)]
+    results: list[ImportResult] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(paths))
+
+    def upload(path: Path) -> None:
+        try:
+            barrier.wait()
+            results.append(import_file(engine, path, scope=OPERATOR))
+        except BaseException as error:  # noqa: BLE001 - collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=upload, args=(path,)) for path in paths]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [result.status for result in results] == ["imported"] * 4
+    assert sorted((r.counts.created, r.counts.updated, r.counts.unchanged) for r in results) == [
+        (0, 1, 3),
+        (0, 1, 3),
+        (0, 1, 3),
+        (4, 0, 0),
+    ]
+    energy_of = {result.batch: float(result.filename.removeprefix("race-").removesuffix(".xlsx")) for result in results}
+    (first,) = [result.batch for result in results if result.counts.created == 4]
+    with Session(engine) as session:
+        assert len(session.exec(select(ImportBatch)).all()) == 4
+        rows = {(row.unit_id, row.period_start): row for row in session.exec(select(Measurement))}
+    assert len(rows) == 3
+    changed = next(row for row in rows.values() if row.energy_kwh not in (310.0, 190.0))
+    assert changed.energy_kwh == energy_of[changed.import_batch_id]  # the last file to land wrote it whole
+    assert {row.import_batch_id for row in rows.values() if row is not changed} == {first}  # unchanged since
+
+
 def test_baseline_units_feed_the_measured_baseline(engine: Engine, tmp_path: Path) -> None:
     import_file(engine, standard_file(tmp_path / "t.xlsx"), scope=OPERATOR)
     path = write_xlsx(

@@ -86,6 +86,18 @@ def write_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+#: The PostgreSQL advisory lock every import and undo holds until its transaction ends.
+IMPORT_LOCK_KEY = 0x7A65_7472  # "zetr"
+
+
+def lock_imports(session: Session) -> None:
+    """Wait for any other import or undo to finish: each rebuilds its trials' rollups, and two at once under
+    PostgreSQL's read-committed isolation would rebuild over each other (SQLite's BEGIN IMMEDIATE already queues
+    every writer)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
+
+
 def alembic_config(url: str) -> Config:
     """Point alembic at our migrations and at this database."""
     config = Config()
