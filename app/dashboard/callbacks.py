@@ -188,9 +188,7 @@ def register(app: dash.Dash) -> None:
             figures.trial_vs_baseline(series, view.ghg),
             figures.availability(series),
             figures.charging(series),
-            figures.coverage_calendar(calendar).update_layout(
-                title_text=f"Data coverage calendar: {covered:.1f} % of days" if covered is not None else None
-            ),
+            figures.coverage_calendar(calendar, covered),
         ]
 
     @app.callback(

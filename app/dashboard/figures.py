@@ -61,16 +61,18 @@ def _base(title: str, x_title: str = "", y_title: str = "") -> go.Figure:
 RIGHT_AXIS_MARGIN = 80
 
 
-def _right_axis(title: str) -> dict[str, object]:
-    """A second y axis on the right, for a series in another unit."""
-    return {"title": {"text": title}, "overlaying": "y", "side": "right", "showgrid": False}
+def _add_right_axis(figure: go.Figure, title: str) -> None:
+    """A second y axis on the right, for a series in another unit, with room for it. Layout properties are set
+    one by one: update_layout parses every key as a property path, which cost 12 ms a call."""
+    figure.layout.yaxis2 = {"title": {"text": title}, "overlaying": "y", "side": "right", "showgrid": False}
+    figure.layout.margin.r = RIGHT_AXIS_MARGIN
 
 
 def _empty(figure: go.Figure, message: str = NO_DATA) -> go.Figure:
     """Say plainly that there is nothing to draw, rather than draw zeros."""
     figure.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper")
-    figure.update_xaxes(visible=False)
-    figure.update_yaxes(visible=False)
+    figure.layout.xaxis.visible = False
+    figure.layout.yaxis.visible = False
     return figure
 
 
@@ -125,7 +127,7 @@ def port_map(table: Table) -> go.Figure:
         lataxis_range=[-60, 85],
         lonaxis_range=[-180, 180],
     )
-    figure.update_layout(margin={"l": 0, "r": 0, "t": 50, "b": 0})
+    figure.layout.margin = {"l": 0, "r": 0, "t": 50, "b": 0}
     return figure
 
 
@@ -150,7 +152,8 @@ def monthly_by_port(table: Table, ports: Sequence[str]) -> go.Figure:
                 hovertemplate=f"{port} %{{x}}: %{{y:,.1f}} t CO2e<extra></extra>",
             )
         )
-    figure.update_layout(barmode="relative", xaxis_type="category")
+    figure.layout.barmode = "relative"
+    figure.layout.xaxis.type = "category"
     return figure
 
 
@@ -236,7 +239,8 @@ def compare_bars(table: Table, title: str, unit: str) -> go.Figure:
                 hoverinfo="text",
             )
         )
-    figure.update_layout(barmode="group", uniformtext_minsize=9)
+    figure.layout.barmode = "group"
+    figure.layout.uniformtext.minsize = 9
     return figure
 
 
@@ -267,7 +271,7 @@ def compare_spread(table: Table, title: str, unit: str) -> go.Figure:
                 ),
             )
         )
-    figure.update_layout(boxmode="group")
+    figure.layout.boxmode = "group"
     return figure
 
 
@@ -338,7 +342,7 @@ def trial_series(table: Table, grain: str) -> go.Figure:
             line={"color": OKABE_ITO[1]},
         )
     )
-    figure.update_layout(yaxis2=_right_axis(f"Activity ({activity_unit})"), margin_r=RIGHT_AXIS_MARGIN)
+    _add_right_axis(figure, f"Activity ({activity_unit})")
     return figure
 
 
@@ -351,7 +355,7 @@ def trial_vs_baseline(table: Table, ghg: str) -> go.Figure:
     x = table.column("period_start")
     figure.add_trace(go.Bar(x=x, y=table.numbers("ghg_kg"), name="trial", marker_color=OKABE_ITO[0]))
     figure.add_trace(go.Bar(x=x, y=table.numbers("baseline_ghg_kg"), name="diesel baseline", marker_color=OKABE_ITO[7]))
-    figure.update_layout(barmode="group")
+    figure.layout.barmode = "group"
     return figure
 
 
@@ -370,7 +374,8 @@ def availability(table: Table) -> go.Figure:
     figure.add_trace(
         go.Bar(x=x, y=table.numbers("downtime_hours"), name="downtime (h)", yaxis="y2", marker_color=OKABE_ITO[5])
     )
-    figure.update_layout(yaxis={"range": [0, 105]}, yaxis2=_right_axis("Downtime (h)"), margin_r=RIGHT_AXIS_MARGIN)
+    figure.layout.yaxis.range = [0, 105]
+    _add_right_axis(figure, "Downtime (h)")
     return figure
 
 
@@ -388,16 +393,18 @@ def charging(table: Table) -> go.Figure:
             line={"color": OKABE_ITO[0]},
         )
     )  # fmt: skip
-    figure.update_layout(yaxis2=_right_axis("Electricity (kWh)"), margin_r=RIGHT_AXIS_MARGIN)
+    _add_right_axis(figure, "Electricity (kWh)")
     return figure
 
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def coverage_calendar(table: Table) -> go.Figure:
-    """A calendar of the trial period so far: a filled cell for each day a trial unit's data cover, blank otherwise."""
-    figure = _base("Data coverage calendar", "Week starting", "")
+def coverage_calendar(table: Table, covered_pct: float | None = None) -> go.Figure:
+    """A calendar of the trial period so far: a filled cell for each day a trial unit's data cover, blank otherwise;
+    the title gives the share of days covered when it is known."""
+    title = "Data coverage calendar" if covered_pct is None else f"Data coverage calendar: {covered_pct:.1f} % of days"
+    figure = _base(title, "Week starting", "")
     if not table.rows:
         return _empty(figure)
     days = [date.fromisoformat(day) for day in table.column("day")]
@@ -421,5 +428,5 @@ def coverage_calendar(table: Table) -> go.Figure:
             hovertemplate="week of %{x}, %{y}: %{z}<extra>1 = data, 0 = none</extra>",
         )
     )
-    figure.update_yaxes(autorange="reversed")
+    figure.layout.yaxis.autorange = "reversed"
     return figure
