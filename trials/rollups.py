@@ -430,23 +430,40 @@ def _running_columns() -> list[sa.Column[Any]]:
     return [r.c.trial_id, r.c.unit_id, r.c.month, r.c.role, r.c.measurements, *sums]
 
 
+def _energy_columns() -> list[sa.Column[Any]]:
+    """The running-total columns a year's electricity needs: reading only these keeps a year-end read small."""
+    r = _running
+    return [r.c.trial_id, r.c.unit_id, r.c.month, r.c.energy_kwh, r.c.n_energy_kwh]
+
+
+def _unit_ids(session: Session, ids: Sequence[int], roles: Sequence[UnitRole]) -> set[int]:
+    """The units of these trials in these roles, by primary key."""
+    u = _unit
+    return set(session.scalars(sa.select(u.c.id).where(u.c.trial_id.in_(ids), u.c.role.in_(roles))).all())
+
+
 def _running_at(
-    session: Session, ids: Sequence[int], bound: int, roles: Sequence[UnitRole] = (UnitRole.trial,)
+    session: Session,
+    ids: Sequence[int],
+    bound: int,
+    roles: Sequence[UnitRole] = (UnitRole.trial,),
+    *,
+    columns: Sequence[sa.Column[Any]] | None = None,
+    units: set[int] | None = None,
 ) -> dict[int, sa.Row[Any]]:
     """Each unit's running totals as of a month (its latest row up to it), by unit id.
 
-    Most units have a row for the month itself, read in one pass over the trials' primary-key range; only units
+    Most units have a row for the month itself, read in one pass over the trials' rows of that month; only units
     whose data stop earlier (or skip that month) need the per-unit search for their latest earlier row."""
     r, u = _running, _unit
-    units = {
-        unit_pk for (unit_pk,) in session.execute(sa.select(u.c.id).where(u.c.trial_id.in_(ids), u.c.role.in_(roles)))
-    }
+    units = _unit_ids(session, ids, roles) if units is None else units
+    selected = [u.c.unit_id.label("unit_name"), *(columns or _running_columns())]
     exact = (
-        sa.select(u.c.unit_id.label("unit_name"), *_running_columns())
+        sa.select(*selected)
         .select_from(r.join(u, u.c.id == r.c.unit_id))
         .where(r.c.trial_id.in_(ids), r.c.month == bound, u.c.role.in_(roles))
     )
-    found = {row.unit_id: row for row in session.execute(exact)}
+    found = {row.unit_id: row for row in session.execute(exact).all()}  # all(): one fetch, not one per row
     rest = sorted(units - set(found))
     for start in range(0, len(rest), CHUNK_TRIALS):
         chunk = rest[start : start + CHUNK_TRIALS]
@@ -457,10 +474,11 @@ def _running_at(
             ).all()
         )
         if latest:
-            rows = sa.select(u.c.unit_id.label("unit_name"), *_running_columns())
-            rows = rows.select_from(r.join(u, u.c.id == r.c.unit_id))
+            rows = sa.select(*selected).select_from(r.join(u, u.c.id == r.c.unit_id))
             rows = rows.where(in_chunk, r.c.month.in_(set(latest.values())))
-            found.update((row.unit_id, row) for row in session.execute(rows) if latest.get(row.unit_id) == row.month)
+            found.update(
+                (row.unit_id, row) for row in session.execute(rows).all() if latest.get(row.unit_id) == row.month
+            )
     return found
 
 
@@ -472,7 +490,6 @@ class _RunningColumns:
         index = {name: position for position, name in enumerate(row._fields)}
         self.measurements = index["measurements"]
         self.summed = [(index[name], index[f"n_{name}"]) for name in TOTALS_FIELDS]
-        self.energy = (index["energy_kwh"], index["n_energy_kwh"])
 
     @staticmethod
     def between(later: sa.Row[Any], earlier: sa.Row[Any] | None, value: int, count: int) -> float | None:
@@ -511,17 +528,31 @@ def _period_ends(
     session: Session, ids: Sequence[int], period: Period
 ) -> tuple[dict[int, sa.Row[Any]], list[tuple[int, dict[int, sa.Row[Any]]]]] | None:
     """Each trial unit's running totals just before the period, and at the end of each of its years (the last one
-    being the period's end); None when the period holds no trial-unit data."""
+    being the period's end, the others with their electricity alone); None when the period holds no trial-unit
+    data."""
     span = _month_span(session, ids, period) if ids else None
     if span is None:
         return None
     first_ever, _last = _month_span(session, ids, ALL_TIME) or span
-    before = _running_at(session, ids, _month_before(span[0])) if span[0] > first_ever else {}
+    units = _unit_ids(session, ids, (UnitRole.trial,))
+    before = _running_at(session, ids, _month_before(span[0]), units=units) if span[0] > first_ever else {}
+    first_year, last_year = span[0] // 100, span[1] // 100
     year_ends = [
-        (year, _running_at(session, ids, min(year * 100 + 12, span[1])))
-        for year in range(span[0] // 100, span[1] // 100 + 1)
+        (year, _running_at(session, ids, year * 100 + 12, columns=_energy_columns(), units=units))
+        for year in range(first_year, last_year)
     ]
+    year_ends.append((last_year, _running_at(session, ids, span[1], units=units)))
     return before, year_ends
+
+
+def _electricity(rows: Mapping[int, sa.Row[Any]]) -> dict[int, tuple[float, int]]:
+    """Each unit's running electricity and the count of rows that carried it, from running-total rows of any
+    shape."""
+    if not rows:
+        return {}
+    fields = next(iter(rows.values()))._fields
+    value, count = fields.index("energy_kwh"), fields.index("n_energy_kwh")
+    return {unit_pk: (float(row[value] or 0), row[count]) for unit_pk, row in rows.items()}
 
 
 def units_with_data(*, session: Session, scope: Scope, trials: Sequence[Trial], period: Period) -> dict[int, int]:
@@ -553,6 +584,8 @@ def unit_data(
     if not end_rows:
         return []
     columns = _RunningColumns(next(iter(end_rows.values())))
+    electricity = [(year, _electricity(rows)) for year, rows in year_ends]
+    electricity_before = _electricity(before)
     unit_fields = {"trial", "energy_kwh_by_year", "days_covered", "days_in_period"}
     settings = {  # each trial's settings, as keyword arguments: dataclasses.replace per unit costs more than the sums
         trial_id: {name: getattr(inputs, name) for name in INPUT_FIELDS if name not in unit_fields}
@@ -563,15 +596,14 @@ def unit_data(
         start = before.get(unit_pk)
         if end[columns.measurements] - (start[columns.measurements] if start is not None else 0) == 0:
             continue  # no measurement of this unit in the period
-        energy, previous = YearEnergy(), start
-        for year, rows in year_ends:
-            row = rows.get(unit_pk)
-            if row is None:
+        energy, previous = YearEnergy(), electricity_before.get(unit_pk)
+        for year, running in electricity:
+            now = running.get(unit_pk)
+            if now is None:
                 continue
-            kwh = columns.between(row, previous, *columns.energy)
-            if kwh is not None:
-                energy[year] = kwh
-            previous = row
+            if now[1] != (previous[1] if previous is not None else 0):  # a measurement in the year carried some
+                energy[year] = now[0] - (previous[0] if previous is not None else 0.0)
+            previous = now
         inputs = TrialInputs(
             **settings[end.trial_id],
             trial=columns.totals(end, start),
