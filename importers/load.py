@@ -34,6 +34,8 @@ PROVENANCE = ("import_batch_id", "source_sheet", "source_row")
 CHUNK_ROWS = 2000
 
 _table = Measurement.__table__  # type: ignore[attr-defined]
+#: A sheet's name is kept with each row it gave, cut to the column's length (a csv's sheet is its file name).
+SOURCE_SHEET_LENGTH: int = _table.c["source_sheet"].type.length
 _columns = [_table.c[name] for name in MEASURED_FIELDS]
 #: Overwrite one stored row's values and provenance: for updates by a batch, and for putting them back on undo.
 _UPDATE_ROW = (
@@ -113,7 +115,7 @@ class Loader:
                         record.period_end,
                         *record.values,
                         self.batch_id,
-                        record.sheet,
+                        record.sheet[:SOURCE_SHEET_LENGTH],
                         record.row,
                     )
                 )
@@ -122,7 +124,11 @@ class Loader:
             if all(old[name] == new[name] for name in MEASURED_FIELDS):
                 self.counts.unchanged += 1
             else:
-                provenance = {"import_batch_id": self.batch_id, "source_sheet": record.sheet, "source_row": record.row}
+                provenance = {
+                    "import_batch_id": self.batch_id,
+                    "source_sheet": record.sheet[:SOURCE_SHEET_LENGTH],
+                    "source_row": record.row,
+                }
                 updates.append(
                     (old["id"], {name: old[name] for name in (*MEASURED_FIELDS, *PROVENANCE)}, new | provenance)
                 )

@@ -461,15 +461,24 @@ class _SheetScan:
         self.rows = 0
         self.row_tag = re.compile(b"<" + re.escape(prefix.encode()) + rb"row[\s/>]")
         letters = len(_column_letters(limits.max_columns))
-        self.wide_ref = re.compile(rb'r="([A-Z]{%d,})(\d+)"' % letters)  # refs as long as the limit's letters
+        # Any r attribute, as XML allows it (either quote, blanks around '=', row number or not), whose letters are
+        # as long as the limit's; and any r attribute holding a character reference, which the parser would decode.
+        self.wide_ref = re.compile(rb'\sr\s*=\s*["\']([A-Z]{%d,})([0-9]*)["\']' % letters)
+        self.escaped_ref = re.compile(rb'\sr\s*=\s*["\'][^"\'<>]*&')
 
     def scan(self, text: bytes, end: int) -> None:
         """Look at text[:end], which holds only whole tags."""
         self.rows += len(self.row_tag.findall(text, 0, end))
         for match in self.wide_ref.finditer(text, 0, end):
             letters = match.group(1).decode()
-            if text[match.start() - 1 : match.start()].isspace() and _column_number(letters) > self.limits.max_columns:
+            if _column_number(letters) > self.limits.max_columns:
                 _refuse(_too_wide_message(letters + match.group(2).decode(), self.limits), self.sheet)
+        if self.escaped_ref.search(text, 0, end):
+            _refuse(
+                "the sheet has a cell reference written with a character reference (&#...;), which spreadsheet "
+                "programs never write; open the file in Excel and save it again",
+                self.sheet,
+            )
 
 
 def _too_wide_message(cell: str, limits: Limits) -> str:
@@ -518,7 +527,8 @@ def _row_parser(book: _Book, prefix: str) -> tuple[expat.XMLParserType, list[Row
             capture = True
         elif name == row_tag:
             number = attributes.get("r")
-            row_number = int(number) if number and number.isdecimal() and len(number) < 12 else row_number + 1
+            given = int(number) if number and number.isdecimal() and len(number) < 12 else 0
+            row_number = given if given > 0 else row_number + 1  # rows are 1-based: r="0" is as good as none
             cells.clear()
         elif name == phonetic_tag:
             phonetic = True
@@ -616,7 +626,10 @@ def _iso_value(text: str) -> Cell:
     except ValueError:
         return _clean_text(text)
     if moment.tzinfo is not None:
-        moment = moment.astimezone(UTC).replace(tzinfo=None)  # naive means UTC, as "Z" does
+        try:
+            moment = moment.astimezone(UTC).replace(tzinfo=None)  # naive means UTC, as "Z" does
+        except OverflowError:  # the offset carries it past 9999-12-31 or before 0001-01-01: not a date
+            return _clean_text(text)
     return moment.date() if moment.time() == time() else moment
 
 
@@ -652,7 +665,9 @@ def _read_xlsx(path: Path, name: str, limits: Limits) -> RawWorkbook:
         return RawWorkbook(name, "xlsx", [], [Problem(name, refusal.message, sheet=refusal.sheet)])
     except DefusedXmlException:
         return RawWorkbook(name, "xlsx", [], [Problem(name, _DTD_MESSAGE)])
-    except (ParseError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as error:
+    except (
+        ParseError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError, ValueError
+    ) as error:  # fmt: skip
         # Damaged parts, compression methods zipfile lacks, zip-level passwords: all need the file saved again.
         message = f"the workbook is damaged ({error}); open it in Excel, save it as .xlsx and upload it again"
         return RawWorkbook(name, "xlsx", [], [Problem(name, message)])

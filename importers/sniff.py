@@ -243,7 +243,7 @@ def _read_chain(data: bytes, layout: _Ole2, start: int, limit: int) -> bytes:
     parts: list[bytes] = []
     sector, taken = start, 0
     for _ in range(len(layout.fat)):
-        if sector >= _END_OF_CHAIN or taken >= limit:
+        if sector >= _END_OF_CHAIN or sector >= len(layout.fat) or taken >= limit:  # end, or a damaged chain
             break
         offset = (sector + 1) * layout.sector_size
         parts.append(data[offset : offset + layout.sector_size])
@@ -257,7 +257,7 @@ def _read_mini_chain(layout: _Ole2, start: int, limit: int) -> bytes:
     parts: list[bytes] = []
     sector, taken = start, 0
     for _ in range(len(layout.minifat)):
-        if sector >= _END_OF_CHAIN or taken >= limit:
+        if sector >= _END_OF_CHAIN or sector >= len(layout.minifat) or taken >= limit:  # end, or a damaged chain
             break
         offset = sector * layout.mini_sector_size
         parts.append(layout.mini_stream[offset : offset + layout.mini_sector_size])

@@ -695,6 +695,10 @@ def parse_bound(raw: object, *, date1904: bool = False, day_first: bool | None =
     return parse_date(raw, date1904=date1904, day_first=day_first)
 
 
+_LAST_MONTH = Month(date.max.year, date.max.month)
+_PLACEHOLDER = "9999-12-31 is a placeholder, not a day of operation (no period can end after it); write the real date"
+
+
 def resolve_period(
     period: date | Month | None, start: date | time | None, end: date | time | None
 ) -> tuple[date, date] | Invalid:
@@ -709,11 +713,15 @@ def resolve_period(
     if start_day is not None and end_day is not None:
         if end_day < start_day:
             return Invalid(f"the end date {end_day} is before the start date {start_day}", field="period_end")
+        if end_day == date.max:
+            return Invalid(_PLACEHOLDER, field="period_end")
         return start_day, end_day + timedelta(days=1)
     if start_day is not None and period is None:
         return Invalid("a start date without an end date; give the end date too", field="period_end")
     if end_day is not None and period is None:
         return Invalid("an end date without a start date; give the start date too", field="period_start")
+    if period == _LAST_MONTH or period == date.max:
+        return Invalid(_PLACEHOLDER, field="period")
     if isinstance(period, Month):
         return period.start, period.end
     if period is not None:
