@@ -137,7 +137,7 @@ def gather(
     reports = []
     for trial in trials:
         inputs = trial_inputs(session=session, scope=scope, trial=trial, as_of=day)
-        months = monthly_inputs(session=session, scope=scope, trial=trial, as_of=day)
+        months = monthly_inputs(session=session, scope=scope, trial=trial, as_of=day, whole=inputs)
         reports.append(
             TrialReport(
                 trial=trial,

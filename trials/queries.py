@@ -216,15 +216,16 @@ def _trial_unit_periods(session: Session, trial_id: int) -> list[tuple[date, dat
 
 
 def monthly_inputs(
-    *, session: Session, scope: Scope, trial: Trial, as_of: date | None = None
+    *, session: Session, scope: Scope, trial: Trial, as_of: date | None = None, whole: TrialInputs | None = None
 ) -> dict[date, TrialInputs]:
     """Gather one visible trial's inputs per calendar month, so monthly figures come from the trial's own formulas.
 
     A measurement counts in the month its period starts. The months are those with measurements and those of the
-    trial period so far; each month's coverage counts only its own days.
+    trial period so far; each month's coverage counts only its own days. `whole` is the trial's inputs over its
+    whole period as of the same day, when the caller has gathered them already (a report does).
     """
     (trial_id,) = scope.visible_ids([trial])
-    whole = trial_inputs(session=session, scope=scope, trial=trial, as_of=as_of)
+    whole = whole or trial_inputs(session=session, scope=scope, trial=trial, as_of=as_of)
     year = sa.extract("year", col(Measurement.period_start))
     month = sa.extract("month", col(Measurement.period_start))
     sums = (
