@@ -2,13 +2,13 @@
 
 Run from the project folder:
 
-    .venv/bin/python benchmarks/load.py [--users 50] [--seconds 60] [--workers 4] [--threads 1]
+    .venv/bin/python benchmarks/load.py [--users 50] [--seconds 60] [--workers 4] [--threads 4]
         [--think 0.5 1.5] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--seed N]
 
 It builds a fresh database (a SQLite file in a temporary folder, or with --database-url a new schema in that
 PostgreSQL database, dropped afterwards), runs `zetrials init` and `zetrials demo` into it (25 trials, a year of
 daily data), adds the users, and serves the app with gunicorn on a free loopback port exactly as `make run-prod`
-does (`--workers` sync workers, production settings; `--threads` above 1 makes them threaded).
+does (`--workers` workers of `--threads` threads each, production settings; `--threads 1` gives sync workers).
 
 Half the users are people in a browser: executives and partners of different ports who sign in through the real
 /login form and then run dashboard callbacks (overview, compare, trials and trial pages, with filters, metrics and
@@ -510,7 +510,7 @@ def main() -> int:
     parser.add_argument("--users", type=int, default=50, help="concurrent users, half browsers, half API scripts")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the users act")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (make run-prod uses 4)")
-    parser.add_argument("--threads", type=int, default=1, help="threads per worker (1: sync workers, as run-prod)")
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker, as run-prod (1: sync workers)")
     parser.add_argument("--think", type=float, nargs=2, default=(0.5, 1.5), metavar=("MIN", "MAX"), help="seconds")
     parser.add_argument("--database-url", help="a PostgreSQL database to make a fresh schema in (default: SQLite)")
     parser.add_argument("--seed", type=int, default=2025, help="seed of the users' random choices")
