@@ -629,15 +629,17 @@ def daily_rows(*, session: Session, scope: Scope, trial: Trial, period: Period =
     """A visible trial's daily rollup rows in the period, by day then role."""
     (trial_id,) = scope.visible_ids([trial])
     d = _daily
-    query = sa.select(d).where(d.c.trial_id == trial_id, period.days(d.c.day)).order_by(d.c.day, d.c.role)
-    return [
+    sums = [d.c[name] for name in ROLLUP_FIELDS]
+    query = sa.select(d.c.day, d.c.role, d.c.measurements, *sums)
+    query = query.where(d.c.trial_id == trial_id, period.days(d.c.day)).order_by(d.c.day, d.c.role)
+    return [  # all(): one fetch, not one per row; positions, not names: a year of days is thousands of rows
         DayRow(
-            day=row.day,
-            role=UnitRole(row.role),
-            measurements=row.measurements,
-            sums={name: _float(getattr(row, name)) for name in ROLLUP_FIELDS},
+            day=day,
+            role=UnitRole(role),
+            measurements=measurements,
+            sums=dict(zip(ROLLUP_FIELDS, map(_float, values), strict=True)),
         )
-        for row in session.execute(query)
+        for day, role, measurements, *values in session.execute(query).all()
     ]
 
 

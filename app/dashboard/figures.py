@@ -328,7 +328,7 @@ def trial_series(table: Table, grain: str) -> go.Figure:
     figure = _base(f"Energy and activity per {grain}", grain.capitalize(), "Final energy (kWh)")
     if not table.rows:
         return _empty(figure)
-    x = table.column("period_start")
+    x = np.array(table.column("period_start"), dtype=np.str_)  # ISO days: an array, checked at once
     figure.add_trace(
         go.Bar(x=x, y=table.numbers("final_energy_kwh"), name="final energy (kWh)", marker_color=OKABE_ITO[0])
     )
@@ -352,7 +352,7 @@ def trial_vs_baseline(table: Table, ghg: str) -> go.Figure:
     figure = _base(f"Trial against baseline ({scope})", "Period", "GHG (kg CO2e)")
     if not table.rows:
         return _empty(figure)
-    x = table.column("period_start")
+    x = np.array(table.column("period_start"), dtype=np.str_)  # ISO days: an array, checked at once
     figure.add_trace(go.Bar(x=x, y=table.numbers("ghg_kg"), name="trial", marker_color=OKABE_ITO[0]))
     figure.add_trace(go.Bar(x=x, y=table.numbers("baseline_ghg_kg"), name="diesel baseline", marker_color=OKABE_ITO[7]))
     figure.layout.barmode = "group"
@@ -364,7 +364,7 @@ def availability(table: Table) -> go.Figure:
     figure = _base("Availability and downtime", "Period", "Availability (%)")
     if not table.rows:
         return _empty(figure)
-    x = table.column("period_start")
+    x = np.array(table.column("period_start"), dtype=np.str_)  # ISO days: an array, checked at once
     figure.add_trace(
         go.Scatter(
             x=x, y=table.numbers("availability_pct"), name="availability (%)", mode="lines+markers",
@@ -385,7 +385,7 @@ def charging(table: Table) -> go.Figure:
     sessions = table.numbers("charging_sessions")
     if not table.rows or bool(np.isnan(sessions).all()):
         return _empty(figure, "n/a: no charging sessions reported for this trial and period")
-    x = table.column("period_start")
+    x = np.array(table.column("period_start"), dtype=np.str_)  # ISO days: an array, checked at once
     figure.add_trace(go.Bar(x=x, y=sessions, name="charging sessions", marker_color=OKABE_ITO[4]))
     figure.add_trace(
         go.Scatter(
