@@ -463,22 +463,31 @@ class _SheetScan:
         letters = len(_column_letters(limits.max_columns))
         # Any r attribute, as XML allows it (either quote, blanks around '=', row number or not), whose letters are
         # as long as the limit's; and any r attribute holding a character reference, which the parser would decode.
-        self.wide_ref = re.compile(rb'\sr\s*=\s*["\']([A-Z]{%d,})([0-9]*)["\']' % letters)
-        self.escaped_ref = re.compile(rb'\sr\s*=\s*["\'][^"\'<>]*&')
+        # Both start with the literal 'r', which the regex engine finds fast (a leading \s made them 3x slower);
+        # the blank before it is checked on each match.
+        self.wide_ref = re.compile(rb'r\s*=\s*["\']([A-Z]{%d,})([0-9]*)["\']' % letters)
+        self.escaped_ref = re.compile(rb'r\s*=\s*["\'][^"\'<>]*&')
 
     def scan(self, text: bytes, end: int) -> None:
         """Look at text[:end], which holds only whole tags."""
         self.rows += len(self.row_tag.findall(text, 0, end))
         for match in self.wide_ref.finditer(text, 0, end):
             letters = match.group(1).decode()
-            if _column_number(letters) > self.limits.max_columns:
+            if _attribute_start(text, match.start()) and _column_number(letters) > self.limits.max_columns:
                 _refuse(_too_wide_message(letters + match.group(2).decode(), self.limits), self.sheet)
-        if self.escaped_ref.search(text, 0, end):
+        if text.find(b"&", 0, end) >= 0 and any(  # most sheets hold no '&' at all: one fast look, then none
+            _attribute_start(text, match.start()) for match in self.escaped_ref.finditer(text, 0, end)
+        ):
             _refuse(
                 "the sheet has a cell reference written with a character reference (&#...;), which spreadsheet "
                 "programs never write; open the file in Excel and save it again",
                 self.sheet,
             )
+
+
+def _attribute_start(text: bytes, position: int) -> bool:
+    """Tell whether a match starts an attribute's name (after a blank), not the end of a longer name."""
+    return text[position - 1 : position].isspace()
 
 
 def _too_wide_message(cell: str, limits: Limits) -> str:

@@ -60,8 +60,8 @@ class SheetReport:
 
 
 def _is_blank(cells: Sequence[object]) -> bool:
-    """Tell an empty row, which is skipped and reported as such."""
-    return all(cell is None for cell in cells)
+    """Tell an empty row, which is skipped and reported as such (count runs in C, a generator per row did not)."""
+    return cells.count(None) == len(cells)
 
 
 def totals_label(cells: Sequence[object], columns: Iterable[int]) -> str | None:
