@@ -35,6 +35,7 @@ from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import CALENDAR_MAC_1904
 from sqlalchemy.engine import Engine
 
@@ -441,7 +442,7 @@ def is_number(text: str) -> bool:
 @st.composite
 def xml_cell(draw: st.DrawFn, row: int, column: int, text: str, damaged: bool) -> str:
     """One <c>: mostly as Excel writes it, else an odd or missing reference, any t and s, inline text or a formula."""
-    letters = column_letters(column + 1)
+    letters = get_column_letter(column + 1)
     body = xml_text(text, keep_illegal=damaged)
     if draw(st.integers(0, 3)):
         if not text:
@@ -465,15 +466,6 @@ def xml_cell(draw: st.DrawFn, row: int, column: int, text: str, damaged: bool) -
     elif draw(st.integers(0, 5)):
         inner += f"<v>{body}</v>"
     return f"<c{attributes}>{inner}</c>" if inner or draw(st.booleans()) else f"<c{attributes}/>"
-
-
-def column_letters(number: int) -> str:
-    """Give the spreadsheet letters of a 1-based column number (1 -> A, 27 -> AA), as a real reference has."""
-    letters = ""
-    while number:
-        number, rest = divmod(number - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 @st.composite
