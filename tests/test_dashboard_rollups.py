@@ -124,6 +124,37 @@ def test_unit_sums_over_a_period_are_the_difference_of_running_totals(
     assert all(u.inputs.baseline == baseline[trial.id or 0].inputs.baseline for u in units)
 
 
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        # U1: 40 kWh in Nov 2023, a month with no electricity (only hours) in Dec 2023, 70 kWh in Mar 2025.
+        # U2: 15 kWh in Dec 2023 only, so it has no row at the end of 2025 beyond its last month.
+        (Period(), [("U1", 110.0, {2023: 40.0, 2025: 70.0}), ("U2", 15.0, {2023: 15.0})]),
+        (Period(202312, 202503), [("U1", 70.0, {2025: 70.0}), ("U2", 15.0, {2023: 15.0})]),
+        (Period(202401, 202512), [("U1", 70.0, {2025: 70.0})]),
+    ],
+)
+def test_unit_electricity_is_split_by_calendar_year_across_year_ends(
+    session: Session, period: Period, expected: list[tuple[str, float, dict[int, float]]]
+) -> None:
+    trial = make_trial(session)
+    one, two = make_unit(session, trial, "U1"), make_unit(session, trial, "U2")
+    make_measurement(session, one, date(2023, 11, 3), operating_hours=4.0, energy_kwh=40.0)
+    make_measurement(session, one, date(2023, 12, 3), operating_hours=2.0)
+    make_measurement(session, one, date(2025, 3, 3), operating_hours=7.0, energy_kwh=70.0)
+    make_measurement(session, two, date(2023, 12, 9), operating_hours=1.5, energy_kwh=15.0)
+    _refresh(session, trial)
+    baseline = period_data(session=session, scope=OPERATOR, trials=[trial], period=period, as_of=AS_OF)
+    units = unit_data(
+        session=session,
+        scope=OPERATOR,
+        trials=[trial],
+        period=period,
+        baselines={trial.id or 0: baseline[trial.id or 0].inputs},
+    )
+    assert [(u.unit, u.inputs.trial.energy_kwh, dict(u.inputs.energy_kwh_by_year)) for u in units] == expected
+
+
 def test_refresh_after_the_measurements_are_gone_leaves_no_rows(session: Session) -> None:
     trial = _fleet(session)
     _refresh(session, trial)

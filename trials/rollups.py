@@ -491,18 +491,22 @@ class _RunningColumns:
         self.measurements = index["measurements"]
         self.summed = [(index[name], index[f"n_{name}"]) for name in TOTALS_FIELDS]
 
-    @staticmethod
-    def between(later: sa.Row[Any], earlier: sa.Row[Any] | None, value: int, count: int) -> float | None:
-        """A field's sum between two running-total rows; None when no measurement in between carried it."""
-        if earlier is None:
-            return None if later[count] == 0 else float(later[value] or 0)
-        if later[count] == earlier[count]:
-            return None
-        return float(later[value] or 0) - float(earlier[value] or 0)
-
     def totals(self, later: sa.Row[Any], earlier: sa.Row[Any] | None) -> Totals:
         """Every summed field between two running-total rows."""
-        return Totals(*(self.between(later, earlier, value, count) for value, count in self.summed))
+        return Totals(
+            *(
+                _between((later[value], later[count]), None if earlier is None else (earlier[value], earlier[count]))
+                for value, count in self.summed
+            )
+        )
+
+
+def _between(later: tuple[Any, int], earlier: tuple[Any, int] | None) -> float | None:
+    """A field's sum between two running totals, each (sum, count of rows that carried it); None when no
+    measurement in between carried it."""
+    if later[1] == (earlier[1] if earlier is not None else 0):
+        return None
+    return float(later[0] or 0) - (float(earlier[0] or 0) if earlier is not None else 0.0)
 
 
 def _month_span(session: Session, ids: Sequence[int], period: Period) -> tuple[int, int] | None:
@@ -545,14 +549,14 @@ def _period_ends(
     return before, year_ends
 
 
-def _electricity(rows: Mapping[int, sa.Row[Any]]) -> dict[int, tuple[float, int]]:
+def _electricity(rows: Mapping[int, sa.Row[Any]]) -> dict[int, tuple[Any, int]]:
     """Each unit's running electricity and the count of rows that carried it, from running-total rows of any
     shape."""
     if not rows:
         return {}
     fields = next(iter(rows.values()))._fields
     value, count = fields.index("energy_kwh"), fields.index("n_energy_kwh")
-    return {unit_pk: (float(row[value] or 0), row[count]) for unit_pk, row in rows.items()}
+    return {unit_pk: (row[value], row[count]) for unit_pk, row in rows.items()}
 
 
 def units_with_data(*, session: Session, scope: Scope, trials: Sequence[Trial], period: Period) -> dict[int, int]:
@@ -601,8 +605,9 @@ def unit_data(
             now = running.get(unit_pk)
             if now is None:
                 continue
-            if now[1] != (previous[1] if previous is not None else 0):  # a measurement in the year carried some
-                energy[year] = now[0] - (previous[0] if previous is not None else 0.0)
+            kwh = _between(now, previous)
+            if kwh is not None:
+                energy[year] = kwh
             previous = now
         inputs = TrialInputs(
             **settings[end.trial_id],
