@@ -175,15 +175,12 @@ _POSTGRES_COPY = f"COPY {_table.name} ({', '.join(INSERT_ORDER)}) FROM STDIN"
 
 def _insert(connection: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
     """Insert new measurements (tuples in INSERT_ORDER) in one round trip per chunk, the fastest way each database
-    offers."""
+    offers: COPY on PostgreSQL (make_engine gives every PostgreSQL URL psycopg), driver-level inserts on SQLite."""
     driver = connection.connection.driver_connection
     if isinstance(driver, psycopg.Connection):  # COPY, in the same transaction: far less work than INSERTs
         with driver.cursor() as cursor, cursor.copy(_POSTGRES_COPY) as copy:
             for row in rows:
                 copy.write_row(row)
-        return
-    if connection.dialect.name != "sqlite":
-        connection.execute(sa.insert(_table), [dict(zip(INSERT_ORDER, row, strict=True)) for row in rows])
         return
     stored = [(trial, unit, start.isoformat(), end.isoformat(), *rest) for trial, unit, start, end, *rest in rows]
     connection.exec_driver_sql(str(_SQLITE_INSERT), stored)
