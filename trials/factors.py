@@ -5,8 +5,11 @@ from __future__ import annotations
 import csv
 import io
 import math
+from bisect import bisect_right
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -33,14 +36,21 @@ class Factors:
     pm25_g_per_kwh: float
     load_factors: Mapping[str, float] = field(default_factory=dict)  # by equipment class
 
+    @cached_property
+    def _grid_years(self) -> dict[str, list[int]]:
+        """Each region's years with a grid factor, in order: found once, as a dashboard asks thousands of times."""
+        years: dict[str, list[int]] = defaultdict(list)
+        for region, year in sorted(self.grid_kg_per_kwh):
+            years[region].append(year)
+        return dict(years)
+
     def grid(self, region: str, year: int) -> float | None:
         """Give a region's grid factor for a year: that year's, else the nearest earlier, else the nearest later."""
-        years = sorted(y for r, y in self.grid_kg_per_kwh if r == region)
+        years = self._grid_years.get(region)
         if not years:
             return None
-        earlier = [y for y in years if y <= year]
-        chosen = earlier[-1] if earlier else years[0]
-        return self.grid_kg_per_kwh[(region, chosen)]
+        earlier = bisect_right(years, year)
+        return self.grid_kg_per_kwh[(region, years[earlier - 1] if earlier else years[0])]
 
     def hydrogen(self, pathway: str | None) -> float | None:
         """Give the hydrogen factor of a pathway, grey when the pathway is unknown."""

@@ -423,92 +423,6 @@ def _month_before(month: int) -> int:
     return month - 1 if month % 100 > 1 else (month // 100 - 1) * 100 + 12
 
 
-def _running_columns() -> list[sa.Column[Any]]:
-    """The running-total columns the readers use: keys, the count of measurements, and the metric inputs' sums."""
-    r = _running
-    sums = [r.c[name] for field in TOTALS_FIELDS for name in (field, f"n_{field}")]
-    return [r.c.trial_id, r.c.unit_id, r.c.month, r.c.role, r.c.measurements, *sums]
-
-
-def _energy_columns() -> list[sa.Column[Any]]:
-    """The running-total columns a year's electricity needs: reading only these keeps a year-end read small."""
-    r = _running
-    return [r.c.trial_id, r.c.unit_id, r.c.month, r.c.energy_kwh, r.c.n_energy_kwh]
-
-
-def _unit_ids(session: Session, ids: Sequence[int], roles: Sequence[UnitRole]) -> set[int]:
-    """The units of these trials in these roles, by primary key."""
-    u = _unit
-    return set(session.scalars(sa.select(u.c.id).where(u.c.trial_id.in_(ids), u.c.role.in_(roles))).all())
-
-
-def _running_at(
-    session: Session,
-    ids: Sequence[int],
-    bound: int,
-    roles: Sequence[UnitRole] = (UnitRole.trial,),
-    *,
-    columns: Sequence[sa.Column[Any]] | None = None,
-    units: set[int] | None = None,
-) -> dict[int, sa.Row[Any]]:
-    """Each unit's running totals as of a month (its latest row up to it), by unit id.
-
-    Most units have a row for the month itself, read in one pass over the trials' rows of that month; only units
-    whose data stop earlier (or skip that month) need the per-unit search for their latest earlier row."""
-    r, u = _running, _unit
-    units = _unit_ids(session, ids, roles) if units is None else units
-    selected = [u.c.unit_id.label("unit_name"), *(columns or _running_columns())]
-    exact = (
-        sa.select(*selected)
-        .select_from(r.join(u, u.c.id == r.c.unit_id))
-        .where(r.c.trial_id.in_(ids), r.c.month == bound, u.c.role.in_(roles))
-    )
-    found = {row.unit_id: row for row in session.execute(exact).all()}  # all(): one fetch, not one per row
-    rest = sorted(units - set(found))
-    for start in range(0, len(rest), CHUNK_TRIALS):
-        chunk = rest[start : start + CHUNK_TRIALS]
-        in_chunk = r.c.trial_id.in_(ids) & r.c.unit_id.in_(chunk)
-        latest = dict(
-            session.execute(
-                sa.select(r.c.unit_id, sa.func.max(r.c.month)).where(in_chunk, r.c.month <= bound).group_by(r.c.unit_id)
-            ).all()
-        )
-        if latest:
-            rows = sa.select(*selected).select_from(r.join(u, u.c.id == r.c.unit_id))
-            rows = rows.where(in_chunk, r.c.month.in_(set(latest.values())))
-            found.update(
-                (row.unit_id, row) for row in session.execute(rows).all() if latest.get(row.unit_id) == row.month
-            )
-    return found
-
-
-class _RunningColumns:
-    """Where each summed field and its count sit in a running-total row, so a unit's sums between two rows are read
-    by position: by name, a Row's attribute lookups cost more than all the arithmetic (2,664 units a class)."""
-
-    def __init__(self, row: sa.Row[Any]) -> None:
-        index = {name: position for position, name in enumerate(row._fields)}
-        self.measurements = index["measurements"]
-        self.summed = [(index[name], index[f"n_{name}"]) for name in TOTALS_FIELDS]
-
-    def totals(self, later: sa.Row[Any], earlier: sa.Row[Any] | None) -> Totals:
-        """Every summed field between two running-total rows."""
-        return Totals(
-            *(
-                _between((later[value], later[count]), None if earlier is None else (earlier[value], earlier[count]))
-                for value, count in self.summed
-            )
-        )
-
-
-def _between(later: tuple[Any, int], earlier: tuple[Any, int] | None) -> float | None:
-    """A field's sum between two running totals, each (sum, count of rows that carried it); None when no
-    measurement in between carried it."""
-    if later[1] == (earlier[1] if earlier is not None else 0):
-        return None
-    return float(later[0] or 0) - (float(earlier[0] or 0) if earlier is not None else 0.0)
-
-
 def _month_span(session: Session, ids: Sequence[int], period: Period) -> tuple[int, int] | None:
     """The first and last month with trial-unit data of these trials in the period."""
     r = _monthly
@@ -528,95 +442,105 @@ class UnitData:
     inputs: TrialInputs
 
 
-def _period_ends(
-    session: Session, ids: Sequence[int], period: Period
-) -> tuple[dict[int, sa.Row[Any]], list[tuple[int, dict[int, sa.Row[Any]]]]] | None:
-    """Each trial unit's running totals just before the period, and at the end of each of its years (the last one
-    being the period's end, the others with their electricity alone); None when the period holds no trial-unit
-    data."""
+def _running_chain(bounds: Sequence[int]) -> tuple[sa.FromClause, list[sa.Alias]]:
+    """The unit table joined to each unit's running totals as of each month bound (its latest row up to it), NULL
+    where it has none yet: one index seek per unit and bound. Outer joins make the database walk the units and
+    seek each bound's row (an inner join let SQLite scan every month of the trials' units instead)."""
+    unit, joined, chain = _unit, _unit, []
+    for index, bound in enumerate(bounds):
+        latest = _running.alias(f"latest_{index}")
+        month = (
+            sa.select(sa.func.max(latest.c.month))
+            .where(latest.c.trial_id == unit.c.trial_id, latest.c.unit_id == unit.c.id, latest.c.month <= bound)
+            .scalar_subquery()
+        )
+        at = _running.alias(f"at_{index}")
+        on = (at.c.trial_id == unit.c.trial_id) & (at.c.unit_id == unit.c.id) & (at.c.month == month)
+        joined = joined.join(at, on, isouter=True)
+        chain.append(at)
+    return joined, chain
+
+
+def _between(later: sa.Alias, earlier: sa.Alias, name: str) -> ColumnElement[Any]:
+    """A field's sum between two running totals: NULL when no measurement in between carried it (or the later one
+    does not exist), as a SUM of no values is."""
+    count = f"n_{name}"
+    return sa.case(
+        (later.c[count].is_(None) | (later.c[count] == sa.func.coalesce(earlier.c[count], 0)), sa.null()),
+        else_=sa.func.coalesce(later.c[name], 0.0) - sa.func.coalesce(earlier.c[name], 0.0),
+    )
+
+
+def _unit_sums(
+    session: Session, ids: Sequence[int], period: Period, *, fields: Sequence[str]
+) -> tuple[list[int], Sequence[Sequence[Any]]]:
+    """Every trial unit with measurements in the period: (trial id, unit name, measurements, the fields' sums, its
+    electricity in each year), the years, in one query.
+
+    Each sum is the difference of the unit's running totals at the period's ends, and the electricity of a year the
+    difference at that year's ends (for each year's grid factor), taken in SQL: the cost grows with the units, not
+    with the months, and only the differences travel."""
     span = _month_span(session, ids, period) if ids else None
     if span is None:
-        return None
-    first_ever, _last = _month_span(session, ids, ALL_TIME) or span
-    units = _unit_ids(session, ids, (UnitRole.trial,))
-    before = _running_at(session, ids, _month_before(span[0]), units=units) if span[0] > first_ever else {}
-    first_year, last_year = span[0] // 100, span[1] // 100
-    year_ends = [
-        (year, _running_at(session, ids, year * 100 + 12, columns=_energy_columns(), units=units))
-        for year in range(first_year, last_year)
-    ]
-    year_ends.append((last_year, _running_at(session, ids, span[1], units=units)))
-    return before, year_ends
-
-
-def _electricity(rows: Mapping[int, sa.Row[Any]]) -> dict[int, tuple[Any, int]]:
-    """Each unit's running electricity and the count of rows that carried it, from running-total rows of any
-    shape."""
-    if not rows:
-        return {}
-    fields = next(iter(rows.values()))._fields
-    value, count = fields.index("energy_kwh"), fields.index("n_energy_kwh")
-    return {unit_pk: (row[value], row[count]) for unit_pk, row in rows.items()}
+        return [], []
+    years = list(range(span[0] // 100, span[1] // 100 + 1))
+    unit = _unit
+    joined, chain = _running_chain([_month_before(span[0]), *(year * 100 + 12 for year in years[:-1]), span[1]])
+    before, end = chain[0], chain[-1]
+    measurements = end.c.measurements - sa.func.coalesce(before.c.measurements, 0)
+    query = (
+        sa.select(
+            end.c.trial_id,
+            unit.c.unit_id,
+            measurements,
+            *[_between(end, before, name) for name in fields],
+            *[_between(chain[index + 1], chain[index], "energy_kwh") for index in range(len(years))],
+        )
+        .select_from(joined)
+        .where(unit.c.trial_id.in_(ids), unit.c.role == UnitRole.trial)
+    )
+    # Units without measurements in the period are dropped here: in the WHERE clause, SQLite would turn the last
+    # outer join back into an inner one and scan every month again.
+    return years, [row for row in session.execute(query).all() if row[2]]
 
 
 def units_with_data(*, session: Session, scope: Scope, trials: Sequence[Trial], period: Period) -> dict[int, int]:
     """How many trial units of each visible trial have measurements in the period, by trial id."""
-    ends = _period_ends(session, scope.visible_ids(trials), period)
-    if ends is None:
-        return {}
-    before, year_ends = ends
+    _years, rows = _unit_sums(session, scope.visible_ids(trials), period, fields=())
     counts: dict[int, int] = defaultdict(int)
-    for unit_pk, end in year_ends[-1][1].items():
-        start = before.get(unit_pk)
-        if end.measurements - (start.measurements if start is not None else 0) > 0:
-            counts[end.trial_id] += 1
+    for row in rows:
+        counts[row[0]] += 1
     return dict(counts)
 
 
 def unit_data(
     *, session: Session, scope: Scope, trials: Sequence[Trial], period: Period, baselines: Mapping[int, TrialInputs]
 ) -> list[UnitData]:
-    """Every trial unit's inputs over the period, for the spread of unit-level results; baselines by trial id.
-
-    Each unit's sums are the difference of its running totals at the period's ends (and at each year's end, for
-    the grid factor of every year), so the cost grows with the units, not with the months."""
-    ends = _period_ends(session, scope.visible_ids(trials), period)
-    if ends is None:
-        return []
-    before, year_ends = ends
-    end_rows = year_ends[-1][1]
-    if not end_rows:
-        return []
-    columns = _RunningColumns(next(iter(end_rows.values())))
-    electricity = [(year, _electricity(rows)) for year, rows in year_ends]
-    electricity_before = _electricity(before)
+    """Every trial unit's inputs over the period, for the spread of unit-level results; baselines by trial id."""
+    years, rows = _unit_sums(session, scope.visible_ids(trials), period, fields=TOTALS_FIELDS)
     unit_fields = {"trial", "energy_kwh_by_year", "days_covered", "days_in_period"}
     settings = {  # each trial's settings, as keyword arguments: dataclasses.replace per unit costs more than the sums
         trial_id: {name: getattr(inputs, name) for name in INPUT_FIELDS if name not in unit_fields}
         for trial_id, inputs in baselines.items()
     }
-    found = []
-    for unit_pk, end in end_rows.items():
-        start = before.get(unit_pk)
-        if end[columns.measurements] - (start[columns.measurements] if start is not None else 0) == 0:
-            continue  # no measurement of this unit in the period
-        energy, previous = YearEnergy(), electricity_before.get(unit_pk)
-        for year, running in electricity:
-            now = running.get(unit_pk)
-            if now is None:
-                continue
-            kwh = _between(now, previous)
-            if kwh is not None:
-                energy[year] = kwh
-            previous = now
-        inputs = TrialInputs(
-            **settings[end.trial_id],
-            trial=columns.totals(end, start),
-            energy_kwh_by_year=energy,
-            days_covered=0,
-            days_in_period=0,
+    sums = slice(3, 3 + len(TOTALS_FIELDS))
+    by_year = slice(sums.stop, None)
+    found = [
+        UnitData(
+            row[0],
+            row[1],
+            TrialInputs(
+                **settings[row[0]],
+                trial=Totals(*row[sums]),
+                energy_kwh_by_year=YearEnergy(
+                    (year, kwh) for year, kwh in zip(years, row[by_year], strict=True) if kwh is not None
+                ),
+                days_covered=0,
+                days_in_period=0,
+            ),
         )
-        found.append(UnitData(end.trial_id, end.unit_name, inputs))
+        for row in rows
+    ]
     return sorted(found, key=lambda unit: (unit.trial_id, unit.unit))
 
 
@@ -679,18 +603,13 @@ def measurement_page(
     The per-unit counts come from the rollups, so a page is found by walking the natural-key index of one or two
     units, not by sorting every row of the trial."""
     (trial_id,) = scope.visible_ids([trial])
-    m, roles = _measurement, tuple(UnitRole)
-    ends = _running_at(session, [trial_id], period.last_month or month_of(date.max), roles)
-    starts = _running_at(session, [trial_id], _month_before(period.first_month), roles) if period.first_month else {}
-    counts = [
-        (
-            unit_pk,
-            end.unit_name,
-            end.role,
-            end.measurements - (starts[unit_pk].measurements if unit_pk in starts else 0),
-        )
-        for unit_pk, end in sorted(ends.items(), key=lambda item: item[1].unit_name)
-    ]
+    m, u = _measurement, _unit
+    first = _month_before(period.first_month) if period.first_month else 0  # no month is 0: nothing before
+    joined, (before, end) = _running_chain([first, period.last_month or month_of(date.max)])
+    in_period = end.c.measurements - sa.func.coalesce(before.c.measurements, 0)
+    query = sa.select(u.c.id, u.c.unit_id, u.c.role, in_period).select_from(joined).where(u.c.trial_id == trial_id)
+    # by unit id, as Python orders text; units without rows in the period dropped here, not in SQL (see _unit_sums)
+    counts = sorted((row for row in session.execute(query).all() if row[3]), key=lambda row: row[1])
     found: list[MeasurementRow] = []
     skip = offset
     for unit_pk, unit_name, role, count in counts:
@@ -699,13 +618,13 @@ def measurement_page(
         if skip >= count:
             skip -= int(count)
             continue
-        query = (
+        rows = (
             sa.select(m)
             .where(m.c.unit_id == unit_pk, period.days(m.c.period_start))
             .order_by(m.c.period_start, m.c.period_end)
             .offset(skip)
             .limit(limit - len(found))
         )
-        found.extend(MeasurementRow(unit_name, UnitRole(role), row) for row in session.execute(query))
+        found.extend(MeasurementRow(unit_name, UnitRole(role), row) for row in session.execute(rows))
         skip = 0
     return found, sum(int(count) for *_key, count in counts)
