@@ -58,9 +58,9 @@ def init() -> None:
 @click.option("--port", default=8050, show_default=True, type=int, help="Port to listen on.")
 def serve(host: str, port: int) -> None:
     """Serve the web app (single process; use gunicorn in production)."""
-    from app import create_app
+    from app.serving import server_app
 
-    app = create_app()
+    app = server_app()
     click.echo(f"ZE Trials on http://{host}:{port}/  (sign in with a user made by `zetrials users add`)")
     app.run(host=host, port=port, debug=False, use_reloader=False)
 

@@ -46,6 +46,7 @@ from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
 from app import create_app  # noqa: E402
+from app.serving import settle_collector  # noqa: E402
 from importers.demo import DEMO_TRIALS, PROFILES  # noqa: E402
 from trials.accounts import add_user  # noqa: E402
 from trials.db import make_engine, read_session, write_session  # noqa: E402
@@ -390,6 +391,7 @@ def percentile(values: list[float], share: float) -> float:
 def measure(label: str, url: str, size: Size, repeat: int, naive_repeat: int) -> bool:
     """Time every callback against its naive scan on one database; print a table; tell whether all met the target."""
     app = create_app({"SECRET_KEY": "benchmark", "DATABASE_URL": url, "TESTING": True})
+    settle_collector()  # as every server process does (app.serving)
     logging.getLogger("zetrials.requests").setLevel(logging.WARNING)  # a line per call would drown the table
     engine: Engine = app.extensions["zetrials.engine"]
     with read_session(engine) as session:

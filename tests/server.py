@@ -1,6 +1,6 @@
 """The real app under gunicorn on loopback, and browser-like clients of it, shared by the server tests and benchmarks.
 
-Nothing here is mocked: `gunicorn()` starts `gunicorn 'app:create_app()'` as `make run-prod` does (production
+Nothing here is mocked: `gunicorn()` starts `gunicorn 'app.serving:server_app()'` as `make run-prod` does (production
 settings, sync workers unless threads are asked for), on a port the kernel picks, and stops it again. The clients
 sign in through the real /login form or carry a real bearer token, and call Dash callbacks as its renderer does.
 """
@@ -162,7 +162,7 @@ def gunicorn(
         "--access-logformat", _ACCESS_FORMAT,
         "--graceful-timeout", "10",
         *(["--preload"] if preload else []),
-        "app:create_app()",
+        "app.serving:server_app()",
     ]  # fmt: skip
     environment = _environment(database_url, secret_key or uuid.uuid4().hex + uuid.uuid4().hex)
     with error_log.open("wb") as stderr:

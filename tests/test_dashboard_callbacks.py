@@ -17,7 +17,7 @@ from app.dashboard.pages.trials import trial_layout
 from tests.factories import make_measurement, make_trial, make_unit, make_user
 from tests.test_dashboard_mount import CALLBACK, csrf_header
 from tests.test_web import sign_in
-from trials.models import Role, Trial, UnitRole, Visibility
+from trials.models import Role, RollupStamp, Trial, UnitRole, Visibility
 from trials.queries import today, trial_metrics
 from trials.rollups import refresh_rollups
 from trials.scope import Scope
@@ -350,3 +350,39 @@ def test_an_unknown_page_says_not_found(client: FlaskClient, session: Session) -
 
 def test_the_trial_page_offers_its_excel_report() -> None:
     assert "href='/reports/trial/LGB-1.xlsx'" in repr(trial_layout("LGB-1"))
+
+
+def test_the_spread_is_remembered_across_metrics_and_forgotten_when_the_rollups_change(
+    client: FlaskClient, session: Session, trials: dict[str, Trial], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.dashboard import data
+
+    reads: list[int] = []
+    real_unit_data = data.unit_data
+
+    def counted_unit_data(**kwargs: Any) -> Any:
+        reads.append(1)
+        return real_unit_data(**kwargs)
+
+    monkeypatch.setattr(data, "unit_data", counted_unit_data)
+    sign_in(client, PARTNER)
+    client.get("/dashboard/")
+
+    def spread(search: str) -> list[float]:
+        traces = post(client, [("chart-spread", "figure")], _search(search))["chart-spread"]["figure"]["data"]
+        return [value for trace in traces if trace["type"] == "box" for value in _array(trace["y"])]
+
+    assert spread("?class=yard_tractor") == [12.0, 10.0]  # kWh per operating hour: 240 / 20 and 200 / 20
+    assert spread("?class=yard_tractor&metric=availability") == [100.0, 100.0]
+    assert len(reads) == 1  # the second metric was read from the units computed for the first
+    stamp = session.get(RollupStamp, trials["LGB-1"].id)
+    assert stamp is not None
+    before = stamp.stamp
+    unit = make_unit(session, trials["LGB-1"], "LGB-1-U2")
+    make_measurement(session, unit, date(2024, 3, 3), operating_hours=10.0, energy_kwh=300.0)
+    refresh_rollups(session, [trials["LGB-1"].id or 0])
+    session.commit()
+    session.refresh(stamp)
+    assert stamp.stamp != before
+    assert spread("?class=yard_tractor") == [12.0, 10.0, 30.0]  # the new unit: 300 kWh in 10 h
+    assert len(reads) == 2

@@ -337,6 +337,13 @@ class MonthlyRollup(RollupSums, table=True):
     last_day: date  # last day covered, inclusive
 
 
+# A random stamp drawn by every rebuild of a trial's rollups (import, undo): results remembered across requests are
+# keyed on it, so none outlives the data it came from, even across databases or a restored backup.
+class RollupStamp(SQLModel, table=True):
+    trial_id: int = Field(foreign_key="trial.id", primary_key=True, ondelete="CASCADE")
+    stamp: int = Field(sa_type=sa.BigInteger)
+
+
 # One unit's running totals (sums and counts) from its first month through this one, by month of period_start:
 # any period's unit-level sums are the difference of two rows, however many months it spans.
 class UnitRunningTotal(RollupSums, table=True):

@@ -7,6 +7,7 @@ so an import (or its undo) and its rollups land together or not at all.
 
 from __future__ import annotations
 
+import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
@@ -24,6 +25,7 @@ from trials.models import (
     Measurement,
     MonthlyRollup,
     Port,
+    RollupStamp,
     Trial,
     Unit,
     UnitRole,
@@ -44,6 +46,7 @@ _daily = DailyRollup.__table__  # type: ignore[attr-defined]
 _monthly = MonthlyRollup.__table__  # type: ignore[attr-defined]
 _running = UnitRunningTotal.__table__  # type: ignore[attr-defined]
 _trial = Trial.__table__  # type: ignore[attr-defined]
+_stamp = RollupStamp.__table__  # type: ignore[attr-defined]
 
 
 def month_key(column: Any) -> ColumnElement[int]:
@@ -91,6 +94,9 @@ def refresh_rollups(session: Session, trial_ids: Iterable[int]) -> None:
         chunk = ids[start : start + CHUNK_TRIALS]
         for table in (_running, _monthly, _daily):
             connection.execute(sa.delete(table).where(table.c.trial_id.in_(chunk)))
+        connection.execute(sa.delete(_stamp).where(_stamp.c.trial_id.in_(chunk)))
+        stamp = secrets.randbits(62)
+        connection.execute(sa.insert(_stamp), [{"trial_id": trial_id, "stamp": stamp} for trial_id in chunk])
         _insert_daily(connection, chunk)
         _insert_monthly(connection, chunk)
         _insert_running_totals(connection, chunk)
@@ -442,32 +448,39 @@ class UnitData:
     inputs: TrialInputs
 
 
-def _running_chain(bounds: Sequence[int]) -> tuple[sa.FromClause, list[sa.Alias]]:
+def _running_chain(session: Session, bounds: Sequence[int]) -> tuple[sa.FromClause, list[Any]]:
     """The unit table joined to each unit's running totals as of each month bound (its latest row up to it), NULL
-    where it has none yet: one index seek per unit and bound. Outer joins make the database walk the units and
-    seek each bound's row (an inner join let SQLite scan every month of the trials' units instead)."""
+    where it has none yet: one index seek per unit and bound.
+
+    Each database gets the form its planner runs as seeks: PostgreSQL a LATERAL subquery (with a correlated
+    subquery in the join condition it hashes whole tables), SQLite, which has no LATERAL, outer joins on a
+    correlated subquery (inner joins let it scan every month of the trials' units instead)."""
     unit, joined, chain = _unit, _unit, []
+    lateral = session.get_bind().dialect.name == "postgresql"
     for index, bound in enumerate(bounds):
         latest = _running.alias(f"latest_{index}")
-        month = (
-            sa.select(sa.func.max(latest.c.month))
-            .where(latest.c.trial_id == unit.c.trial_id, latest.c.unit_id == unit.c.id, latest.c.month <= bound)
-            .scalar_subquery()
-        )
-        at = _running.alias(f"at_{index}")
-        on = (at.c.trial_id == unit.c.trial_id) & (at.c.unit_id == unit.c.id) & (at.c.month == month)
-        joined = joined.join(at, on, isouter=True)
+        own = (latest.c.trial_id == unit.c.trial_id) & (latest.c.unit_id == unit.c.id) & (latest.c.month <= bound)
+        if lateral:
+            at: Any = sa.select(latest).where(own).order_by(latest.c.month.desc()).limit(1).lateral(f"at_{index}")
+            joined = joined.join(at, sa.true(), isouter=True)
+        else:
+            month = sa.select(sa.func.max(latest.c.month)).where(own).scalar_subquery()
+            at = _running.alias(f"at_{index}")
+            on = (at.c.trial_id == unit.c.trial_id) & (at.c.unit_id == unit.c.id) & (at.c.month == month)
+            joined = joined.join(at, on, isouter=True)
         chain.append(at)
     return joined, chain
 
 
-def _between(later: sa.Alias, earlier: sa.Alias, name: str) -> ColumnElement[Any]:
-    """A field's sum between two running totals: NULL when no measurement in between carried it (or the later one
-    does not exist), as a SUM of no values is."""
+def _between(later: Any, earlier: Any | None, name: str) -> ColumnElement[Any]:
+    """A field's sum between two running totals (the earlier one None: from the start): NULL when no measurement in
+    between carried it (or the later one does not exist), as a SUM of no values is."""
     count = f"n_{name}"
+    earlier_count = 0 if earlier is None else sa.func.coalesce(earlier.c[count], 0)
+    earlier_sum = 0.0 if earlier is None else sa.func.coalesce(earlier.c[name], 0.0)
     return sa.case(
-        (later.c[count].is_(None) | (later.c[count] == sa.func.coalesce(earlier.c[count], 0)), sa.null()),
-        else_=sa.func.coalesce(later.c[name], 0.0) - sa.func.coalesce(earlier.c[name], 0.0),
+        (later.c[count].is_(None) | (later.c[count] == earlier_count), sa.null()),
+        else_=sa.func.coalesce(later.c[name], 0.0) - earlier_sum,
     )
 
 
@@ -485,9 +498,12 @@ def _unit_sums(
         return [], []
     years = list(range(span[0] // 100, span[1] // 100 + 1))
     unit = _unit
-    joined, chain = _running_chain([_month_before(span[0]), *(year * 100 + 12 for year in years[:-1]), span[1]])
+    # Without a first month nothing lies before the period: no running totals to subtract.
+    starts = [] if period.first_month is None else [_month_before(span[0])]
+    joined, chain = _running_chain(session, [*starts, *(year * 100 + 12 for year in years[:-1]), span[1]])
+    chain = chain if starts else [None, *chain]
     before, end = chain[0], chain[-1]
-    measurements = end.c.measurements - sa.func.coalesce(before.c.measurements, 0)
+    measurements = end.c.measurements - (0 if before is None else sa.func.coalesce(before.c.measurements, 0))
     query = (
         sa.select(
             end.c.trial_id,
@@ -502,6 +518,14 @@ def _unit_sums(
     # Units without measurements in the period are dropped here: in the WHERE clause, SQLite would turn the last
     # outer join back into an inner one and scan every month again.
     return years, [row for row in session.execute(query).all() if row[2]]
+
+
+def rollup_stamps(*, session: Session, scope: Scope, trials: Sequence[Trial]) -> dict[int, int]:
+    """The stamp of each visible trial's rollups, by trial id (0 before its first rebuild): part of the key of any
+    result remembered across requests."""
+    ids = scope.visible_ids(trials)
+    found = dict(session.execute(sa.select(_stamp.c.trial_id, _stamp.c.stamp).where(_stamp.c.trial_id.in_(ids))).all())
+    return {trial_id: int(found.get(trial_id, 0)) for trial_id in ids}
 
 
 def units_with_data(*, session: Session, scope: Scope, trials: Sequence[Trial], period: Period) -> dict[int, int]:
@@ -604,9 +628,13 @@ def measurement_page(
     units, not by sorting every row of the trial."""
     (trial_id,) = scope.visible_ids([trial])
     m, u = _measurement, _unit
-    first = _month_before(period.first_month) if period.first_month else 0  # no month is 0: nothing before
-    joined, (before, end) = _running_chain([first, period.last_month or month_of(date.max)])
-    in_period = end.c.measurements - sa.func.coalesce(before.c.measurements, 0)
+    last = period.last_month or month_of(date.max)
+    if period.first_month is None:  # nothing before the period: no running totals to subtract
+        joined, (end,) = _running_chain(session, [last])
+        in_period = end.c.measurements
+    else:
+        joined, (before, end) = _running_chain(session, [_month_before(period.first_month), last])
+        in_period = end.c.measurements - sa.func.coalesce(before.c.measurements, 0)
     query = sa.select(u.c.id, u.c.unit_id, u.c.role, in_period).select_from(joined).where(u.c.trial_id == trial_id)
     # by unit id, as Python orders text; units without rows in the period dropped here, not in SQL (see _unit_sums)
     counts = sorted((row for row in session.execute(query).all() if row[3]), key=lambda row: row[1])

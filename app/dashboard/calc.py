@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Generic, Literal, TypeVar
 
 from sqlmodel import Session
 
@@ -14,6 +16,8 @@ from trials.metrics import MetricsResult, TrialInputs, compute
 
 #: Results remembered per process: enough for every trial-month of a few hundred trials, and their units.
 MEMO_SIZE = 20_000
+
+Value = TypeVar("Value")
 
 
 def _frozen(value: Any) -> Any:
@@ -63,3 +67,26 @@ class Calculator:
 def calculator(session: Session) -> Calculator:
     """A calculator with the default factor set, as stored now."""
     return Calculator(load_factors(session))
+
+
+class Remembered(Generic[Value]):
+    """The last few values computed by key, shared by a worker's threads; for results whose computing needs what
+    must not be kept (a database session), which functools.lru_cache would keep in its keys."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[Hashable, Value] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], Value]) -> Value:
+        """The value remembered for the key, else computed now (outside the lock) and remembered."""
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = compute()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import inspect
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from functools import lru_cache
@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from sqlmodel import Session
 
-from app.dashboard.calc import MEMO_SIZE, Calculator, calculator
+from app.dashboard.calc import MEMO_SIZE, Calculator, Remembered, calculator
 from app.dashboard.state import METRICS, Grain, ViewState
 from app.dashboard.table import Table
 from trials import metrics, units
@@ -38,6 +38,7 @@ from trials.rollups import (
     month_inputs,
     monthly_sums,
     period_data,
+    rollup_stamps,
     settings_of,
     totals_of,
     trial_unit_counts,
@@ -304,6 +305,36 @@ def comparison(*, session: Session, scope: Scope, state: ViewState, as_of: date)
     return Comparison(key, Table(COMPARE_COLUMNS, bars), Table(GRID_COLUMNS, grid))
 
 
+#: Each unit's (trial id, unit id, values in METRIC_KEYS order): 2,664 units of a class take 0.1 s to compute at 10
+#: million rows, so a few classes' worth is kept for switching metrics and GHG scopes (about 2 MB each).
+UnitResults = list[tuple[int, str, tuple[float | None, ...]]]
+_unit_results: Remembered[UnitResults] = Remembered(size=16)
+
+
+def _computed_units(
+    session: Session, scope: Scope, trials: Sequence[Trial], baselines: Mapping[int, TrialInputs], state: ViewState,
+    calc: Calculator,
+) -> UnitResults:  # fmt: skip
+    """Every unit's metrics over the view's period, remembered until the trials' rollups are rebuilt (their stamps
+    are in the key, with their settings and baselines, the period, the basis and the factors)."""
+    stamps = rollup_stamps(session=session, scope=scope, trials=trials)
+    key = (
+        tuple((trial.id, stamps[trial.id or 0], baselines[trial.id or 0]) for trial in trials),
+        state.period,
+        state.basis,
+        calc.factors_key,
+    )
+
+    def compute() -> UnitResults:
+        per_unit = unit_data(session=session, scope=scope, trials=trials, period=state.period, baselines=baselines)
+        return [
+            (unit.trial_id, unit.unit, tuple(map(calc.compute_once(unit.inputs, state.basis).values.get, METRIC_KEYS)))
+            for unit in per_unit
+        ]
+
+    return _unit_results.get(key, compute)
+
+
 def unit_spread(*, session: Session, scope: Scope, state: ViewState, as_of: date) -> Table:
     """Every unit's result on the chosen metric, per trial of the chosen class: the spread behind each bar."""
     calc = calculator(session)
@@ -311,24 +342,23 @@ def unit_spread(*, session: Session, scope: Scope, state: ViewState, as_of: date
     if key is None:
         return Table(SPREAD_COLUMNS)
     baselines = {row.trial.id or 0: row.data.inputs for row in rows}
-    trials = {row.trial.id: row.trial for row in rows}
-    per_unit = unit_data(
-        session=session, scope=scope, trials=list(trials.values()), period=state.period, baselines=baselines
-    )
+    trials = {row.trial.id or 0: row.trial for row in rows}
+    per_unit = _computed_units(session, scope, list(trials.values()), baselines, state, calc)
     order = {trial_id: index for index, trial_id in enumerate(trials)}  # as the bars: by port, then trial
-    per_unit.sort(key=lambda unit: (order[unit.trial_id], unit.unit))
+    per_unit = sorted(per_unit, key=lambda unit: (order[unit[0]], unit[1]))
+    position = METRIC_KEYS.index(key)
     return Table(
         SPREAD_COLUMNS,
         [
             (
-                trials[unit.trial_id].port_locode,
-                trials[unit.trial_id].code,
-                trials[unit.trial_id].technology.value,
-                unit.unit,
-                calc.compute_once(unit.inputs, state.basis).values[key],
+                trials[trial_id].port_locode,
+                trials[trial_id].code,
+                trials[trial_id].technology.value,
+                unit,
+                values[position],
                 METRIC_UNITS[key],
             )
-            for unit in per_unit
+            for trial_id, unit, values in per_unit
         ],
     )
 
