@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
@@ -177,33 +177,53 @@ def _serial(moment: datetime) -> float:
 def _rows_xml(
     rows: Iterable[Sequence[Cell]], first: int, plain: Sequence[str], quoted: Sequence[str], styles: _Styles
 ) -> Iterator[str]:
-    """Encode rows as SpreadsheetML, one string per row; an empty or non-finite value leaves its cell empty."""
-    letters = [get_column_letter(index) for index in range(1, len(plain) + 1)]
+    """Encode rows as SpreadsheetML, one string per row; an empty or non-finite value leaves its cell empty.
+
+    Plain floats, text and None take a fast path by exact type (most cells of a long sheet); anything else (styled
+    cells, ints, dates, enums, text needing care) goes through _cell_xml."""
+    columns = [(get_column_letter(index), style) for index, style in enumerate(plain, 1)]
+    isfinite, needs_care = math.isfinite, _NEEDS_CARE.search
     for number, values in enumerate(rows, first):
-        cells = [f'<row r="{number}">']
-        for letter, style, text_style, value in zip(letters, plain, quoted, values, strict=True):
-            if isinstance(value, Styled):
-                style, text_style, value = styles.plain[value.style], styles.quoted[value.style], value.value
-            if value is None:
-                continue
-            if isinstance(value, float):
-                if math.isfinite(value):
-                    cells.append(f'<c r="{letter}{number}"{style}><v>{value!r}</v></c>')
-            elif isinstance(value, str):  # str, or a StrEnum such as a unit role
-                if value and not _NEEDS_CARE.search(value) and len(value) <= MAX_CELL_CHARS:
-                    cells.append(f'<c r="{letter}{number}"{style} t="inlineStr"><is><t>{value}</t></is></c>')
+        row = str(number)
+        cells = [f'<row r="{row}">']
+        for (letter, style), text_style, value in zip(columns, quoted, values, strict=True):
+            kind = type(value)  # exact types: mypy does not narrow on them, hence the casts
+            if kind is float:
+                if isfinite(cast(float, value)):
+                    cells.append(f'<c r="{letter}{row}"{style}><v>{value!r}</v></c>')
+            elif kind is str:
+                text = cast(str, value)
+                if text and len(text) <= MAX_CELL_CHARS and not needs_care(text):
+                    cells.append(f'<c r="{letter}{row}"{style} t="inlineStr"><is><t>{value}</t></is></c>')
                 elif value:
-                    cells.append(_text_cell(f"{letter}{number}", str(value), style, text_style))
-            elif isinstance(value, int):
-                cells.append(f'<c r="{letter}{number}"{style}><v>{value}</v></c>')
-            elif isinstance(value, datetime):
-                cells.append(f'<c r="{letter}{number}"{style}><v>{_serial(value)!r}</v></c>')
-            elif isinstance(value, date):
-                cells.append(f'<c r="{letter}{number}"{style}><v>{value.toordinal() - _EXCEL_EPOCH_ORDINAL}</v></c>')
-            else:
-                raise TypeError(f"a report cell holds text, a number or a date, not {type(value).__name__}")
+                    cells.append(_cell_xml(f"{letter}{row}", value, style, text_style, styles))
+            elif value is not None:
+                cells.append(_cell_xml(f"{letter}{row}", value, style, text_style, styles))
         cells.append("</row>")
         yield "".join(cells)
+
+
+def _cell_xml(ref: str, value: Cell, style: str, text_style: str, styles: _Styles) -> str:
+    """Encode one cell of any kind a report holds (empty string when it stays empty)."""
+    if isinstance(value, Styled):
+        style, text_style, value = styles.plain[value.style], styles.quoted[value.style], value.value
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f'<c r="{ref}"{style}><v>{value!r}</v></c>' if math.isfinite(value) else ""
+    if isinstance(value, str):  # str, or a StrEnum such as a unit role
+        if value and not _NEEDS_CARE.search(value) and len(value) <= MAX_CELL_CHARS:
+            return f'<c r="{ref}"{style} t="inlineStr"><is><t>{value}</t></is></c>'
+        return _text_cell(ref, str(value), style, text_style) if value else ""
+    if isinstance(value, bool):
+        raise TypeError("a report cell holds text, a number or a date, not a truth value")
+    if isinstance(value, int):
+        return f'<c r="{ref}"{style}><v>{value}</v></c>'
+    if isinstance(value, datetime):
+        return f'<c r="{ref}"{style}><v>{_serial(value)!r}</v></c>'
+    if isinstance(value, date):
+        return f'<c r="{ref}"{style}><v>{value.toordinal() - _EXCEL_EPOCH_ORDINAL}</v></c>'
+    raise TypeError(f"a report cell holds text, a number or a date, not {type(value).__name__}")
 
 
 @dataclass(frozen=True)
