@@ -77,6 +77,15 @@ REPORTED_GAP_FLAG_PCT = 10.0
 Number = float | None
 
 
+#: The summed field each activity unit is counted in.
+_ACTIVITY_FIELDS: dict[Activity, str] = {
+    Activity.hour: "operating_hours",
+    Activity.move: "moves",
+    Activity.teu: "teu",
+    Activity.km: "distance_km",
+}
+
+
 @dataclass(frozen=True)
 class Totals:
     """Sums over a set of measurements; None where no measurement carried the field."""
@@ -94,12 +103,8 @@ class Totals:
 
     def activity(self, activity: Activity) -> Number:
         """Give the amount of work done, counted in the given activity unit."""
-        return {
-            Activity.hour: self.operating_hours,
-            Activity.move: self.moves,
-            Activity.teu: self.teu,
-            Activity.km: self.distance_km,
-        }[activity]
+        value: Number = getattr(self, _ACTIVITY_FIELDS[activity])
+        return value
 
 
 #: The sums a trial's metrics need, in Totals' order: what every query sums and every rollup keeps.
@@ -237,8 +242,13 @@ def grid_ghg_kg(inputs: TrialInputs, factors: Factors, basis: Literal["location"
         return None
     if basis == "market":
         return times(sum(inputs.energy_kwh_by_year.values()), inputs.market_factor_kg_per_kwh)
-    terms = [times(kwh, factors.grid(inputs.grid_region, year)) for year, kwh in inputs.energy_kwh_by_year.items()]
-    return None if any(term is None for term in terms) else total(terms)
+    kg = 0.0
+    for year, kwh in inputs.energy_kwh_by_year.items():
+        term = times(kwh, factors.grid(inputs.grid_region, year))
+        if term is None:  # a year without any grid factor of the region: the whole figure is n/a
+            return None
+        kg += term
+    return kg
 
 
 def pollutant_kg(power_kw: Number, load_factor: Number, hours: Number, g_per_kwh: Number) -> Number:
