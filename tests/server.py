@@ -135,6 +135,11 @@ def _knock(url: str, answers: list[int]) -> None:
         answers.append(0)
 
 
+#: Idle keep-alive connections are kept this long, as `make run-prod` does: at gunicorn's default of 2 s, a busy
+#: server closed connections that clients (with 1.5 s of think time and some queueing) were reusing that instant.
+KEEP_ALIVE_S = 5
+
+
 @contextmanager
 def gunicorn(
     database_url: str,
@@ -156,6 +161,7 @@ def gunicorn(
         sys.executable, "-m", "gunicorn",
         "--workers", str(workers),
         "--threads", str(threads),
+        "--keep-alive", str(KEEP_ALIVE_S),
         "--bind", "127.0.0.1:0",
         "--no-control-socket",  # several servers (tests, benchmarks) may run on one host at once
         "--access-logfile", str(access_log),

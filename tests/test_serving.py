@@ -1,0 +1,31 @@
+"""A server process settles its garbage collector once the app is built (app.serving)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.server import PROJECT, _environment
+
+PROBE = """
+import gc
+from app.serving import YOUNG_COLLECTION_EVERY, server_app
+before = gc.get_freeze_count()
+app = server_app()
+print(before, gc.get_freeze_count(), gc.get_threshold()[0] == YOUNG_COLLECTION_EVERY, app.name)
+"""
+
+
+def test_a_server_process_freezes_what_it_built_at_start_up_and_collects_young_objects_less_often(
+    tmp_path: Path,
+) -> None:
+    environment = _environment(f"sqlite:///{tmp_path / 'serving.sqlite'}", "a secret for this test only " * 2)
+    done = subprocess.run(  # a process of its own: freezing is for the whole interpreter
+        [sys.executable, "-c", PROBE], cwd=PROJECT, env=environment, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    before, frozen, threshold_set, name = done.stdout.split()
+    assert int(before) == 0
+    assert int(frozen) > 10_000  # modules, routes and the Dash layout: far more than a handful of objects
+    assert (threshold_set, name) == ("True", "app")
