@@ -111,8 +111,8 @@ class Loader:
                     (
                         record.trial_id,
                         unit_pk,
-                        record.period_start,
-                        record.period_end,
+                        record.period_start.isoformat(),  # as SQLite stores dates, and as COPY reads them
+                        record.period_end.isoformat(),
                         *record.values,
                         self.batch_id,
                         record.sheet[:SOURCE_SHEET_LENGTH],
@@ -174,16 +174,16 @@ _POSTGRES_COPY = f"COPY {_table.name} ({', '.join(INSERT_ORDER)}) FROM STDIN"
 
 
 def _insert(connection: sa.Connection, rows: list[tuple[Any, ...]]) -> None:
-    """Insert new measurements (tuples in INSERT_ORDER) in one round trip per chunk, the fastest way each database
-    offers: COPY on PostgreSQL (make_engine gives every PostgreSQL URL psycopg), driver-level inserts on SQLite."""
+    """Insert new measurements (tuples in INSERT_ORDER, dates as ISO text) in one round trip per chunk, the fastest
+    way each database offers: COPY on PostgreSQL (make_engine gives every PostgreSQL URL psycopg), driver-level
+    inserts on SQLite."""
     driver = connection.connection.driver_connection
     if isinstance(driver, psycopg.Connection):  # COPY, in the same transaction: far less work than INSERTs
         with driver.cursor() as cursor, cursor.copy(_POSTGRES_COPY) as copy:
             for row in rows:
                 copy.write_row(row)
         return
-    stored = [(trial, unit, start.isoformat(), end.isoformat(), *rest) for trial, unit, start, end, *rest in rows]
-    connection.exec_driver_sql(str(_SQLITE_INSERT), stored)
+    connection.exec_driver_sql(str(_SQLITE_INSERT), rows)
 
 
 def _json_ready(values: dict[str, Any]) -> dict[str, Any]:

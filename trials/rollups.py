@@ -95,47 +95,37 @@ def refresh_rollups(session: Session, trial_ids: Iterable[int]) -> None:
         for table in (_running, _monthly, _daily):
             connection.execute(sa.delete(table).where(table.c.trial_id.in_(chunk)))
         connection.execute(sa.delete(_stamp).where(_stamp.c.trial_id.in_(chunk)))
-        stamp = secrets.randbits(62)
-        connection.execute(sa.insert(_stamp), [{"trial_id": trial_id, "stamp": stamp} for trial_id in chunk])
+        stamp = sa.literal(secrets.randbits(62), sa.BigInteger)  # for the trials still there (an undo deletes some)
+        existing = sa.select(_trial.c.id, stamp).where(_trial.c.id.in_(chunk))
+        connection.execute(sa.insert(_stamp).from_select(["trial_id", "stamp"], existing))
         _insert_daily(connection, chunk)
         _insert_monthly(connection, chunk)
         _insert_running_totals(connection, chunk)
 
 
 def _insert_daily(connection: sa.Connection, ids: list[int]) -> None:
-    """One row per trial, role and start day with its sums, then a row for every further day a period covers."""
+    """One row per trial, role and start day with its sums, then a row for every further day a period covers.
+
+    Periods that start on the same day are nested ranges, so the days they cover are those up to the group's latest
+    end: one grouped read of the measurements gives the sums and the days alike."""
     m, u = _measurement, _unit
-    of_trials = m.c.trial_id.in_(ids)
     grouped = (
-        sa.select(m.c.trial_id, u.c.role, m.c.period_start, sa.func.count(), *_sums(m))
+        sa.select(m.c.trial_id, u.c.role, m.c.period_start, sa.func.max(m.c.period_end), sa.func.count(), *_sums(m))
         .select_from(m.join(u, u.c.id == m.c.unit_id))
-        .where(of_trials)
+        .where(m.c.trial_id.in_(ids))
         .group_by(m.c.trial_id, u.c.role, m.c.period_start)
     )
     columns = ["trial_id", "role", "day", "measurements", *_SUM_COLUMNS]
-    connection.execute(sa.insert(_daily).from_select(columns, grouped))
-    periods = (
-        sa.select(m.c.trial_id, u.c.role, m.c.period_start, m.c.period_end)
-        .distinct()
-        .select_from(m.join(u, u.c.id == m.c.unit_id))
-        .where(of_trials)
-    )
-    rows = connection.execute(periods).all()
-    starts = {(row.trial_id, row.role, row.period_start) for row in rows}
-    further = {
-        (row.trial_id, row.role, row.period_start + timedelta(days=offset))
-        for row in rows
-        for offset in range(1, (row.period_end - row.period_start).days)
-    } - starts
+    days: list[dict[str, Any]] = []
+    further: set[tuple[int, Any, date]] = set()
+    for trial_id, role, start, end, *sums in connection.execute(grouped).all():
+        days.append(dict(zip(columns, (trial_id, role, start, *sums), strict=True)))
+        further.update((trial_id, role, start + timedelta(days=offset)) for offset in range(1, (end - start).days))
+    further -= {(day["trial_id"], day["role"], day["day"]) for day in days}
     empty = {name: 0 if name.startswith("n_") else None for name in _SUM_COLUMNS}
-    if further:
-        connection.execute(
-            sa.insert(_daily),
-            [
-                {"trial_id": trial_id, "role": role, "day": day, "measurements": 0, **empty}
-                for trial_id, role, day in sorted(further)
-            ],
-        )
+    days.extend({"trial_id": t, "role": r, "day": d, "measurements": 0, **empty} for t, r, d in sorted(further))
+    if days:
+        connection.execute(sa.insert(_daily), days)
 
 
 def _insert_monthly(connection: sa.Connection, ids: list[int]) -> None:
