@@ -386,3 +386,17 @@ def test_the_spread_is_remembered_across_metrics_and_forgotten_when_the_rollups_
     assert stamp.stamp != before
     assert spread("?class=yard_tractor") == [12.0, 10.0, 30.0]  # the new unit: 300 kWh in 10 h
     assert len(reads) == 2
+
+
+def test_remembered_values_are_computed_once_and_the_least_recently_used_goes_first() -> None:
+    from app.dashboard.calc import Remembered
+
+    memo: Remembered[str] = Remembered(size=2)
+    computed: list[str] = []
+
+    def compute(value: str) -> Any:
+        return lambda: computed.append(value) or value
+
+    assert [memo.get(key, compute(key.upper())) for key in ("a", "b", "a", "c", "a", "b")] == list("ABACAB")
+    # "a" was read again before "c" came, so "b" went first; "b" then pushed out "c", the least recently used
+    assert computed == ["A", "B", "C", "B"]
