@@ -17,7 +17,7 @@ from tests.factories import make_measurement, make_trial, make_unit, make_user
 from tests.test_trial_pages import events, page_token, post, reread
 from tests.test_web import sign_in
 from trials import audit
-from trials.factors import DATA, DEFAULT_SET, load_factors
+from trials.factors import DATA, DEFAULT_SET, add_factor_set, load_factors, read_factor_set, set_default_set
 from trials.models import ApiToken, EmissionFactor, FactorSet, Role, Technology, User
 from trials.queries import trial_metrics
 from trials.scope import Scope
@@ -267,3 +267,17 @@ def test_sign_ins_and_failed_sign_ins_are_in_the_audit_log(admin_client: FlaskCl
     page = admin_client.get("/admin/audit").get_data(as_text=True)
     assert "sign_in.failed" in page and "user:nobody@example.org" in page
     assert "<td>sign_in</td>" in page and f"user:{ADMIN}" in page
+
+
+def test_the_dashboards_follow_a_new_default_set(session: Session) -> None:
+    from app.dashboard.calc import calculator
+
+    assert calculator(session).factors.set_name == DEFAULT_SET
+    assert calculator(session) is calculator(session)  # a stored set is read once per worker
+    factors, problems = read_factor_set("ZE-2025", default_csv(**{"diesel_wtw,": "diesel_wtw,,0,3.5,kg CO2e/L,WTW,x"}))
+    assert problems == []
+    add_factor_set(session, name="ZE-2025", description=None, factors=factors, actor="test")
+    set_default_set(session, name="ZE-2025", actor="test")
+    session.commit()
+    switched = calculator(session)
+    assert (switched.factors.set_name, switched.factors.diesel_wtw_kg_per_l) == ("ZE-2025", 3.5)

@@ -118,12 +118,18 @@ def factors_from_rows(set_name: str, rows: list[EmissionFactor]) -> Factors:
         raise ValueError(f"factor set {set_name!r} lacks the factor {missing.args[0]!r}") from None
 
 
-def load_factors(session: Session, name: str | None = None) -> Factors:
-    """Load a factor set by name, or the default set when no name is given."""
+def find_factor_set(session: Session, name: str | None = None) -> FactorSet:
+    """Find a factor set by name, or the default set when no name is given."""
     query = select(FactorSet).where(FactorSet.name == name) if name else select(FactorSet).where(FactorSet.is_default)
     factor_set = session.exec(query).first()
     if factor_set is None:
         raise LookupError(f"no factor set {name!r}" if name else "no default factor set; run `zetrials init`")
+    return factor_set
+
+
+def load_factors(session: Session, name: str | None = None) -> Factors:
+    """Load a factor set by name, or the default set when no name is given."""
+    factor_set = find_factor_set(session, name)
     rows = list(session.exec(select(EmissionFactor).where(EmissionFactor.factor_set_id == factor_set.id)))
     return factors_from_rows(factor_set.name, rows)
 

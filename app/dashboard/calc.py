@@ -11,7 +11,7 @@ from typing import Any, Generic, Literal, TypeVar
 
 from sqlmodel import Session
 
-from trials.factors import Factors, load_factors
+from trials.factors import Factors, find_factor_set, load_factors
 from trials.metrics import MetricsResult, TrialInputs, compute
 
 #: Results remembered per process: enough for every trial-month of a few hundred trials, and their units.
@@ -65,8 +65,11 @@ class Calculator:
 
 
 def calculator(session: Session) -> Calculator:
-    """A calculator with the default factor set, as stored now."""
-    return Calculator(load_factors(session))
+    """A calculator with the default factor set, as stored now: each set is read once per worker, since a stored
+    set never changes (a new one is added instead), only which set is the default."""
+    default = find_factor_set(session)
+    key = (default.id, default.name, default.created_at)  # a restored backup may number its sets otherwise
+    return _calculators.get(key, lambda: Calculator(load_factors(session, default.name)))
 
 
 class Remembered(Generic[Value]):
@@ -90,3 +93,6 @@ class Remembered(Generic[Value]):
             while len(self._values) > self.size:
                 self._values.popitem(last=False)
         return value
+
+
+_calculators: Remembered[Calculator] = Remembered(size=4)
