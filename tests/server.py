@@ -135,9 +135,10 @@ def _knock(url: str, answers: list[int]) -> None:
         answers.append(0)
 
 
-#: Idle keep-alive connections are kept this long, as `make run-prod` does: at gunicorn's default of 2 s, a busy
-#: server closed connections that clients (with 1.5 s of think time and some queueing) were reusing that instant.
-KEEP_ALIVE_S = 5
+#: No keep-alive, as `make run-prod` runs it: every request goes to whichever worker is free. With keep-alive a
+#: client stays on one worker, which queues its busy clients while others idle (50 users on SQLite: callbacks p95
+#: 456 ms against 165 ms without), and gunicorn's threaded workers now and then reset a kept connection.
+KEEP_ALIVE_S = 0
 
 
 @contextmanager
