@@ -22,7 +22,7 @@ run-prod: $(STAMP)
 	@test -n "$$DATABASE_URL" || (echo "set DATABASE_URL=postgresql://..." && exit 2)
 	@test -n "$$SECRET_KEY" || (echo "set SECRET_KEY to a long random string" && exit 2)
 	$(BIN)/zetrials init
-	$(BIN)/gunicorn --workers $${WORKERS:-4} --threads $${THREADS:-4} --keep-alive $${KEEP_ALIVE:-0} --bind $${BIND:-127.0.0.1:8050} --access-logfile - 'app.serving:server_app()'
+	$(BIN)/gunicorn --workers $${WORKERS:-8} --threads $${THREADS:-1} --keep-alive $${KEEP_ALIVE:-0} --bind $${BIND:-127.0.0.1:8050} --access-logfile - 'app.serving:server_app()'
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,7 +2,7 @@
 
 Run from the project folder:
 
-    .venv/bin/python benchmarks/load.py [--users 50] [--seconds 60] [--workers 4] [--threads 4]
+    .venv/bin/python benchmarks/load.py [--users 50] [--seconds 60] [--workers 8] [--threads 1]
         [--think 0.5 1.5] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--seed N]
 
 It builds a fresh database (a SQLite file in a temporary folder, or with --database-url a new schema in that
@@ -509,8 +509,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=50, help="concurrent users, half browsers, half API scripts")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the users act")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (make run-prod uses 4)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per worker, as run-prod (1: sync workers)")
+    parser.add_argument("--workers", type=int, default=8, help="gunicorn workers (make run-prod uses 8)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per worker, as run-prod (1: sync workers)")
     parser.add_argument("--think", type=float, nargs=2, default=(0.5, 1.5), metavar=("MIN", "MAX"), help="seconds")
     parser.add_argument("--database-url", help="a PostgreSQL database to make a fresh schema in (default: SQLite)")
     parser.add_argument("--seed", type=int, default=2025, help="seed of the users' random choices")
