@@ -10,12 +10,11 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from trials.factors import Factors, load_factors
+from trials.factors import Factors, find_factor_set, load_factors
 from trials.metrics import TOTALS_FIELDS, MetricsResult, Totals, TrialInputs, compute
 from trials.models import (
     EmissionFactor,
     EquipmentClass,
-    FactorSet,
     ImportBatch,
     Measurement,
     Port,
@@ -353,9 +352,7 @@ def import_batch_files(*, session: Session, scope: Scope, trial: Trial, batch_id
 
 def default_factor_rows(*, session: Session) -> tuple[str, list[EmissionFactor]]:
     """The default factor set's name and every factor in it, with units and sources; reference data, not trial data."""
-    factor_set = session.exec(select(FactorSet).where(FactorSet.is_default)).first()
-    if factor_set is None:
-        raise LookupError("no default factor set; run `zetrials init`")
+    factor_set = find_factor_set(session)
     query = (
         select(EmissionFactor)
         .where(EmissionFactor.factor_set_id == factor_set.id)
