@@ -21,7 +21,7 @@ from trials.factors import load_factors
 from trials.metrics import compute
 from trials.models import DailyRollup, Measurement, MonthlyRollup, Role, Trial, UnitRole, UnitRunningTotal
 from trials.queries import list_ports, list_trials, trial_inputs, trial_metrics
-from trials.rollups import Period, measurement_page, period_data, refresh_rollups, unit_data
+from trials.rollups import Period, UnitData, measurement_page, period_data, refresh_rollups, unit_data
 from trials.scope import Scope
 from trials.seed import seed_ports
 
@@ -54,6 +54,18 @@ def _rows(session: Session, model: Any, *fields: str) -> list[tuple[Any, ...]]:
     return sorted(tuple(getattr(row, name) for name in fields) for row in rows)
 
 
+def _units(session: Session, trial: Trial, period: Period) -> list[UnitData]:
+    """The trial's units over a period, each against the trial's own baseline over it."""
+    baseline = period_data(session=session, scope=OPERATOR, trials=[trial], period=period, as_of=AS_OF)
+    return unit_data(
+        session=session,
+        scope=OPERATOR,
+        trials=[trial],
+        period=period,
+        baselines={trial.id or 0: baseline[trial.id or 0].inputs},
+    )
+
+
 def test_refresh_sums_and_counts_each_day_and_marks_every_covered_day(session: Session) -> None:
     trial = _fleet(session)
     _refresh(session, trial)
@@ -65,6 +77,25 @@ def test_refresh_sums_and_counts_each_day_and_marks_every_covered_day(session: S
         (UnitRole.trial, date(2024, 2, 1), 1, 6.0, 60.0, 1, None),
         (UnitRole.trial, date(2024, 2, 2), 0, None, None, 0, None),  # covered by the three-day period only
         (UnitRole.trial, date(2024, 2, 3), 0, None, None, 0, None),
+    ]
+
+
+def test_periods_starting_the_same_day_cover_the_days_up_to_the_longest(session: Session) -> None:
+    trial = make_trial(session)
+    one, two = make_unit(session, trial, "U1"), make_unit(session, trial, "U2")
+    make_measurement(session, one, date(2024, 3, 30), days=2, operating_hours=20.0)  # 30 and 31 March
+    make_measurement(session, two, date(2024, 3, 30), days=4, operating_hours=40.0)  # 30 March to 2 April
+    make_measurement(session, two, date(2024, 4, 1), operating_hours=5.0)  # a day the longer period covers too
+    _refresh(session, trial)
+    assert _rows(session, DailyRollup, "day", "measurements", "operating_hours") == [
+        (date(2024, 3, 30), 2, 60.0),  # both periods' sums on their first day: 20 + 40
+        (date(2024, 3, 31), 0, None),
+        (date(2024, 4, 1), 1, 5.0),  # its own row, once, though the 4-day period covers it
+        (date(2024, 4, 2), 0, None),
+    ]
+    assert _rows(session, MonthlyRollup, "month", "days_covered", "measurements", "operating_hours") == [
+        (202403, 2, 2, 60.0),
+        (202404, 2, 1, 5.0),
     ]
 
 
@@ -109,18 +140,12 @@ def test_unit_sums_over_a_period_are_the_difference_of_running_totals(
 ) -> None:
     trial = _fleet(session)
     _refresh(session, trial)
-    baseline = period_data(session=session, scope=OPERATOR, trials=[trial], period=period, as_of=AS_OF)
-    units = unit_data(
-        session=session,
-        scope=OPERATOR,
-        trials=[trial],
-        period=period,
-        baselines={trial.id or 0: baseline[trial.id or 0].inputs},
-    )
+    units = _units(session, trial, period)
     assert [
         (u.unit, u.inputs.trial.operating_hours, u.inputs.trial.energy_kwh, dict(u.inputs.energy_kwh_by_year))
         for u in units
     ] == expected
+    baseline = period_data(session=session, scope=OPERATOR, trials=[trial], period=period, as_of=AS_OF)
     assert all(u.inputs.baseline == baseline[trial.id or 0].inputs.baseline for u in units)
 
 
@@ -144,14 +169,7 @@ def test_unit_electricity_is_split_by_calendar_year_across_year_ends(
     make_measurement(session, one, date(2025, 3, 3), operating_hours=7.0, energy_kwh=70.0)
     make_measurement(session, two, date(2023, 12, 9), operating_hours=1.5, energy_kwh=15.0)
     _refresh(session, trial)
-    baseline = period_data(session=session, scope=OPERATOR, trials=[trial], period=period, as_of=AS_OF)
-    units = unit_data(
-        session=session,
-        scope=OPERATOR,
-        trials=[trial],
-        period=period,
-        baselines={trial.id or 0: baseline[trial.id or 0].inputs},
-    )
+    units = _units(session, trial, period)
     assert [(u.unit, u.inputs.trial.energy_kwh, dict(u.inputs.energy_kwh_by_year)) for u in units] == expected
 
 
