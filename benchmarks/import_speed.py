@@ -253,7 +253,7 @@ def run_import_in_process(path: Path) -> int:
     """The full import with every sheet parsed in the importing process, to show what the worker process gains."""
     from importers import read
 
-    read.WORKER_MIN_ROWS = None
+    read.WORKER_MIN_BYTES = None
     return run_import(path)
 
 
@@ -261,7 +261,7 @@ def run_reader(path: Path) -> int:
     """Drain every sheet through importers.read, parsing in this process; give the Measurements data rows."""
     from importers import read
 
-    read.WORKER_MIN_ROWS = None  # the parser's own speed; the import decides where it runs
+    read.WORKER_MIN_BYTES = None  # the parser's own speed; the import decides where it runs
     workbook = read.read_file(path)
     counts = {sheet.name: sum(1 for _ in sheet.rows) for sheet in workbook.sheets}
     return counts["Measurements"] - 1

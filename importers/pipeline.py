@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from importers.load import CHUNK_ROWS, Counts, Loader, MeasurementRecord, batch_trial_ids, upsert_trial
 from importers.mapping import Row, SheetMapping, sheet_kind, split_header
 from importers.problems import Problem
-from importers.read import RawSheet, RawWorkbook, read_file
+from importers.read import RawSheet, RawWorkbook, UnreadableSheet, read_file
 from importers.sniff import DEFAULT_LIMITS, Limits
 from importers.validate import MeasurementRows, RowReader, SheetReport, TrialTarget, totals_label, trial_values
 from trials import audit
@@ -308,6 +308,8 @@ def import_file(
         return _import_in_transaction(engine, workbook, sha256, scope, trial_code, dry_run, day_first, progress)
     except _Rollback as rollback:
         return rollback.result
+    except UnreadableSheet as unreadable:  # met part-way through a sheet: the transaction has rolled back
+        return ImportResult("rejected", filename, problems=[unreadable.problem])
     except sa.exc.IntegrityError:
         with read_session(engine) as session:  # another upload of the same bytes won the race
             raced = _existing_batch(session, sha256)

@@ -1,22 +1,29 @@
 """Turn an accepted .xlsx/.xlsm or .csv upload into raw sheets of rows, streamed so memory stays flat.
 
-Everything that can make a file unreadable is checked in `read_file` before any row is handed out, so a
-caller either gets problems (and no sheets) or rows that stream to the end without failing.
+What makes a whole file unreadable (its type, its zip directory, the workbook, styles and shared strings, a csv's
+encoding) is checked in `read_file` before any row is handed out: the caller gets problems and no sheets. A sheet's
+own XML is checked in the single pass that reads its rows: a sheet that turns out unreadable part-way (not
+well-formed, a DTD, too many rows, a cell beyond the last column read, damaged compressed data) raises
+UnreadableSheet from its rows, and the importer, whose one transaction holds everything read so far, writes nothing.
 
 Why our own streaming parser instead of python-calamine or openpyxl: calamine 0.9.1 loads a whole sheet into
 a dense grid (about 0.9 GB for 1M rows x 12 columns, and a two-cell file with A1 and XFD1048576 makes it
 abort the process on a 50 GB allocation), and even on a small sheet it reads cells unlike this reader: error
 cells and formulas without a cached value come out empty, a negative serial in a date cell as midnight,
 [h]:mm durations as timedeltas, rich-text runs without their spaces, cells at their own reference whatever
-row holds them. openpyxl read-only streams but is 3.5 times slower than this parser and, trusting
-<dimension>, drops rows a file does not admit to. Expat (the C parser behind xml.etree) with small handlers
-streams at flat memory; it gets the same guards defusedxml installs (no DTD, no entity declarations, no
-external entities), and the small parts are parsed by defusedxml itself.
+row holds them. openpyxl read-only streams but is 3.5 times slower than expat with handlers and, trusting
+<dimension>, drops rows a file does not admit to.
 
-A long sheet is parsed by a worker process running this same parser, which sends the rows in pickled batches
-through a pipe: when a core is idle the parsing (about 2.3 s per 100k rows of 12 cells, nearly all of it in
-expat's calls into Python, which no rewrite of the handlers shortened by more than 5%) runs beside the
-caller's checking and loading instead of before them. On a busy machine the worker would only add work.
+Two readers share one set of rules. The exact reader is expat (the C parser behind xml.etree) with small handlers:
+it reads any well-formed sheet, but spends nearly all its time in expat's calls into Python. The plain reader
+reads rows shaped as spreadsheet programs write them with two regexes, about 1.5 times as fast, behind an expat
+parser without handlers that checks every byte first; at the first thing it does not handle it gives way to the
+exact reader, which skips the rows already handed out. Both get the guards defusedxml installs (no DTD, no entity
+declarations, no external entities), and the small parts are parsed by defusedxml itself.
+
+A long sheet is parsed by a worker process running these same readers, which sends the rows in pickled batches
+through a pipe (or the refusal that stopped it): when a core is idle the parsing runs beside the caller's checking
+and loading instead of before them. On a busy machine the worker would only add work.
 """
 
 from __future__ import annotations
@@ -34,8 +41,8 @@ import subprocess
 import sys
 import zipfile
 import zlib
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, NoReturn
@@ -93,6 +100,15 @@ class RawSheet:
     rows: Iterator[Row]
 
 
+class UnreadableSheet(Exception):
+    """Raised from a sheet's rows when the sheet turns out unreadable part-way; whoever read rows from it must
+    discard them (the importer rolls its transaction back)."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
 @dataclass
 class RawWorkbook:
     """All sheets of one file in workbook order, or the file-level problems that stop it being read."""
@@ -137,10 +153,10 @@ def _unescape_ooxml(text: str) -> str:
 
 
 class _Refused(Exception):
-    """Internal: unwinds the checks of one file with the problem that refuses it; never leaves this module."""
+    """Internal: unwinds the reading of one file with the problem that refuses it; never leaves this module."""
 
     def __init__(self, message: str, sheet: str | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, sheet)  # both, so that a worker process can send it pickled
         self.message = message
         self.sheet = sheet
 
@@ -195,10 +211,11 @@ def _attribute(element: Element, local_name: str) -> str | None:
 
 @dataclass(frozen=True)
 class _SheetEntry:
-    """A sheet listed in the workbook: its name and, for a worksheet (not a chart), its XML part."""
+    """A sheet listed in the workbook: its name and, for a worksheet (not a chart), its XML part and its size."""
 
     name: str
     part: str | None
+    size: int = 0  # unpacked bytes, as the zip directory declares them
 
 
 @dataclass
@@ -223,7 +240,9 @@ def _open_book(archive: zipfile.ZipFile) -> _Book:
         if _local(element.tag) == "sheet":
             target = targets.get(_attribute(element, "id") or "")
             is_worksheet = target is not None and target[0] == "worksheet" and target[1] in archive.NameToInfo
-            sheets.append(_SheetEntry(element.get("name") or "", target[1] if target and is_worksheet else None))
+            part = target[1] if target and is_worksheet else None
+            size = archive.getinfo(part).file_size if part else 0
+            sheets.append(_SheetEntry(element.get("name") or "", part, size))
     properties = next((e for e in workbook.iter() if _local(e.tag) == "workbookPr"), None)
     date1904 = properties is not None and (properties.get("date1904") or "").lower() in ("1", "true")
     styles = next((path for kind, path in targets.values() if kind == "styles"), None)
@@ -376,23 +395,35 @@ def _shared_strings(archive: zipfile.ZipFile, part: str) -> list[str | None]:
     return strings
 
 
-def _feed(parser: expat.XMLParserType, chunks: Iterator[bytes], part: str, sheet: str | None = None) -> None:
+def _feed(parser: expat.XMLParserType, chunks: Iterator[bytes], part: str) -> None:
     """Run a parser over a whole part, turning XML syntax errors into a refusal that names the place."""
     try:
         for chunk in chunks:
             parser.Parse(chunk, False)
         parser.Parse(b"", True)
-    except _Refused as refusal:
-        raise _Refused(refusal.message, refusal.sheet or sheet) from None
     except expat.ExpatError as error:
-        _refuse(
-            f"the workbook is damaged: {part} is not well-formed XML (line {error.lineno}, "
-            f"{expat.ErrorString(error.code)}); open it in Excel and save it again",
-            sheet,
-        )
+        _refuse(_not_well_formed(part, error))
 
 
-# --- xlsx: checking a sheet before streaming it -------------------------------------------------------------------
+def _not_well_formed(part: str, error: expat.ExpatError) -> str:
+    """Say where a part stops being XML."""
+    return (
+        f"the workbook is damaged: {part} is not well-formed XML (line {error.lineno}, "
+        f"{expat.ErrorString(error.code)}); open it in Excel and save it again"
+    )
+
+
+#: Damaged parts, compression methods zipfile lacks, zip-level passwords, bytes that are not UTF-8: all need the
+#: file saved again.
+_DAMAGE = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError, ValueError)
+
+
+def _damaged(error: Exception) -> str:
+    """Explain a workbook the zip or XML layer could not read."""
+    return f"the workbook is damaged ({error}); open it in Excel, save it as .xlsx and upload it again"
+
+
+# --- xlsx: streaming a sheet's rows -------------------------------------------------------------------------------
 
 
 def _column_letters(index: int) -> str:
@@ -412,33 +443,6 @@ def _column_number(letters: str) -> int:
     return number
 
 
-def _check_sheet(archive: zipfile.ZipFile, sheet: _SheetEntry, part: str, limits: Limits) -> int:
-    """Unpack and parse a sheet once without building rows: its XML, row count and widest column must pass.
-
-    Cells are never allocated by the <dimension> a file claims, so a lying dimension costs nothing here.
-    """
-    scan: _SheetScan | None = None
-    tail = b""
-
-    def checked_chunks() -> Iterator[bytes]:
-        nonlocal scan, tail
-        for chunk in _part_chunks(archive, part):
-            scan = scan or _SheetScan(_document_prefix(chunk), limits, sheet.name)
-            text = tail + chunk
-            cut = text.rfind(b"<")  # a tag split across chunks is looked at with the next chunk
-            scan.scan(text, cut)
-            tail = text[cut:]
-            yield chunk
-        if scan:
-            scan.scan(tail, len(tail))
-
-    _feed(_safe_expat(namespaces=False), checked_chunks(), part, sheet.name)
-    rows = scan.rows if scan else 0
-    if rows > limits.max_rows:
-        _refuse(f"the sheet has {rows:,} rows, more than the {limits.max_rows:,} accepted; split it", sheet.name)
-    return rows
-
-
 _DATE_CACHE_SIZE = 4096
 _ROOT_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
 
@@ -449,150 +453,86 @@ def _document_prefix(first_chunk: bytes) -> str:
     return root.group(1).decode() if root and root.group(1) else ""
 
 
-class _SheetScan:
-    """Counts rows and spots cells beyond the last column read, on raw XML bytes (regexes with literal prefixes).
+@dataclass
+class _RowState:
+    """What reading one sheet carries from row to row, whichever parser reads it, and the limits it enforces.
 
-    A cell without an r="..." reference takes the next column, so its width is bounded by what the file holds.
+    Cells are never allocated by the <dimension> a file claims, so a lying dimension costs nothing; a row beyond
+    the row limit or a cell beyond the column limit refuses the sheet the moment it is met.
     """
 
-    def __init__(self, prefix: str, limits: Limits, sheet: str) -> None:
-        self.limits = limits
-        self.sheet = sheet
-        self.rows = 0
-        self.row_tag = re.compile(b"<" + re.escape(prefix.encode()) + rb"row[\s/>]")
-        letters = len(_column_letters(limits.max_columns))
-        # Any r attribute, as XML allows it (either quote, blanks around '=', row number or not), whose letters are
-        # as long as the limit's; and any r attribute holding a character reference, which the parser would decode.
-        # Both start with the literal 'r', which the regex engine finds fast (a leading \s made them 3x slower);
-        # the blank before it is checked on each match.
-        self.wide_ref = re.compile(rb'r\s*=\s*["\']([A-Z]{%d,})([0-9]*)["\']' % letters)
-        self.escaped_ref = re.compile(rb'r\s*=\s*["\'][^"\'<>]*&')
+    book: _Book
+    limits: Limits
+    sheet: str
+    columns: dict[str, int] = field(default_factory=dict)  # reference letters -> 0-based column
+    dates: dict[tuple[int, str], Cell] = field(default_factory=dict)  # date columns repeat the same days
+    rows_seen: int = 0  # row elements, empty ones included, for the row limit
+    row_number: int = 0
 
-    def scan(self, text: bytes, end: int) -> None:
-        """Look at text[:end], which holds only whole tags."""
-        self.rows += len(self.row_tag.findall(text, 0, end))
-        for match in self.wide_ref.finditer(text, 0, end):
-            letters = match.group(1).decode()
-            if _attribute_start(text, match.start()) and _column_number(letters) > self.limits.max_columns:
-                _refuse(_too_wide_message(letters + match.group(2).decode(), self.limits), self.sheet)
-        if text.find(b"&", 0, end) >= 0 and any(  # most sheets hold no '&' at all: one fast look, then none
-            _attribute_start(text, match.start()) for match in self.escaped_ref.finditer(text, 0, end)
-        ):
-            _refuse(
-                "the sheet has a cell reference written with a character reference (&#...;), which spreadsheet "
-                "programs never write; open the file in Excel and save it again",
-                self.sheet,
-            )
+    def next_row(self, number: str | None) -> None:
+        """Count a row element and take its number; rows are 1-based, and one without a usable r follows the last."""
+        self.rows_seen += 1
+        if self.rows_seen > self.limits.max_rows:
+            _refuse(f"the sheet has more than the {self.limits.max_rows:,} rows accepted; split it", self.sheet)
+        given = int(number) if number and number.isdecimal() and len(number) < 12 else 0
+        self.row_number = given if given > 0 else self.row_number + 1
 
+    def column(self, letters: str, next_column: int) -> int:
+        """Give the 0-based column of reference letters met for the first time; a cell without any takes the next."""
+        if letters.isascii() and letters.isalpha() and letters.isupper():
+            number = _column_number(letters)
+            if number <= self.limits.max_columns:
+                self.columns[letters] = number - 1
+                return number - 1
+        elif next_column < self.limits.max_columns:
+            return next_column
+        else:
+            letters = _column_letters(next_column + 1)
+        last = _column_letters(self.limits.max_columns)
+        _refuse(
+            f"the sheet has a cell at {letters}{self.row_number}, beyond column {last} (at most "
+            f"{self.limits.max_columns} columns are read); delete the cells to the right of column {last}",
+            self.sheet,
+        )
 
-def _attribute_start(text: bytes, position: int) -> bool:
-    """Tell whether a match starts an attribute's name (after a blank), not the end of a longer name."""
-    return text[position - 1 : position].isspace()
-
-
-def _too_wide_message(cell: str, limits: Limits) -> str:
-    """Explain a cell beyond the last column read, which could otherwise make every row enormous."""
-    last = _column_letters(limits.max_columns)
-    return (
-        f"the sheet has a cell at {cell}, beyond column {last} (at most {limits.max_columns} columns are read); "
-        f"delete the cells to the right of column {last}"
-    )
+    def end_row(self, cells: list[Cell], ready: list[Row]) -> None:
+        """Hand out a row that holds any value; blank rows are dropped here."""
+        if cells.count(None) != len(cells):
+            ready.append((self.row_number, tuple(cells)))
+        if len(self.dates) > _DATE_CACHE_SIZE:
+            self.dates.clear()
 
 
-# --- xlsx: streaming rows -----------------------------------------------------------------------------------------
+def _cell_reader(state: _RowState) -> Callable[[str, str | None, str | None, str | None], Cell]:
+    """Build the function that turns a cell's text, formula, t and s attributes into its value (a closure, as it
+    runs for every cell)."""
+    shared, style_kinds, date1904, dates = state.book.shared, state.book.style_kinds, state.book.date1904, state.dates
+
+    def value(text: str, formula: str | None, cell_type: str | None, cell_style: str | None) -> Cell:
+        if not text:
+            return _empty_cell_value(formula, cell_type)
+        if not cell_type or cell_type == "n":  # the plain reader gives "" for an absent attribute
+            kind = style_kinds.get(cell_style) if cell_style else None
+            if kind is None:
+                return _number(text, None, date1904)
+            found = dates.get((kind, text))
+            if found is None:
+                found = dates[kind, text] = _number(text, kind, date1904)
+            return found
+        return _typed_value(cell_type, text, shared)
+
+    return value
 
 
-def _row_parser(book: _Book, prefix: str) -> tuple[expat.XMLParserType, list[Row]]:
-    """Build a parser whose handlers turn sheet XML into rows in `ready`; closures, as they run for every cell."""
-    cell_tag, value_tag, formula_tag, text_tag, row_tag, phonetic_tag = (
-        prefix + tag for tag in ("c", "v", "f", "t", "row", "rPh")
-    )
-    shared, style_kinds, date1904 = book.shared, book.style_kinds, book.date1904
-    ready: list[Row] = []
-    cells: list[Cell] = []
-    columns: dict[str, int] = {}
-    dates: dict[tuple[int, str], Cell] = {}  # date columns repeat the same days, and timedelta maths is slow
-    text = ""  # the character data of the <v>, <t> or <f> being read
-    formula: str | None = None
-    cell_type: str | None = None
-    cell_style: str | None = None
-    row_number = column = 0
-    capture = phonetic = False
-
-    def start(name: str, attributes: dict[str, str]) -> None:
-        nonlocal text, formula, capture, cell_type, cell_style, row_number, column, phonetic
-        if name == cell_tag:
-            cell_type = attributes.get("t")
-            cell_style = attributes.get("s")
-            letters = attributes.get("r", "").rstrip("0123456789")
-            column = columns.get(letters, -1)
-            if column < 0:
-                column = _learn_column(columns, letters, len(cells))
-            text = ""
-            formula = None
-        elif name == value_tag or (name == text_tag and not phonetic):
-            capture = True
-        elif name == formula_tag:
-            capture = True
-        elif name == row_tag:
-            number = attributes.get("r")
-            given = int(number) if number and number.isdecimal() and len(number) < 12 else 0
-            row_number = given if given > 0 else row_number + 1  # rows are 1-based: r="0" is as good as none
-            cells.clear()
-        elif name == phonetic_tag:
-            phonetic = True
-
-    def end(name: str) -> None:
-        nonlocal text, formula, capture, phonetic
-        if name == cell_tag:
-            if not text:
-                value = _empty_cell_value(formula, cell_type)
-            elif cell_type is None or cell_type == "n":
-                kind = style_kinds.get(cell_style) if cell_style else None
-                if kind is None:
-                    value = _number(text, None, date1904)
-                elif (value := dates.get((kind, text))) is None:
-                    value = dates[kind, text] = _number(text, kind, date1904)
-            else:
-                value = _typed_value(cell_type, text, shared)
-            if column == len(cells):
-                cells.append(value)
-            elif column > len(cells):
-                cells.extend([None] * (column - len(cells)))
-                cells.append(value)
-            else:
-                cells[column] = value
-        elif name == value_tag or name == text_tag:
-            capture = False
-        elif name == formula_tag:
-            capture = False
-            formula, text = text, ""
-        elif name == row_tag:
-            if any(value is not None for value in cells):
-                ready.append((row_number, tuple(cells)))
-            if len(dates) > _DATE_CACHE_SIZE:
-                dates.clear()
-        elif name == phonetic_tag:
-            phonetic = False
-
-    def character_data(data: str) -> None:
-        nonlocal text
-        if capture:
-            text += data
-
-    parser = _safe_expat(namespaces=False)
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = character_data
-    return parser, ready
-
-
-def _learn_column(columns: dict[str, int], letters: str, next_column: int) -> int:
-    """Give the 0-based column of new reference letters and remember it; a cell with none takes the next column."""
-    if letters.isascii() and letters.isalpha() and letters.isupper():
-        columns[letters] = _column_number(letters) - 1
-        return columns[letters]
-    return next_column
+def _place(cells: list[Cell], column: int, value: Cell) -> None:
+    """Put a value in its column, padding skipped columns with None."""
+    if column == len(cells):
+        cells.append(value)
+    elif column > len(cells):
+        cells.extend([None] * (column - len(cells)))
+        cells.append(value)
+    else:
+        cells[column] = value
 
 
 def _empty_cell_value(formula: str | None, cell_type: str | None) -> Cell:
@@ -642,55 +582,282 @@ def _iso_value(text: str) -> Cell:
     return moment.date() if moment.time() == time() else moment
 
 
-def _row_batches(path: Path, part: str, book: _Book) -> Iterator[list[Row]]:
-    """Parse a checked sheet a chunk at a time, giving the rows each chunk completes (so memory stays flat)."""
-    with zipfile.ZipFile(path) as archive, archive.open(part) as stream:
+class _ExactRows:
+    """Expat with small handlers: reads any well-formed sheet, at the cost of a Python call per XML event."""
+
+    def __init__(self, state: _RowState, prefix: str) -> None:
+        self.ready: list[Row] = []
+        self.parser = self._parser(state, prefix)
+
+    def feed(self, chunk: bytes, final: bool = False) -> list[Row]:
+        """Parse the next bytes of the sheet and give the rows they complete."""
+        self.parser.Parse(chunk, final)
+        ready = self.ready.copy()
+        self.ready.clear()
+        return ready
+
+    def _parser(self, state: _RowState, prefix: str) -> expat.XMLParserType:
+        """Build the parser; its handlers are closures over the cell being read."""
+        cell_tag, value_tag, formula_tag, text_tag, row_tag, phonetic_tag = (
+            prefix + tag for tag in ("c", "v", "f", "t", "row", "rPh")
+        )
+        value_of, columns, ready = _cell_reader(state), state.columns, self.ready
+        cells: list[Cell] = []
+        text = ""  # the character data of the <v>, <t> or <f> being read
+        formula: str | None = None
+        cell_type: str | None = None
+        cell_style: str | None = None
+        column = 0
+        capture = phonetic = False
+
+        def start(name: str, attributes: dict[str, str]) -> None:
+            nonlocal text, formula, capture, cell_type, cell_style, column, phonetic
+            if name == cell_tag:
+                cell_type = attributes.get("t")
+                cell_style = attributes.get("s")
+                letters = attributes.get("r", "").rstrip("0123456789")
+                column = columns.get(letters, -1)
+                if column < 0:
+                    column = state.column(letters, len(cells))
+                text = ""
+                formula = None
+            elif name == value_tag or (name == text_tag and not phonetic) or name == formula_tag:
+                capture = True
+            elif name == row_tag:
+                state.next_row(attributes.get("r"))
+                cells.clear()
+            elif name == phonetic_tag:
+                phonetic = True
+
+        def end(name: str) -> None:
+            nonlocal text, formula, capture, phonetic
+            if name == cell_tag:
+                _place(cells, column, value_of(text, formula, cell_type, cell_style))
+            elif name == value_tag or name == text_tag:
+                capture = False
+            elif name == formula_tag:
+                capture = False
+                formula, text = text, ""
+            elif name == row_tag:
+                state.end_row(cells, ready)
+            elif name == phonetic_tag:
+                phonetic = False
+
+        def character_data(data: str) -> None:
+            nonlocal text
+            if capture:
+                text += data
+
+        parser = _safe_expat(namespaces=False)
+        parser.StartElementHandler = start
+        parser.EndElementHandler = end
+        parser.CharacterDataHandler = character_data
+        return parser
+
+
+class _NotPlain(Exception):
+    """Internal: the sheet holds XML the plain reader does not handle; the exact reader reads it instead."""
+
+
+#: Attributes as programs write them; a cell's r, s and t must come first, in this order, before any others.
+_ATTRIBUTES = r'(?:\s[^\s=/>]+="[^"]*")*'
+_MORE_CELL_ATTRIBUTES = r'(?:\s(?![rst]=)[^\s=/>]+="[^"]*")*'
+_XML_REFERENCE = re.compile(r"&(?:#x([0-9A-Fa-f]+)|#([0-9]+)|(lt|gt|amp|quot|apos));")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+_MAX_CARRY = 4 * CHUNK_BYTES  # an unfinished row longer than this is left to the exact reader
+_HEAD_BYTES = 256  # enough for any XML declaration
+_DECLARATION = re.compile(rb"""<\?xml[^?]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _prolog_length(head: bytes) -> int:
+    """Count the bytes of a UTF-8 byte order mark and XML declaration; a sheet in another encoding is not plain."""
+    start = len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0
+    if head[start : start + 1] != b"<" or head[start + 1 : start + 2] in (b"", b"\x00"):
+        raise _NotPlain  # UTF-16 or -32, with or without a byte order mark
+    if not head.startswith(b"<?xml", start):
+        return start
+    declared, end = _DECLARATION.match(head, start), head.find(b"?>", start)
+    if end < 0 or (declared and declared.group(1).lower() not in (b"utf-8", b"utf8")):
+        raise _NotPlain
+    return end + 2
+
+
+def _xml_text(raw: str) -> str:
+    """Decode character data as expat would: line ends first, then character and predefined entity references."""
+    if "\r" in raw:
+        raw = raw.replace("\r\n", "\n").replace("\r", "\n")
+    return _XML_REFERENCE.sub(
+        lambda match: chr(int(match[1], 16)) if match[1] else chr(int(match[2])) if match[2] else _NAMED[match[3]],
+        raw,
+    )
+
+
+class _PlainRows:
+    """Reads rows shaped as spreadsheet programs write them with two regexes, about twice as fast as expat's
+    handlers; anything else (comments, CDATA, processing instructions, rich text, attributes out of the usual
+    order, another encoding) raises _NotPlain before any row of its chunk is handed out.
+
+    The regexes only look at bytes an expat parser without handlers (C speed) has already accepted, so what
+    they see is well-formed and free of DTDs: no '<' inside text or attributes, so the first </row> after a
+    <row> closes it. For every row they accept they give what _ExactRows gives (tests compare the two).
+    """
+
+    def __init__(self, state: _RowState, prefix: str) -> None:
+        self.state = state
+        self.checker = _safe_expat(namespaces=False)
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.value_of = _cell_reader(state)
+        self.head: bytes | None = b""  # the first bytes, kept until the XML declaration has been looked at
+        self.carry = ""
+        p = re.escape(prefix)
+        self.row_open, self.row_close = f"<{prefix}row", f"</{prefix}row>"
+        self.row_tag = re.compile(rf'<{p}row r="([0-9]+)"{_ATTRIBUTES}(/?)>')
+        self.cells = re.compile(
+            rf'<{p}c r="([A-Z]+)[0-9]+"(?: s="([0-9]+)")?(?: t="(\w+)")?{_MORE_CELL_ATTRIBUTES}'
+            rf"(?:/>|>(?:(<{p}f{_ATTRIBUTES}(?:/>|>([^<]*)</{p}f>)))?"
+            rf"(?:<{p}v>([^<]*)</{p}v>|<{p}is><{p}t{_ATTRIBUTES}>([^<]*)</{p}t></{p}is>)?</{p}c>)"
+            r"|(\S)"  # anything else but the blanks between cells
+        )
+
+    def feed(self, chunk: bytes, final: bool = False) -> list[Row]:
+        """Check the next bytes of the sheet, then give the rows they complete."""
+        self.checker.Parse(chunk, final)
+        if self.head is not None:
+            self.head += chunk
+            if len(self.head) < _HEAD_BYTES and not final:
+                return []
+            chunk, self.head = self.head[_prolog_length(self.head) :], None
+        text = self.carry + self.decoder.decode(chunk, final)
+        if "<!" in text or "<?" in text:
+            raise _NotPlain
+        ready: list[Row] = []
+        position = 0
+        while (start := text.find(self.row_open, position)) >= 0:
+            tag = self.row_tag.match(text, start)
+            if tag is None:
+                follows = text[start + len(self.row_open) : start + len(self.row_open) + 1]
+                if follows and follows not in " \t\r\n/>":  # another element, such as <rowBreaks>
+                    position = start + 1
+                    continue
+                if final or text.find(">", start) >= 0:
+                    raise _NotPlain  # a whole row tag the regex does not read
+                break  # the rest of the tag comes with the next chunk
+            if tag[2]:  # <row r="7"/>
+                self._row(tag[1], "", ready)
+                position = tag.end()
+                continue
+            close = text.find(self.row_close, tag.end())
+            if close < 0:
+                break  # the rest of the row comes with the next chunk
+            self._row(tag[1], text[tag.end() : close], ready)
+            position = close + len(self.row_close)
+        else:
+            self.carry = text[max(position, len(text) - len(self.row_open)) :]
+            return ready
+        if final or len(text) - start > _MAX_CARRY:
+            raise _NotPlain  # a row that never ends, or one too long to look at again with every chunk
+        self.carry = text[start:]
+        return ready
+
+    def _row(self, number: str, content: str, ready: list[Row]) -> None:
+        """Read one row's cells; a row holding anything but plain cells is not plain."""
+        state, value_of, columns = self.state, self.value_of, self.state.columns
+        state.next_row(number)
+        escaped = "&" in content or "\r" in content
+        cells: list[Cell] = []
+        for letters, style, cell_type, formula_tag, formula, value_text, inline_text, stray in self.cells.findall(
+            content
+        ):
+            if stray:
+                raise _NotPlain
+            column = columns.get(letters)
+            if column is None:
+                column = state.column(letters, len(cells))
+            text = value_text or inline_text
+            if escaped:
+                text, formula = _xml_text(text), _xml_text(formula)
+            value = value_of(text, formula if formula_tag else None, cell_type, style)
+            if column == len(cells):
+                cells.append(value)
+            else:
+                _place(cells, column, value)
+        state.end_row(cells, ready)
+
+
+def _parse_sheet(archive: zipfile.ZipFile, part: str, state: _RowState, plain: bool) -> Iterator[list[Row]]:
+    """Parse a sheet a chunk at a time with one reader, giving the rows each chunk completes (memory stays flat)."""
+    with archive.open(part) as stream:
         chunk = stream.read(CHUNK_BYTES)
-        parser, ready = _row_parser(book, _document_prefix(chunk))
+        prefix = _document_prefix(chunk)
+        reader = _PlainRows(state, prefix) if plain else _ExactRows(state, prefix)
         while chunk:
-            parser.Parse(chunk, False)
-            if ready:
-                yield ready.copy()
-                ready.clear()
+            if batch := reader.feed(chunk):
+                yield batch
             chunk = stream.read(CHUNK_BYTES)
-        parser.Parse(b"", True)
-        if ready:
-            yield ready
+        if batch := reader.feed(b"", final=True):
+            yield batch
 
 
-def _sheet_rows(path: Path, part: str, book: _Book) -> Iterator[Row]:
-    """Stream a checked sheet's rows, parsed in this process."""
-    for batch in _row_batches(path, part, book):
+def _row_batches(path: Path, part: str, book: _Book, limits: Limits, sheet: str) -> Iterator[list[Row]]:
+    """Stream a sheet's rows in batches, checking it on the way: plainly written sheets through the fast reader,
+    others (or the rest of one found not plain) through the exact one, which skips the rows already handed out.
+    Anything that makes the sheet unreadable raises _Refused, whenever it is met."""
+    handed_out = 0
+    try:
+        with zipfile.ZipFile(path) as archive:
+            try:
+                for batch in _parse_sheet(archive, part, _RowState(book, limits, sheet), plain=True):
+                    handed_out += len(batch)
+                    yield batch
+                return
+            except _NotPlain:
+                pass
+            for batch in _parse_sheet(archive, part, _RowState(book, limits, sheet), plain=False):
+                if handed_out >= len(batch):
+                    handed_out -= len(batch)
+                elif batch := batch[handed_out:]:
+                    handed_out = 0
+                    yield batch
+    except expat.ExpatError as error:
+        _refuse(_not_well_formed(part, error), sheet)
+    except _DAMAGE as error:
+        _refuse(_damaged(error), sheet)
+
+
+def _sheet_rows(path: Path, part: str, book: _Book, limits: Limits, sheet: str) -> Iterator[Row]:
+    """Stream a sheet's rows, parsed in this process."""
+    for batch in _row_batches(path, part, book, limits, sheet):
         yield from batch
 
 
 def _read_xlsx(path: Path, name: str, limits: Limits) -> RawWorkbook:
-    """Check every part a workbook's rows depend on, then stream its sheets in workbook order."""
+    """Read the parts every sheet depends on, then stream the sheets in workbook order, each checked as it goes."""
     try:
         with zipfile.ZipFile(path) as archive:
             book = _open_book(archive)
-            rows = {entry.part: _check_sheet(archive, entry, entry.part, limits) for entry in book.sheets if entry.part}
     except _Refused as refusal:
         return RawWorkbook(name, "xlsx", [], [Problem(name, refusal.message, sheet=refusal.sheet)])
     except DefusedXmlException:
         return RawWorkbook(name, "xlsx", [], [Problem(name, _DTD_MESSAGE)])
-    except (
-        ParseError, zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError, ValueError
-    ) as error:  # fmt: skip
-        # Damaged parts, compression methods zipfile lacks, zip-level passwords: all need the file saved again.
-        message = f"the workbook is damaged ({error}); open it in Excel, save it as .xlsx and upload it again"
-        return RawWorkbook(name, "xlsx", [], [Problem(name, message)])
-    sheets = [RawSheet(entry.name, _xlsx_sheet_rows(path, entry, book, rows)) for entry in book.sheets]
+    except (ParseError, *_DAMAGE) as error:
+        return RawWorkbook(name, "xlsx", [], [Problem(name, _damaged(error))])
+    sheets = [RawSheet(entry.name, _xlsx_sheet_rows(path, name, entry, book, limits)) for entry in book.sheets]
     return RawWorkbook(name, "xlsx", sheets, [], date1904=book.date1904)
 
 
-def _xlsx_sheet_rows(path: Path, entry: _SheetEntry, book: _Book, rows: dict[str, int]) -> Iterator[Row]:
-    """Give a sheet's rows: none for a chart sheet, which holds no cells; a long sheet's from a worker process."""
+def _xlsx_sheet_rows(path: Path, name: str, entry: _SheetEntry, book: _Book, limits: Limits) -> Iterator[Row]:
+    """Give a sheet's rows (none for a chart sheet), a long sheet's from a worker process, and turn a refusal
+    met on the way into UnreadableSheet."""
     if entry.part is None:
-        return iter(())
-    if WORKER_MIN_ROWS is not None and rows[entry.part] >= WORKER_MIN_ROWS and _spare_core():
-        return _worker_rows(path, entry.part, book)
-    return _sheet_rows(path, entry.part, book)
+        return
+    if WORKER_MIN_BYTES is not None and entry.size >= WORKER_MIN_BYTES and _spare_core():
+        rows = _worker_rows(path, entry.part, book, limits, entry.name)
+    else:
+        rows = _sheet_rows(path, entry.part, book, limits, entry.name)
+    try:
+        yield from rows
+    except _Refused as refusal:
+        raise UnreadableSheet(Problem(name, refusal.message, sheet=refusal.sheet or entry.name)) from None
 
 
 # --- xlsx: parsing a long sheet in a worker process -------------------------------------------------------------
@@ -711,10 +878,10 @@ def _spare_core() -> bool:
         return True
 
 
-#: A sheet with at least this many rows (as the safety scan counted them) is parsed in a worker process when a
-#: core is idle, so the parsing runs beside the caller's checking and loading of the rows already read; a
-#: smaller sheet is not worth the 0.1-0.2 s a worker takes to start. None: parse every sheet in this process.
-WORKER_MIN_ROWS: int | None = 10_000 if _usable_cores() > 1 and sys.executable else None
+#: A sheet whose XML unpacks to at least this many bytes (about 5,000 rows of 12 cells) is parsed in a worker
+#: process when a core is idle, so the parsing runs beside the caller's checking and loading of the rows already
+#: read; a smaller sheet is not worth the 0.1-0.2 s a worker takes to start. None: parse every sheet here.
+WORKER_MIN_BYTES: int | None = 2 * MB if _usable_cores() > 1 and sys.executable else None
 
 _FRAME = struct.Struct("<Q")  # each batch of rows travels as the length of its pickle, then the pickle; 0 ends
 _PIPE_BYTES = 1024 * 1024  # Linux's default upper limit for an unprivileged process
@@ -727,12 +894,13 @@ class _WorkerLost(Exception):
     """Internal: the worker process ended before its end marker (it could not start, or it died)."""
 
 
-def _worker_rows(path: Path, part: str, book: _Book) -> Iterator[Row]:
+def _worker_rows(path: Path, part: str, book: _Book, limits: Limits, sheet: str) -> Iterator[Row]:
     """Stream a long sheet's rows as a worker parses them; parse here instead if the worker fails before any row."""
+    request = (path, part, book, limits, sheet)
     try:
-        worker = _start_worker(path, part, book)
+        worker = _start_worker(request)
     except OSError:
-        yield from _sheet_rows(path, part, book)
+        yield from _sheet_rows(*request)
         return
     with worker:  # closes the pipes and waits for the worker
         handed_out = False
@@ -746,10 +914,10 @@ def _worker_rows(path: Path, part: str, book: _Book) -> Iterator[Row]:
                 raise RuntimeError(f"the process reading {part} stopped (exit code {worker.poll()})") from None
         finally:
             worker.kill()  # the consumer may stop early; a finished worker ignores this
-    yield from _sheet_rows(path, part, book)
+    yield from _sheet_rows(*request)
 
 
-def _start_worker(path: Path, part: str, book: _Book) -> subprocess.Popen[bytes]:
+def _start_worker(request: tuple[Path, str, _Book, Limits, str]) -> subprocess.Popen[bytes]:
     """Start a worker process and send it the sheet to parse, with the shared strings and styles it needs."""
     search_path = os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))
     worker = subprocess.Popen(  # noqa: S603 - this interpreter running this module, no shell, no user input  # nosec B603
@@ -758,8 +926,8 @@ def _start_worker(path: Path, part: str, book: _Book) -> subprocess.Popen[bytes]
     assert worker.stdin is not None and worker.stdout is not None
     _widen_pipe(worker.stdout)
     try:
-        with worker.stdin as request:
-            pickle.dump((path, part, book), request, pickle.HIGHEST_PROTOCOL)
+        with worker.stdin as stream:
+            pickle.dump(request, stream, pickle.HIGHEST_PROTOCOL)
     except OSError:  # it could not start (or died at once): it is not wanted any more
         worker.kill()
         worker.wait()
@@ -776,7 +944,8 @@ def _widen_pipe(stream: IO[bytes]) -> None:
 
 
 def _received_batches(worker: subprocess.Popen[bytes]) -> Iterator[list[Row]]:
-    """Unpickle the worker's batches of rows up to its end marker; a worker that ends before it is lost."""
+    """Unpickle the worker's batches of rows up to its end marker, raising the refusal it sends instead of a batch;
+    a worker that ends before the marker is lost."""
     stream = worker.stdout
     assert stream is not None
     while (header := stream.read(_FRAME.size)) and len(header) == _FRAME.size:
@@ -786,21 +955,32 @@ def _received_batches(worker: subprocess.Popen[bytes]) -> Iterator[list[Row]]:
         data = stream.read(size)
         if len(data) < size:
             break
-        yield pickle.loads(data)  # noqa: S301 - written by the worker this reader started, through its pipe  # nosec B301
+        batch = pickle.loads(data)  # noqa: S301 - written by the worker this reader started, through its pipe  # nosec B301
+        if isinstance(batch, _Refused):
+            raise batch
+        yield batch
     raise _WorkerLost
 
 
 def _serve_worker() -> None:
-    """Worker process: parse the sheet named on stdin and write its row batches to stdout, then the end marker."""
+    """Worker process: parse the sheet named on stdin and write its row batches to stdout (or the refusal that
+    stopped it), then the end marker."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the reader stops us
     output = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # anything printed goes to stderr, never among the rows
-    path, part, book = pickle.load(sys.stdin.buffer)  # noqa: S301 - sent by the reader that started us  # nosec B301
+    request = pickle.load(sys.stdin.buffer)  # noqa: S301 - sent by the reader that started us  # nosec B301
+
+    def send(item: list[Row] | _Refused) -> None:
+        data = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
+        output.write(_FRAME.pack(len(data)))
+        output.write(data)
+
     with output:
-        for batch in _row_batches(path, part, book):
-            data = pickle.dumps(batch, pickle.HIGHEST_PROTOCOL)
-            output.write(_FRAME.pack(len(data)))
-            output.write(data)
+        try:
+            for batch in _row_batches(*request):
+                send(batch)
+        except _Refused as refusal:
+            send(refusal)
         output.write(_FRAME.pack(0))
 
 

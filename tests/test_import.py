@@ -15,6 +15,7 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from importers import read
 from importers.load import UndoRefused, undo_batch
 from importers.pipeline import ImportResult, import_file
 from importers.template import write_template
@@ -363,6 +364,37 @@ def test_hostile_and_malformed_files_change_nothing(engine: Engine, tmp_path: Pa
     assert result.status == "rejected"
     assert result.problems and all(problem.message for problem in result.problems)
     assert snapshot(engine) == before
+
+
+@pytest.mark.parametrize("worker", [False, True], ids=["in-process", "worker"])
+def test_a_sheet_that_breaks_after_rows_were_read_rejects_the_whole_file(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: bool
+) -> None:
+    """The XML is checked as it streams: trials written and rows read before the break are all rolled back."""
+    monkeypatch.setattr(read, "WORKER_MIN_BYTES", 0 if worker else None)
+    monkeypatch.setattr(read, "_spare_core", lambda: True)
+    trial = [str(value) for value in LGB_TRIAL[:5]] + ["2024-01-01"]
+    trials = hostile_files.inline_row(1, *TRIALS_HEADER[:6]) + hostile_files.inline_row(2, *trial)
+    measurements = hostile_files.inline_row(1, "Trial", "Unit", "Date", "Energy (kWh)") + "".join(
+        hostile_files.inline_row(n, "LGB-YT-01", "YT-1", f"2024-03-{n:02d}", "250") for n in range(2, 30)
+    )
+    broken = '<row r="30"><c r="A30"><v>1</c></row>'
+    path = hostile_files.write_xlsx(
+        tmp_path / "breaks.xlsx",
+        [("Trials", hostile_files.sheet_xml(trials)), ("Measurements", hostile_files.sheet_xml(measurements + broken))],
+    )
+    before = snapshot(engine)
+    result = import_file(engine, path, scope=OPERATOR)
+    assert result.status == "rejected"
+    [problem] = result.problems
+    assert (problem.file, problem.sheet) == ("breaks.xlsx", "Measurements")
+    assert problem.message.startswith("the workbook is damaged: xl/worksheets/sheet2.xml is not well-formed XML")
+    assert snapshot(engine) == before
+    fixed = hostile_files.write_xlsx(
+        tmp_path / "fixed.xlsx",
+        [("Trials", hostile_files.sheet_xml(trials)), ("Measurements", hostile_files.sheet_xml(measurements))],
+    )
+    assert import_file(engine, fixed, scope=OPERATOR).counts.created == 1 + 28  # the trial and every row
 
 
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the shared real-file corpus is not at {CORPUS}")

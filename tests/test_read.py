@@ -21,7 +21,7 @@ from openpyxl import Workbook
 
 from importers import read
 from importers.problems import Problem
-from importers.read import FormulaWithoutValue, RawWorkbook, Row, read_file
+from importers.read import FormulaWithoutValue, RawWorkbook, Row, UnreadableSheet, read_file
 from importers.sniff import Limits
 from tests import hostile_files as hostile
 from tests.test_sniff import CORPUS, needs_corpus
@@ -37,7 +37,7 @@ DTD_REFUSED = (
 @pytest.fixture(autouse=True, params=["in-process", "worker"])
 def parsed_where(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run every test with sheets parsed in this process, then with every sheet parsed by a worker process."""
-    monkeypatch.setattr(read, "WORKER_MIN_ROWS", 0 if request.param == "worker" else None)
+    monkeypatch.setattr(read, "WORKER_MIN_BYTES", 0 if request.param == "worker" else None)
     monkeypatch.setattr(read, "_spare_core", lambda: True)  # however busy the machine running the tests
     return str(request.param)
 
@@ -48,11 +48,31 @@ def all_rows(workbook: RawWorkbook) -> dict[str, list[Row]]:
     return {sheet.name: list(sheet.rows) for sheet in workbook.sheets}
 
 
+def drain(workbook: RawWorkbook) -> tuple[dict[str, list[Row]], list[Problem]]:
+    """Drain every sheet in turn; a sheet found unreadable on the way gives its problem, and the reading stops."""
+    rows: dict[str, list[Row]] = {}
+    try:
+        for sheet in workbook.sheets:
+            rows[sheet.name] = list(sheet.rows)
+    except UnreadableSheet as unreadable:
+        return rows, [unreadable.problem]
+    return rows, []
+
+
+def problems_of(workbook: RawWorkbook) -> list[Problem]:
+    """Give a file's problems: those found before any sheet is handed out (there are no sheets then), or the one
+    met while its sheets stream."""
+    if workbook.problems:
+        assert workbook.sheets == []
+        return workbook.problems
+    return drain(workbook)[1]
+
+
 def only_problem(workbook: RawWorkbook) -> Problem:
-    """Give the single problem of a refused file, which must come with no sheets."""
-    assert workbook.sheets == []
-    assert len(workbook.problems) == 1
-    return workbook.problems[0]
+    """Give the single problem of a refused file."""
+    problems = problems_of(workbook)
+    assert len(problems) == 1
+    return problems[0]
 
 
 def read_sheet(tmp_path: Path, rows: str, *, date1904: bool = False, shared: list[str] | None = None) -> list[Row]:
@@ -63,16 +83,16 @@ def read_sheet(tmp_path: Path, rows: str, *, date1904: bool = False, shared: lis
     return all_rows(read_file(path))["Data"]
 
 
-def read_with_peak(path: Path, limits: Limits | None = None) -> tuple[RawWorkbook, dict[str, list[Row]], int]:
-    """Read and drain a file, giving the peak of traced memory in bytes."""
+def read_with_peak(path: Path, limits: Limits | None = None) -> tuple[list[Problem], dict[str, list[Row]], int]:
+    """Read and drain a file, giving its problems, its rows and the peak of traced memory in bytes."""
     tracemalloc.start()
     try:
         workbook = read_file(path) if limits is None else read_file(path, limits=limits)
-        rows = {sheet.name: list(sheet.rows) for sheet in workbook.sheets}
+        rows, problems = drain(workbook)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    return workbook, rows, peak
+    return workbook.problems + problems, rows, peak
 
 
 # --- xlsx values -------------------------------------------------------------------------------------------------
@@ -262,8 +282,9 @@ def _expected(value: object) -> object:
 
 @pytest.mark.parametrize("builder", [hostile.make_xxe_sheet, hostile.make_billion_laughs])
 def test_dtd_in_a_sheet_is_refused_not_expanded(builder: Callable[[Path], Path], tmp_path: Path) -> None:
-    workbook, _, peak = read_with_peak(builder(tmp_path))
-    assert only_problem(workbook) == Problem(workbook.filename, DTD_REFUSED, sheet="Data")
+    path = builder(tmp_path)
+    problems, _, peak = read_with_peak(path)
+    assert problems == [Problem(path.name, DTD_REFUSED, sheet="Data")]
     assert peak < 5_000_000
 
 
@@ -273,7 +294,7 @@ def test_dtd_in_the_workbook_part_is_refused(tmp_path: Path) -> None:
 
 
 def test_huge_claimed_dimension_costs_nothing(tmp_path: Path) -> None:
-    workbook, rows, peak = read_with_peak(hostile.make_huge_dimension(tmp_path))
+    _, rows, peak = read_with_peak(hostile.make_huge_dimension(tmp_path))
     assert rows == {"Data": [(1, ("only cell",))]}
     assert peak < 2_000_000
 
@@ -283,14 +304,16 @@ def test_lying_dimension_loses_no_row(tmp_path: Path) -> None:
     assert rows == [(1, ("Name", "Count"))] + [(n, (n,)) for n in range(2, 11)]
 
 
-def test_cell_in_the_far_corner_is_refused_before_rows_are_built(tmp_path: Path) -> None:
-    workbook, _, peak = read_with_peak(hostile.make_far_corner(tmp_path))
-    assert only_problem(workbook) == Problem(
-        "far-corner.xlsx",
-        "the sheet has a cell at XFD1048576, beyond column GR (at most 200 columns are read); "
-        "delete the cells to the right of column GR",
-        sheet="Data",
-    )
+def test_cell_in_the_far_corner_is_refused_before_its_row_is_built(tmp_path: Path) -> None:
+    problems, _, peak = read_with_peak(hostile.make_far_corner(tmp_path))
+    assert problems == [
+        Problem(
+            "far-corner.xlsx",
+            "the sheet has a cell at XFD1048576, beyond column GR (at most 200 columns are read); "
+            "delete the cells to the right of column GR",
+            sheet="Data",
+        )
+    ]
     assert peak < 2_000_000
 
 
@@ -305,16 +328,16 @@ def test_column_limit_is_configurable(tmp_path: Path) -> None:
 def test_row_limit_is_enforced(tmp_path: Path) -> None:
     problem = only_problem(read_file(hostile.make_valid_workbook(tmp_path), limits=Limits(max_rows=30)))
     assert problem == Problem(
-        "valid.xlsx", "the sheet has 31 rows, more than the 30 accepted; split it", sheet="Measurements"
+        "valid.xlsx", "the sheet has more than the 30 rows accepted; split it", sheet="Measurements"
     )
 
 
 def test_zip_directory_lying_about_sizes_is_caught_while_unpacking(tmp_path: Path) -> None:
-    workbook, _, peak = read_with_peak(hostile.make_lying_sizes(tmp_path))
-    assert only_problem(workbook).message == (
+    problems, _, peak = read_with_peak(hostile.make_lying_sizes(tmp_path))
+    assert [problem.message for problem in problems] == [
         "the workbook is damaged (Bad CRC-32 for file 'xl/worksheets/sheet1.xml'); "
         "open it in Excel, save it as .xlsx and upload it again"
-    )
+    ]
     assert peak < 2_000_000  # never more than the 1 KB the directory declared was unpacked
 
 
@@ -324,7 +347,7 @@ def test_oversized_part_is_refused_before_reading_it(tmp_path: Path) -> None:
     )
 
 
-def test_malformed_sheet_xml_is_a_problem_before_any_row(tmp_path: Path) -> None:
+def test_malformed_sheet_xml_is_a_problem(tmp_path: Path) -> None:
     path = hostile.write_xlsx(
         tmp_path / "broken.xlsx", [("Data", hostile.sheet_xml("<row r='1'><c r='A1'><v>1</c></row>"))]
     )
@@ -349,6 +372,134 @@ def test_file_refused_by_sniffing_has_no_kind(tmp_path: Path) -> None:
     assert [problem.message for problem in workbook.problems] == [
         "the file is empty (0 bytes); upload an .xlsx workbook or a .csv file instead"
     ]
+
+
+# --- the plain reader against the exact one ---------------------------------------------------------------------
+
+PLAIN_ROW = (
+    '<row r="{n}" spans="1:4"><c r="A{n}" t="s"><v>0</v></c><c r="B{n}" s="1"><v>45352</v></c>'
+    '<c r="C{n}"><f>B{n}*2</f><v>2.5</v></c><c r="D{n}" t="inlineStr"><is><t xml:space="preserve"> R&amp;D </t>'
+    '</is></c><c r="E{n}" s="2"/></row>'
+)
+
+
+def sheet_rows_both_ways(path: Path, limits: Limits) -> tuple[list[Row], list[Row]]:
+    """Read a one-sheet workbook's rows through _row_batches (plain first) and through the exact reader alone."""
+    book_entry = read.read_file(path)
+    assert book_entry.problems == []
+    with zipfile.ZipFile(path) as archive:
+        book = read._open_book(archive)
+        part = book.sheets[0].part
+        assert part is not None
+        exact = [
+            row
+            for batch in read._parse_sheet(archive, part, read._RowState(book, limits, "Data"), False)
+            for row in batch
+        ]
+    plain = [row for batch in read._row_batches(path, part, book, limits, "Data") for row in batch]
+    return plain, exact
+
+
+def test_plain_reader_reads_what_programs_write_without_falling_back(tmp_path: Path) -> None:
+    path = hostile.write_xlsx(
+        tmp_path / "plain.xlsx",
+        [("Data", hostile.sheet_xml("".join(PLAIN_ROW.format(n=n) for n in range(1, 4))))],
+        shared_strings=["LGB-YT-01"],
+    )
+    with zipfile.ZipFile(path) as archive:
+        book = read._open_book(archive)
+        data = archive.read("xl/worksheets/sheet1.xml")
+    reader = read._PlainRows(read._RowState(book, Limits(), "Data"), "")
+    rows = reader.feed(data) + reader.feed(b"", final=True)  # raises _NotPlain if it would fall back
+    expected = ("LGB-YT-01", date(2024, 3, 1), 2.5, "R&D", None)
+    assert rows == [(n, expected) for n in range(1, 4)]
+    assert sheet_rows_both_ways(path, Limits()) == (rows, rows)
+
+
+@pytest.mark.parametrize("parsed_where", ["in-process"], indirect=True)
+def test_sheet_found_not_plain_after_rows_went_out_goes_on_exactly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = "".join(PLAIN_ROW.format(n=n) for n in range(1, 40)) + "<!-- a comment -->"
+    rows += "".join(PLAIN_ROW.format(n=n) for n in range(40, 60))
+    path = hostile.write_xlsx(tmp_path / "comment.xlsx", [("Data", hostile.sheet_xml(rows))], shared_strings=["x"])
+    monkeypatch.setattr(read, "CHUNK_BYTES", 512)  # so that rows are handed out before the comment is met
+    batches = []
+    with zipfile.ZipFile(path) as archive:
+        book = read._open_book(archive)
+    for batch in read._row_batches(path, "xl/worksheets/sheet1.xml", book, Limits(), "Data"):
+        batches.append(batch)
+    handed_out = [number for batch in batches for number, _ in batch]
+    assert handed_out == list(range(1, 60))
+    assert len(batches) > 2
+
+
+CELL_TEXTS = st.sampled_from(
+    ["1", "2.5", "-3e2", "45352", "45352.5", "0.25", "0", "7", "true", "2024-03-01T12:00:00Z", "R&amp;D", "a&lt;b",
+     "&#13;x&#x41;", "line\r\nbreak\rend", "_x000D_tab", "  spaced  ", "漢字 €", "", "#DIV/0!"]
+)  # fmt: skip
+
+
+@st.composite
+def sheet_cells(draw: st.DrawFn, number: int, odd: bool) -> str:
+    """One cell as programs write it or, when odd, possibly in a shape only the exact reader takes."""
+    letters = draw(st.sampled_from(["A", "B", "C", "D", "AA", "Z"] + ([""] if odd else [])))
+    reference = f' r="{letters}{number}"' if letters else ""
+    style = draw(st.sampled_from(["", ' s="1"', ' s="2"', ' s="3"', ' s="4"', ' s="9"']))
+    kind = draw(st.sampled_from(["", ' t="n"', ' t="s"', ' t="str"', ' t="inlineStr"', ' t="b"', ' t="e"', ' t="d"']))
+    orders = [reference + style + kind, reference + style + kind + ' cm="1"']
+    attributes = draw(st.sampled_from(orders + ([kind + reference + style] if odd else [])))
+    if odd and draw(st.booleans()):
+        attributes = attributes.replace('"', "'")
+    text = draw(CELL_TEXTS)
+    plain = [
+        None,
+        f"<v>{text}</v>",
+        f"<f>A1&amp;B1</f><v>{text}</v>",
+        '<f t="shared" si="0"/>',
+        "<f>SUM(A1:A3)</f>",
+        f"<is><t>{text}</t></is>",
+        f'<is><t xml:space="preserve">{text}</t></is>',
+    ]
+    unusual = [
+        f"<is><r><t>{text}</t></r><r><t>b</t></r></is>",
+        f"<v>{text}</v> ",
+        f"<is><t><![CDATA[<row r='99'>{text}]]></t></is>",
+    ]
+    content = draw(st.sampled_from(plain + (unusual if odd else [])))
+    return f"<c{attributes}/>" if content is None else f"<c{attributes}>{content}</c>"
+
+
+@st.composite
+def sheet_rows(draw: st.DrawFn) -> str:
+    """Rows of cells as programs write them; in half the sheets some rows and cells take shapes only the exact
+    reader reads (no row number, attributes out of order, comments, rich text, CDATA)."""
+    odd = draw(st.booleans())
+    rows = []
+    for number in range(1, draw(st.integers(1, 12)) + 1):
+        row_odd = odd and draw(st.integers(0, 3)) == 0
+        cells = draw(st.lists(sheet_cells(number, row_odd), max_size=6))
+        gap = draw(st.sampled_from(["", "\n  "]))
+        openings = [f'<row r="{number}">', f'<row r="{number}" spans="1:4">', f'<row r="{number + 5}">']
+        unusual = ["<row>", f'<row spans="1:4" r="{number}">']
+        opening = draw(st.sampled_from(openings + (unusual if row_odd else [])))
+        rows.append(opening + gap.join(cells) + "</row>" if cells else opening.replace(">", "/>"))
+    between = draw(st.sampled_from(["", "\n"] + (["<!-- note -->"] if odd else [])))
+    return between.join(rows)
+
+
+@given(rows=sheet_rows(), chunk=st.sampled_from([16, 61, 256, 4096]))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.parametrize("parsed_where", ["in-process"], indirect=True)
+def test_plain_reader_gives_exactly_what_the_exact_reader_gives(
+    rows: str, chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read, "CHUNK_BYTES", chunk)
+    path = hostile.write_xlsx(
+        tmp_path / "random.xlsx", [("Data", hostile.sheet_xml(rows))], shared_strings=["zero", "one", "a &amp; b"]
+    )
+    plain, exact = sheet_rows_both_ways(path, Limits(max_columns=30))
+    assert plain == exact
 
 
 # --- the worker process -------------------------------------------------------------------------------------------
@@ -381,8 +532,8 @@ def test_worker_that_fails_before_any_row_leaves_the_parsing_here(
 
 
 DIES_AFTER_ONE_BATCH = (
-    "import pickle, sys; from importers import read; path, part, book = pickle.load(sys.stdin.buffer); "
-    "data = pickle.dumps(next(read._row_batches(path, part, book))); "
+    "import pickle, sys; from importers import read; request = pickle.load(sys.stdin.buffer); "
+    "data = pickle.dumps(next(read._row_batches(*request))); "
     "sys.stdout.buffer.write(read._FRAME.pack(len(data)) + data)"
 )
 
@@ -403,8 +554,8 @@ def test_worker_stops_when_the_reader_stops_early(tmp_path: Path, monkeypatch: p
     started: list[subprocess.Popen[bytes]] = []
     start = read._start_worker
 
-    def remember(path: Path, part: str, book: read._Book) -> subprocess.Popen[bytes]:
-        worker = start(path, part, book)
+    def remember(request: tuple[Path, str, read._Book, Limits, str]) -> subprocess.Popen[bytes]:
+        worker = start(request)
         started.append(worker)
         return worker
 
@@ -639,14 +790,15 @@ def test_every_hostile_builder_has_an_expected_outcome() -> None:
 
 @pytest.mark.parametrize(("builder", "start"), sorted(REFUSED.items()))
 def test_hostile_file_is_refused_cheaply(builder: str, start: str, tmp_path: Path) -> None:
-    workbook, _, peak = read_with_peak(getattr(hostile, builder)(tmp_path))
-    assert only_problem(workbook).message.startswith(start)
+    problems, _, peak = read_with_peak(getattr(hostile, builder)(tmp_path))
+    assert len(problems) == 1
+    assert problems[0].message.startswith(start)
     assert peak < 10_000_000
 
 
 @pytest.mark.parametrize(("builder", "count"), sorted(READ.items()))
 def test_odd_but_honest_file_reads_cheaply(builder: str, count: int, tmp_path: Path) -> None:
-    workbook, rows, peak = read_with_peak(getattr(hostile, builder)(tmp_path))
-    assert workbook.problems == []
+    problems, rows, peak = read_with_peak(getattr(hostile, builder)(tmp_path))
+    assert problems == []
     assert sum(len(sheet_rows) for sheet_rows in rows.values()) == count
     assert peak < 10_000_000
