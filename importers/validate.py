@@ -15,7 +15,16 @@ from importers.mapping import MappedColumn, Row, SheetMapping
 from importers.problems import Problem, shown_value
 from importers.values import Invalid, Month, Parser, resolve_period
 from trials.metrics import parse_rate_unit
-from trials.models import EquipmentClass, Port, Technology, Trial, TrialStatus, UnitRole, Visibility
+from trials.models import (
+    MEASURED_NUMBERS,
+    EquipmentClass,
+    Port,
+    Technology,
+    Trial,
+    TrialStatus,
+    UnitRole,
+    Visibility,
+)
 from trials.units import UnknownUnitError
 
 #: A row with no unit names the whole trial fleet, stored under this unit id.
@@ -86,7 +95,7 @@ class RowReader:
     """Parse a row's mapped cells once, turning each Invalid into a Problem placed in the file."""
 
     def __init__(self, mapping: SheetMapping, parsers: list[tuple[MappedColumn, Parser]], file: str, sheet: str):
-        self.parsers = parsers
+        self.plan = [(column.index, column.field, column.header, parse) for column, parse in parsers]
         self.file = file
         self.sheet = sheet
         self.headers = {column.field: column.header for column in mapping.columns}
@@ -96,16 +105,14 @@ class RowReader:
         values: dict[str, Any] = {}
         bad: set[str] = set()
         width = len(cells)
-        for column, parse in self.parsers:
-            raw = cells[column.index] if column.index < width else None
+        for index, name, header, parse in self.plan:
+            raw = cells[index] if index < width else None
             parsed = parse(raw)
             if type(parsed) is Invalid:
-                problems.append(
-                    parsed.problem(file=self.file, sheet=self.sheet, row=number, column=column.header, value=raw)
-                )
-                bad.add(column.field)
+                problems.append(parsed.problem(file=self.file, sheet=self.sheet, row=number, column=header, value=raw))
+                bad.add(name)
             else:
-                values[column.field] = parsed
+                values[name] = parsed
         return values, bad
 
     def problem(self, number: int, field_name: str | None, message: str, value: object = None) -> Problem:
@@ -126,22 +133,27 @@ def _period(values: dict[str, Any]) -> tuple[date, date] | Invalid:
 
 
 @lru_cache(maxsize=1024)
-def _limits(target: TrialTarget, fleet: bool, days: int) -> dict[str, float]:
-    """Ten times the most a unit (or the planned fleet) of this class could physically do in the period;
-    remembered, as most rows of a sheet share a trial and a period length. Callers must not change the dict."""
+def _limits(target: TrialTarget, fleet: bool, days: int) -> tuple[float, ...]:
+    """Ten times the most a unit (or the planned fleet) of this class could physically do in the period, in
+    MEASURED_NUMBERS order (infinite where nothing is checked); remembered, as most rows of a sheet share a trial
+    and a period length."""
     power, speed, moves = PHYSICAL_MAX[target.equipment_class]
     hours = 24.0 * days * (max(target.units_planned or 1, 1) if fleet else 1)
-    return {
-        "operating_hours": ABSURD * hours,
-        "scheduled_hours": ABSURD * hours,
-        "downtime_hours": ABSURD * hours,
-        "energy_kwh": ABSURD * power * hours,
-        "diesel_l": ABSURD * power * hours * DIESEL_L_PER_KWH,
-        "hydrogen_kg": ABSURD * power * hours * HYDROGEN_KG_PER_KWH,
-        "distance_km": ABSURD * speed * hours,
-        "moves": ABSURD * moves * hours,
-        "teu": ABSURD * 2 * moves * hours,
+    limits = {
+        "operating_hours": hours,
+        "scheduled_hours": hours,
+        "downtime_hours": hours,
+        "energy_kwh": power * hours,
+        "diesel_l": power * hours * DIESEL_L_PER_KWH,
+        "hydrogen_kg": power * hours * HYDROGEN_KG_PER_KWH,
+        "distance_km": speed * hours,
+        "moves": moves * hours,
+        "teu": 2 * moves * hours,
     }
+    return tuple(ABSURD * limits[name] if name in limits else math.inf for name in MEASURED_NUMBERS)
+
+
+_ROLES = {role.value: role for role in UnitRole}
 
 
 @dataclass
@@ -215,25 +227,26 @@ class MeasurementRows:
             return self.reader.problem(
                 number, "unit_id", f"the same unit and period as row {earlier}; keep one of the two rows", unit_id
             )
-        role = UnitRole(values.get("role") or UnitRole.trial)
-        limits = _limits(target, unit_id == FLEET_UNIT, (end - start).days)
-        for name, limit in limits.items():
-            value = values.get(name)
+        days = (end - start).days
+        measured = tuple(map(values.get, MEASURED_FIELDS))
+        limits = _limits(target, unit_id == FLEET_UNIT, days)
+        for name, limit, value in zip(MEASURED_NUMBERS, limits, measured, strict=False):  # measured ends with notes
             if value is not None and value > limit:
                 message = (
                     f"{value:,.0f} is more than 10 times what one {target.equipment_class.value.replace('_', ' ')}"
-                    f" could do in {(end - start).days} day(s) (at most {limit / ABSURD:,.0f}); check the unit"
+                    f" could do in {days} day(s) (at most {limit / ABSURD:,.0f}); check the unit"
                 )
                 return self.reader.problem(number, name, message, value)
         if notes_index is not None or self.mapping.kept_as_notes:
-            values["notes"] = notes_with_extras(values.get("notes"), cells, self.mapping.kept_as_notes)
+            notes = notes_with_extras(values.get("notes"), cells, self.mapping.kept_as_notes)
+            measured = (*measured[:-1], notes)
         return MeasurementRecord(
             trial_id=target.id,
             unit_id=unit_id,
-            role=role,
+            role=_ROLES[values.get("role") or "trial"],
             period_start=start,
             period_end=end,
-            values=tuple(map(values.get, MEASURED_FIELDS)),
+            values=measured,
             sheet=self.reader.sheet,
             row=number,
         )

@@ -819,6 +819,8 @@ def parse_enum(raw: object, kind: str) -> str | Invalid | None:
 
 # --- one parser per column -------------------------------------------------------------------------------------
 
+_CODES_REMEMBERED = 4096
+
 
 def cell_parser(
     spec: FieldSpec,
@@ -835,9 +837,11 @@ def cell_parser(
         signed = spec.signed
 
         def quantity(raw: object) -> float | Invalid | None:
-            """A measured amount; the common cell, a float of zero or more, without a further call."""
+            """A measured amount; the common cells, numbers of zero or more, without a further call."""
             if type(raw) is float and 0.0 <= raw < math.inf:
                 return raw * factor
+            if type(raw) is int and 0 <= raw <= _MAX_EXACT_INT:
+                return raw * factor  # a float, as parse_amount gives: the int is exact as a float
             return parse_amount(raw, factor=factor, signed=signed, decimal_comma=decimal_comma, unit=unit)
 
         return quantity
@@ -857,5 +861,18 @@ def cell_parser(
         return lambda raw: parse_enum(raw, enum)
     max_len = spec.max_len
     if spec.kind == "code":
-        return lambda raw: clean_code(raw, max_len)
+        cleaned: dict[str, str | Invalid | None] = {}
+
+        def code(raw: object) -> str | Invalid | None:
+            """An identifier; a sheet repeats the same few on every row, so each text is cleaned once."""
+            if type(raw) is not str:
+                return clean_code(raw, max_len)
+            found = cleaned.get(raw)
+            if found is None:
+                if len(cleaned) >= _CODES_REMEMBERED:
+                    cleaned.clear()
+                found = cleaned[raw] = clean_code(raw, max_len)
+            return found
+
+        return code
     return lambda raw: clean_text(raw, max_len)

@@ -503,3 +503,25 @@ def test_cell_parser_reads_each_kind_of_field() -> None:
     assert cell_parser(MEASUREMENT_FIELDS["unit_id"])(1234.0) == "1234"
     assert cell_parser(MEASUREMENT_FIELDS["notes"])("ok") == "ok"
     assert cell_parser(TRIAL_FIELDS["technology"])("FCEV") == "hydrogen_fuel_cell"
+
+
+@given(
+    raw=st.one_of(
+        st.integers(min_value=-(2**60), max_value=2**60), st.floats(allow_nan=True), st.text(max_size=8), st.none()
+    ),
+    factor=st.sampled_from([1.0, 1000.0, 3.785411784, 0.001]),
+)
+def test_a_quantity_column_reads_every_cell_as_parse_amount_does(raw: object, factor: float) -> None:
+    """The column reader's shortcuts for plain numbers give what the full reader gives, to the last bit."""
+    quantity = cell_parser(MEASUREMENT_FIELDS["energy_kwh"], unit="kWh", factor=factor)(raw)
+    full = parse_amount(raw, factor=factor, unit="kWh")
+    assert type(quantity) is type(full)
+    assert quantity == full or (isinstance(full, float) and math.isnan(full))
+
+
+def test_a_code_column_cleans_each_text_once_and_alike() -> None:
+    read_code = cell_parser(MEASUREMENT_FIELDS["unit_id"])
+    long_id = "U" * 101
+    for raw in ["  YT-01 ", "YT\u200b-01", long_id, 1234.0, True, "", "  YT-01 ", long_id, None]:
+        assert read_code(raw) == clean_code(raw, 100)
+    assert read_code(2024) == "2024"
