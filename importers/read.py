@@ -443,7 +443,7 @@ def _column_number(letters: str) -> int:
     return number
 
 
-_DATE_CACHE_SIZE = 4096
+_REPEATED_VALUES = 4096
 _ROOT_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*:)?worksheet[\s>]")
 
 
@@ -465,7 +465,9 @@ class _RowState:
     limits: Limits
     sheet: str
     columns: dict[str, int] = field(default_factory=dict)  # reference letters -> 0-based column
-    dates: dict[tuple[int, str], Cell] = field(default_factory=dict)  # date columns repeat the same days
+    # Values of dated and text cells by (kind or t attribute, text): columns repeat the same days, codes and ids,
+    # and turning serials into dates (or cleaning text) costs more than a look-up.
+    repeated: dict[tuple[int | str, str], Cell] = field(default_factory=dict)
     rows_seen: int = 0  # row elements, empty ones included, for the row limit
     row_number: int = 0
 
@@ -499,14 +501,15 @@ class _RowState:
         """Hand out a row that holds any value; blank rows are dropped here."""
         if cells.count(None) != len(cells):
             ready.append((self.row_number, tuple(cells)))
-        if len(self.dates) > _DATE_CACHE_SIZE:
-            self.dates.clear()
+        if len(self.repeated) > _REPEATED_VALUES:
+            self.repeated.clear()
 
 
 def _cell_reader(state: _RowState) -> Callable[[str, str | None, str | None, str | None], Cell]:
     """Build the function that turns a cell's text, formula, t and s attributes into its value (a closure, as it
     runs for every cell)."""
-    shared, style_kinds, date1904, dates = state.book.shared, state.book.style_kinds, state.book.date1904, state.dates
+    shared, style_kinds, date1904 = state.book.shared, state.book.style_kinds, state.book.date1904
+    repeated = state.repeated
 
     def value(text: str, formula: str | None, cell_type: str | None, cell_style: str | None) -> Cell:
         if not text:
@@ -515,11 +518,16 @@ def _cell_reader(state: _RowState) -> Callable[[str, str | None, str | None, str
             kind = style_kinds.get(cell_style) if cell_style else None
             if kind is None:
                 return _number(text, None, date1904)
-            found = dates.get((kind, text))
+            found = repeated.get((kind, text))
             if found is None:
-                found = dates[kind, text] = _number(text, kind, date1904)
+                found = repeated[kind, text] = _number(text, kind, date1904)
             return found
-        return _typed_value(cell_type, text, shared)
+        if cell_type == "s":
+            return _shared(shared, text)
+        found = repeated.get((cell_type, text))
+        if found is None:
+            found = repeated[cell_type, text] = _typed_value(cell_type, text, shared)
+        return found
 
     return value
 
