@@ -97,6 +97,7 @@ def test_sqlite_pragmas(tmp_path: object) -> None:
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 30_000
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -65_536  # KiB: 64 MiB
     assert is_sqlite(engine)
 
 
