@@ -207,13 +207,13 @@ def tagged(url: str, tag: str) -> str:
 class RunningImport:
     """`zetrials import FILE` in its own process group, its stderr a pseudo-terminal so it shows progress."""
 
-    def __init__(self, url: str, path: Path) -> None:
+    def __init__(self, url: str, path: Path, env: dict[str, str] | None = None) -> None:
         self.rows_read = 0
         self.progressed = threading.Condition()
         master, terminal = pty.openpty()
         self.process = subprocess.Popen(
             [*zetrials(), "import", str(path)],
-            env={**os.environ, "DATABASE_URL": url},
+            env={**os.environ, "DATABASE_URL": url, **(env or {})},
             cwd=PROJECT,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,

@@ -101,6 +101,19 @@ def test_sqlite_pragmas(tmp_path: object) -> None:
     assert is_sqlite(engine)
 
 
+def test_sqlite_cache_can_be_set_and_a_wrong_setting_is_named(
+    tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ZETRIALS_SQLITE_CACHE_MIB", "2")
+    engine = make_engine(f"sqlite:///{tmp_path}/small.sqlite")
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA cache_size").scalar() == -2048
+    monkeypatch.setenv("ZETRIALS_SQLITE_CACHE_MIB", "lots")
+    wrong = "ZETRIALS_SQLITE_CACHE_MIB must be a whole number of MiB, 1 or more; it is 'lots'"
+    with pytest.raises(ValueError, match=wrong):
+        make_engine(f"sqlite:///{tmp_path}/other.sqlite")
+
+
 def test_concurrent_sqlite_writers_wait_their_turn_instead_of_failing(tmp_path: object) -> None:
     """Two writers that read first and write later would deadlock into 'database is locked' without BEGIN IMMEDIATE."""
     engine = make_engine(f"sqlite:///{tmp_path}/w.sqlite")
