@@ -522,8 +522,6 @@ def _cell_reader(state: _RowState) -> Callable[[str, str | None, str | None, str
             if found is None:
                 found = repeated[kind, text] = _number(text, kind, date1904)
             return found
-        if cell_type == "s":
-            return _shared(shared, text)
         found = repeated.get((cell_type, text))
         if found is None:
             found = repeated[cell_type, text] = _typed_value(cell_type, text, shared)
@@ -785,7 +783,7 @@ class _PlainRows:
             if escaped:
                 text, formula = _xml_text(text), _xml_text(formula)
             value = value_of(text, formula if formula_tag else None, cell_type, style)
-            if column == len(cells):
+            if column == len(cells):  # the next column, as in nearly every row: no call
                 cells.append(value)
             else:
                 _place(cells, column, value)

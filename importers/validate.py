@@ -227,8 +227,10 @@ class MeasurementRows:
             return self.reader.problem(
                 number, "unit_id", f"the same unit and period as row {earlier}; keep one of the two rows", unit_id
             )
-        days = (end - start).days
+        if notes_index is not None or self.mapping.kept_as_notes:
+            values["notes"] = notes_with_extras(values.get("notes"), cells, self.mapping.kept_as_notes)
         measured = tuple(map(values.get, MEASURED_FIELDS))
+        days = (end - start).days
         limits = _limits(target, unit_id == FLEET_UNIT, days)
         for name, limit, value in zip(MEASURED_NUMBERS, limits, measured, strict=False):  # measured ends with notes
             if value is not None and value > limit:
@@ -237,13 +239,10 @@ class MeasurementRows:
                     f" could do in {days} day(s) (at most {limit / ABSURD:,.0f}); check the unit"
                 )
                 return self.reader.problem(number, name, message, value)
-        if notes_index is not None or self.mapping.kept_as_notes:
-            notes = notes_with_extras(values.get("notes"), cells, self.mapping.kept_as_notes)
-            measured = (*measured[:-1], notes)
         return MeasurementRecord(
             trial_id=target.id,
             unit_id=unit_id,
-            role=_ROLES[values.get("role") or "trial"],
+            role=_ROLES[values.get("role") or UnitRole.trial.value],
             period_start=start,
             period_end=end,
             values=measured,

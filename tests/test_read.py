@@ -385,8 +385,7 @@ PLAIN_ROW = (
 
 def sheet_rows_both_ways(path: Path, limits: Limits) -> tuple[list[Row], list[Row]]:
     """Read a one-sheet workbook's rows through _row_batches (plain first) and through the exact reader alone."""
-    book_entry = read.read_file(path)
-    assert book_entry.problems == []
+    assert read.read_file(path).problems == []
     with zipfile.ZipFile(path) as archive:
         book = read._open_book(archive)
         part = book.sheets[0].part
@@ -424,11 +423,9 @@ def test_sheet_found_not_plain_after_rows_went_out_goes_on_exactly(
     rows += "".join(PLAIN_ROW.format(n=n) for n in range(40, 60))
     path = hostile.write_xlsx(tmp_path / "comment.xlsx", [("Data", hostile.sheet_xml(rows))], shared_strings=["x"])
     monkeypatch.setattr(read, "CHUNK_BYTES", 512)  # so that rows are handed out before the comment is met
-    batches = []
     with zipfile.ZipFile(path) as archive:
         book = read._open_book(archive)
-    for batch in read._row_batches(path, "xl/worksheets/sheet1.xml", book, Limits(), "Data"):
-        batches.append(batch)
+    batches = list(read._row_batches(path, "xl/worksheets/sheet1.xml", book, Limits(), "Data"))
     handed_out = [number for batch in batches for number, _ in batch]
     assert handed_out == list(range(1, 60))
     assert len(batches) > 2
