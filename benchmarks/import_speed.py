@@ -13,6 +13,10 @@ counts), each time in a fresh Python process that imports its libraries first an
   full zetrials import        `zetrials import FILE --json` (read, validate, load) into a fresh SQLite database
   import, no worker process   the same with every sheet parsed in the importing process (--in-process-too)
   importers.read in-process   our reader alone, draining every row of every sheet
+  SQLite load alone           the import's load stage by itself: the rows the import wrote, already checked, written
+                              again through importers.load.Loader with the rollups rebuilt and committed (the
+                              first import that produced them is not timed); whatever the reader and the
+                              checks cost, a full import into SQLite cannot take less than this
   pandas + openpyxl read      pandas.read_excel(engine="openpyxl") of the Measurements sheet
   python-calamine read        every row of the Measurements sheet, through CalamineWorkbook.iter_rows
 
@@ -267,6 +271,65 @@ def run_reader(path: Path) -> int:
     return counts["Measurements"] - 1
 
 
+@dataclass
+class LoadInput:
+    """What the load stage is given: one file's checked rows, and the batch they belong to."""
+
+    records: list[Any]
+    batch_id: int
+
+
+def prepare_load(path: Path) -> LoadInput:
+    """Import the file (not timed), then read back the rows it wrote as records and delete them and their rollups."""
+    import sqlalchemy as sa
+    from sqlmodel import select
+
+    from importers.load import MEASURED_FIELDS, MeasurementRecord
+    from trials.db import make_engine, write_session
+    from trials.models import ImportBatch, Measurement, Unit
+    from trials.rollups import refresh_rollups
+
+    run_import(path)
+    engine = make_engine()
+    with write_session(engine) as session:
+        query = select(Measurement, Unit).join(Unit, Unit.id == Measurement.unit_id).order_by(Measurement.id)  # type: ignore[arg-type]
+        records = [
+            MeasurementRecord(
+                trial_id=row.trial_id,
+                unit_id=unit.unit_id,
+                role=unit.role,
+                period_start=row.period_start,
+                period_end=row.period_end,
+                values=tuple(getattr(row, name) for name in MEASURED_FIELDS),
+                sheet=row.source_sheet or "",  # an import records both for every row
+                row=row.source_row or 0,
+            )
+            for row, unit in session.exec(query)
+        ]
+        batch = session.exec(select(ImportBatch)).one()
+        session.execute(sa.delete(Measurement.__table__))  # type: ignore[attr-defined]
+        refresh_rollups(session, {record.trial_id for record in records})
+    engine.dispose()
+    assert batch.id is not None
+    return LoadInput(records, batch.id)
+
+
+def run_load(given: LoadInput) -> int:
+    """Write the checked rows as an import does: by Loader in chunks, rollups rebuilt, one commit."""
+    from importers.load import CHUNK_ROWS, Loader
+    from trials.db import make_engine, write_session
+    from trials.rollups import refresh_rollups
+
+    records, engine = given.records, make_engine()
+    with write_session(engine) as session:
+        loader = Loader(session, given.batch_id, actor="benchmark")
+        for start in range(0, len(records), CHUNK_ROWS):
+            loader.write(records[start : start + CHUNK_ROWS])
+        refresh_rollups(session, {record.trial_id for record in records})
+    engine.dispose()
+    return loader.counts.created
+
+
 def run_pandas(path: Path) -> int:
     """Read the Measurements sheet into a DataFrame the way most scripts do."""
     pandas = importlib.import_module("pandas")
@@ -283,17 +346,19 @@ def run_calamine(path: Path) -> int:
 
 @dataclass(frozen=True)
 class Contender:
-    """How to label, warm up (import libraries) and run one contender."""
+    """How to label, warm up (import libraries), prepare (not timed) and run one contender."""
 
     label: str
-    run: Callable[[Path], int]
+    run: Callable[[Any], int]
     modules: tuple[str, ...]
+    prepare: Callable[[Path], Any] = lambda path: path
 
 
 CONTENDERS = {
     "import": Contender("full zetrials import", run_import, ("app.cli",)),
     "import-in-process": Contender("import, no worker process", run_import_in_process, ("app.cli",)),
     "reader": Contender("importers.read in-process", run_reader, ("importers.read",)),
+    "load": Contender("SQLite load alone", run_load, ("app.cli",), prepare_load),
     "pandas": Contender("pandas + openpyxl read", run_pandas, ("pandas", "openpyxl")),
     "calamine": Contender("python-calamine read", run_calamine, ("python_calamine",)),
 }
@@ -304,10 +369,11 @@ def measure_here(kind: str, path: Path) -> None:
     contender = CONTENDERS[kind]
     for module in contender.modules:  # importing is start-up, not reading speed; the parent reports it apart
         importlib.import_module(module)
+    given = contender.prepare(path)
     sampler = PeakSampler()
     sampler.start()
     started, (own, children) = time.perf_counter(), cpu_seconds()
-    rows = contender.run(path)
+    rows = contender.run(given)
     seconds, (own_after, children_after) = time.perf_counter() - started, cpu_seconds()
     cpu = (own_after - own, children_after - children)
     print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": rows, "peak_mb": sampler.peak_mb()}))
@@ -360,7 +426,7 @@ def measure(kind: str, path: Path, rows: int, out: Path, repeat: int) -> Outcome
 
 def measure_once(kind: str, path: Path, rows: int, out: Path) -> Outcome:
     """Run one contender in a fresh process and read back its own timing and peak memory."""
-    database = fresh_database(out) if kind.startswith("import") else None
+    database = fresh_database(out) if kind.startswith("import") or kind == "load" else None
     command = [sys.executable, __file__, "--measure", kind, str(path)]
     started = time.perf_counter()
     done = subprocess.run(command, env=child_environment(database), cwd=PROJECT, capture_output=True, text=True)
@@ -445,12 +511,28 @@ def verdicts(rows: int, by_kind: dict[str, Outcome]) -> list[str]:
             f"target: import within {TARGET_VS_RAW:g}x of python-calamine reading: takes {times:.2f}x"
             f" -> {met(times <= TARGET_VS_RAW)}"
         )
+        lines.extend(floor_verdict(by_kind.get("load"), calamine.seconds))
     if rows >= TARGET_PEAK_ROWS and imported.peak_mb is not None:
         lines.append(
             f"target: import peak memory (with its worker) under {TARGET_PEAK_MB} MB at {rows:,} rows: "
             f"{imported.peak_mb:.0f} MB -> {met(imported.peak_mb < TARGET_PEAK_MB)}"
         )
     return lines
+
+
+def floor_verdict(load: Outcome | None, calamine_seconds: float) -> list[str]:
+    """Say how much of the time the calamine target allows the load stage alone takes, reading and checks aside."""
+    if load is None or load.seconds is None:
+        return []
+    allowed = TARGET_VS_RAW * calamine_seconds
+    if load.seconds >= allowed:
+        verdict = "no reader or checks, however fast, can meet that target with this load"
+    else:
+        verdict = f"leaves {allowed - load.seconds:.2f} s for reading and checking every cell"
+    return [
+        f"floor: the SQLite load alone takes {load.seconds:.2f} s of the {allowed:.2f} s that target allows"
+        f" ({load.seconds / calamine_seconds:.2f}x python-calamine reading): {verdict}"
+    ]
 
 
 def met(ok: bool) -> str:
@@ -482,7 +564,8 @@ def main() -> None:
     pandas_runs: dict[int, Outcome] = {}
     for rows in sorted(args.rows):
         path = ensure_workbook(args.out, rows)
-        kinds = ("import", "import-in-process", "reader") if args.in_process_too else ("import", "reader")
+        kinds: tuple[str, ...] = ("import", "import-in-process") if args.in_process_too else ("import",)
+        kinds += ("reader", "load")
         outcomes = [measure(kind, path, rows, args.out, args.repeat) for kind in kinds]
         outcomes.append(measure_pandas(path, rows, args, pandas_runs))
         outcomes.append(measure("calamine", path, rows, args.out, args.repeat))
