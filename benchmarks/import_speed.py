@@ -27,9 +27,9 @@ the machine's cores busy, wall times stretch (the load average is printed) but C
 pandas and xlsxwriter are not project dependencies (`pip install pandas xlsxwriter`); without pandas its row is
 skipped. pandas takes minutes beyond 200,000 rows, so there its time is extrapolated linearly from the
 smallest size measured (100,000 rows if none was) and marked EXTRAPOLATED, unless --full is given. On the
-2-core development machine, lightly loaded, --rows 100000 takes about 30 s (plus 5 s to write the workbook
-once) and --rows 1000000 about 2.5 minutes (plus 90 s to write it; --full adds 2.5 minutes of pandas,
---in-process-too another import). Nothing here asserts: it measures.
+2-core development machine, lightly loaded, --rows 100000 takes about 40 s (plus 5 s to write the workbook
+once) and --rows 1000000 about 3.5 minutes, most of it the load contender's untimed first import (plus 90 s to
+write it; --full adds 2.5 minutes of pandas, --in-process-too another import). Nothing here asserts: it measures.
 """
 
 from __future__ import annotations
