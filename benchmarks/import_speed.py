@@ -356,14 +356,15 @@ class Contender:
     run: Callable[[Any], int]
     modules: tuple[str, ...]
     prepare: Callable[[Path], Any] = lambda path: path
-    holds_input: bool = False  # its peak memory is mostly what `prepare` gave it, so none is reported
+    database: bool = False  # runs against a fresh, initialised SQLite database
+    holds_input: bool = False  # its peak memory is mostly what `prepare` gave it, so none is sampled
 
 
 CONTENDERS = {
-    "import": Contender("full zetrials import", run_import, ("app.cli",)),
-    "import-in-process": Contender("import, no worker process", run_import_in_process, ("app.cli",)),
+    "import": Contender("full zetrials import", run_import, ("app.cli",), database=True),
+    "import-in-process": Contender("import, no worker process", run_import_in_process, ("app.cli",), database=True),
     "reader": Contender("importers.read in-process", run_reader, ("importers.read",)),
-    "load": Contender("SQLite load alone", run_load, ("app.cli",), prepare_load, holds_input=True),
+    "load": Contender("SQLite load alone", run_load, ("app.cli",), prepare_load, database=True, holds_input=True),
     "pandas": Contender("pandas + openpyxl read", run_pandas, ("pandas", "openpyxl")),
     "calamine": Contender("python-calamine read", run_calamine, ("python_calamine",)),
 }
@@ -375,13 +376,15 @@ def measure_here(kind: str, path: Path) -> None:
     for module in contender.modules:  # importing is start-up, not reading speed; the parent reports it apart
         importlib.import_module(module)
     given = contender.prepare(path)
-    sampler = PeakSampler()
-    sampler.start()
+    sampler = None if contender.holds_input else PeakSampler()
+    if sampler is not None:
+        sampler.start()
     started, (own, children) = time.perf_counter(), cpu_seconds()
     rows = contender.run(given)
     seconds, (own_after, children_after) = time.perf_counter() - started, cpu_seconds()
     cpu = (own_after - own, children_after - children)
-    print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": rows, "peak_mb": sampler.peak_mb()}))
+    peak_mb = None if sampler is None else sampler.peak_mb()
+    print(json.dumps({"seconds": seconds, "cpu": cpu, "rows": rows, "peak_mb": peak_mb}))
 
 
 # --- the parent: run everything and report ----------------------------------------------------------------------
@@ -432,7 +435,7 @@ def measure(kind: str, path: Path, rows: int, out: Path, repeat: int) -> Outcome
 
 def measure_once(kind: str, path: Path, rows: int, out: Path) -> Outcome:
     """Run one contender in a fresh process and read back its own timing and peak memory."""
-    database = fresh_database(out) if kind.startswith("import") or kind == "load" else None
+    database = fresh_database(out) if CONTENDERS[kind].database else None
     command = [sys.executable, __file__, "--measure", kind, str(path)]
     started = time.perf_counter()
     done = subprocess.run(command, env=child_environment(database), cwd=PROJECT, capture_output=True, text=True)
@@ -442,7 +445,6 @@ def measure_once(kind: str, path: Path, rows: int, out: Path) -> Outcome:
     report = json.loads(done.stdout.strip().splitlines()[-1])
     note = "" if report["rows"] == rows else f"read {report['rows']:,} rows, expected {rows:,}"
     if CONTENDERS[kind].holds_input:
-        report["peak_mb"] = None
         note = note or "untimed: the first import; no peak: it holds every checked row"
     return Outcome(kind, report["seconds"], tuple(report["cpu"]), process_seconds, report["peak_mb"], note)
 
