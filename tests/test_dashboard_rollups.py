@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from trials.models import DailyRollup, Measurement, MonthlyRollup, Role, Trial, 
 from trials.queries import list_ports, list_trials, trial_inputs, trial_metrics
 from trials.rollups import Period, UnitData, measurement_page, period_data, refresh_rollups, unit_data
 from trials.scope import Scope
-from trials.seed import seed_ports
+from trials.seed import initialise, seed_ports
 
 OPERATOR = Scope.operator()
 AS_OF = date(2024, 3, 1)
@@ -256,7 +256,48 @@ def test_import_then_undo_keeps_rollups_in_step_with_the_refresh_calls(
     assert session.exec(select(MonthlyRollup)).all() == []
 
 
-def test_the_migration_fills_rollups_from_measurements_already_stored(db_url: str) -> None:
+def _stored_before_rollups(connection: sa.Connection) -> None:
+    """The fleet of _fleet, written into the tables as revision 0001 made them (today's models have more columns)."""
+    tables = sa.MetaData()
+    trial, unit, measurement = (
+        sa.Table(name, tables, autoload_with=connection) for name in ("trial", "unit", "measurement")
+    )
+    now = datetime.now(UTC)
+    trial_id = connection.execute(
+        sa.insert(trial).values(
+            code="LGB-YT-01",
+            name="Battery-electric yard tractors",
+            port_locode="USLGB",
+            equipment_class="yard_tractor",
+            technology="battery_electric",
+            start_date=date(2024, 1, 1),
+            end_date=date(2024, 12, 31),
+            status="active",
+            visibility="private",
+            created_at=now,
+            updated_at=now,
+        )
+    ).inserted_primary_key[0]
+    ids = {}
+    for name, role in (("U1", "trial"), ("U2", "trial"), ("B1", "baseline")):
+        ids[name] = connection.execute(
+            sa.insert(unit).values(trial_id=trial_id, unit_id=name, role=role)
+        ).inserted_primary_key[0]
+    rows = [
+        ("U1", date(2024, 1, 5), 1, {"operating_hours": 10.0, "energy_kwh": 100.0}),
+        ("U1", date(2024, 1, 6), 1, {"operating_hours": 8.0}),
+        ("U2", date(2024, 1, 5), 1, {"operating_hours": 5.0, "energy_kwh": 50.0, "charging_sessions": 2}),
+        ("U2", date(2024, 2, 1), 3, {"operating_hours": 6.0, "energy_kwh": 60.0}),
+        ("B1", date(2024, 1, 5), 1, {"operating_hours": 10.0, "diesel_l": 32.0}),
+    ]
+    for name, day, days, values in rows:
+        period = {"period_start": day, "period_end": day + timedelta(days=days)}
+        connection.execute(sa.insert(measurement).values(trial_id=trial_id, unit_id=ids[name], **period, **values))
+
+
+def test_the_migrations_and_init_fill_rollups_from_measurements_already_stored(db_url: str) -> None:
+    """Measurements stored before the rollups existed get the same rollups as a rebuild: 0002 fills them, 0005
+    drops their stamps for its paired sums, and `zetrials init` rebuilds every unstamped trial."""
     engine = make_engine(db_url)
     config = alembic_config(db_url)
     with engine.begin() as connection:
@@ -265,13 +306,20 @@ def test_the_migration_fills_rollups_from_measurements_already_stored(db_url: st
     with Session(engine) as session:
         seed_ports(session)
         session.commit()
-        _fleet(session)
     with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
-    daily = ("role", "day", "measurements", "operating_hours", "energy_kwh", "n_energy_kwh")
-    monthly = ("role", "month", "measurements", "days_covered", "first_day", "last_day", "operating_hours")
-    per_unit = ("unit_id", "month", "role", "measurements", "operating_hours", "n_operating_hours")
+        _stored_before_rollups(connection)
+    initialise(engine)
+    daily = ("role", "day", "measurements", "operating_hours", "energy_kwh", "n_energy_kwh", "p_operating_hours")
+    monthly = ("role", "month", "measurements", "days_covered", "first_day", "last_day", "p_operating_hours_energy_kwh")
+    per_unit = (
+        "unit_id",
+        "month",
+        "role",
+        "measurements",
+        "operating_hours",
+        "n_operating_hours",
+        "n_p_operating_hours",
+    )
     with Session(engine) as session:
         migrated = [_rows(session, m, *f) for m, f in ((DailyRollup, daily), (MonthlyRollup, monthly))]
         migrated.append(_rows(session, UnitRunningTotal, *per_unit))
@@ -282,6 +330,9 @@ def test_the_migration_fills_rollups_from_measurements_already_stored(db_url: st
     engine.dispose()
     assert migrated == refreshed
     assert len(migrated[0]) == 6
+    # the baseline unit (no kWh), then January (U1 100 kWh with 10 h and U2 50 with 5 h; U1's 8 h without energy are
+    # unpaired) and February of the trial units
+    assert [row[-1] for row in migrated[1]] == [None, 150.0, 60.0]
 
 
 def test_every_demo_trial_has_the_same_metrics_from_rollups_as_from_raw_rows(engine: Engine, tmp_path: Path) -> None:

@@ -94,6 +94,32 @@ class UnitRole(enum.StrEnum):
     baseline = "baseline"
 
 
+class BaselineKind(enum.StrEnum):
+    """What a trial is compared against (METHODOLOGY.md §7.1): a diesel machine, an electric one, or nothing."""
+
+    diesel = "diesel"
+    electric = "electric"
+    none = "none"
+
+
+class HydrogenPathway(enum.StrEnum):
+    """How a trial's hydrogen was made, which sets its factor (METHODOLOGY.md §7.6)."""
+
+    grey = "grey"
+    electrolytic_grid = "electrolytic_grid"
+    declared = "declared"
+
+
+class EngineStandard(enum.StrEnum):
+    """The emission standard of the diesel engine a trial replaces, for its NOx and PM2.5 (METHODOLOGY.md §7.7)."""
+
+    nonroad_tier3 = "nonroad_tier3"
+    nonroad_tier4f = "nonroad_tier4f"
+    marine_tier3 = "marine_tier3"
+    marine_tier4 = "marine_tier4"
+    onroad_2010 = "onroad_2010"
+
+
 class BatchStatus(enum.StrEnum):
     """Whether an import batch's rows are in the database or were undone."""
 
@@ -140,14 +166,20 @@ class Trial(SQLModel, table=True):
     vendor: str | None = Field(default=None, max_length=120)
     model: str | None = Field(default=None, max_length=120)
     funding: str | None = Field(default=None, max_length=200)
-    baseline_rate: float | None = None  # litres or US gallons per activity unit, as declared
-    baseline_unit: str | None = Field(default=None, max_length=20)  # e.g. "L/h", "gal/mi", "L/move"
+    baseline_kind: BaselineKind = Field(
+        default=BaselineKind.diesel, sa_type=_enum(BaselineKind), sa_column_kwargs={"server_default": "diesel"}
+    )
+    baseline_rate: float | None = None  # litres, US gallons or kWh per activity unit, as declared
+    baseline_unit: str | None = Field(default=None, max_length=20)  # e.g. "L/h", "gal/mi", "L/move", "kWh/move"
     baseline_source: str | None = Field(default=None, max_length=200)
     rated_power_kw: float | None = None  # of the diesel machine replaced, for the EPA pollutant estimate
     load_factor: float | None = None  # overrides the class default of the factor set
     market_factor_g_per_kwh: float | None = None  # market-based grid factor (e.g. a renewable PPA)
     market_factor_source: str | None = Field(default=None, max_length=200)
-    hydrogen_pathway: str | None = Field(default=None, max_length=40)  # factor key; grey when unknown
+    hydrogen_pathway: str | None = Field(default=None, max_length=40)  # a HydrogenPathway; grey when unknown
+    hydrogen_factor_kg_per_kg: float | None = None  # kg CO2e per kg H2, when the pathway is `declared`
+    hydrogen_factor_source: str | None = Field(default=None, max_length=200)
+    baseline_engine: str | None = Field(default=None, max_length=40)  # an EngineStandard; the class default if None
     visibility: Visibility = Field(default=Visibility.private, sa_type=_enum(Visibility))
     notes: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -210,6 +242,23 @@ class Measurement(SQLModel, table=True):
     source_row: int | None = None
 
 
+#: The activities a row can be paired on, and the energy carriers that pair it (METHODOLOGY.md §7.2).
+PAIRING_ACTIVITIES: tuple[str, ...] = ("operating_hours", "moves", "teu", "distance_km")
+ENERGY_CARRIERS: tuple[str, ...] = ("energy_kwh", "hydrogen_kg", "diesel_l")
+
+
+def paired_name(activity: str, carrier: str | None = None) -> str:
+    """Name the rollup sum of an activity (or of a carrier) over the rows paired on that activity."""
+    return f"p_{activity}" if carrier is None else f"p_{activity}_{carrier}"
+
+
+#: Every paired sum the rollups keep, activity by activity.
+PAIRED_NUMBERS: tuple[str, ...] = tuple(
+    name
+    for activity in PAIRING_ACTIVITIES
+    for name in (paired_name(activity), *(paired_name(activity, carrier) for carrier in ENERGY_CARRIERS))
+)
+
 #: The numeric fields of a Measurement (METHODOLOGY.md §1), the ones imports carry and rollups sum.
 MEASURED_NUMBERS: tuple[str, ...] = (
     "operating_hours",
@@ -250,6 +299,19 @@ class EmissionFactor(SQLModel, table=True):
     value: float
     unit: str = Field(max_length=40)
     scope: str = Field(max_length=10)  # TTW, WTT, WTW, or "" for non-GHG factors
+    source: str = Field(max_length=300)
+
+
+# Where a class's energy or fuel per unit of work plausibly lies (METHODOLOGY.md §8): data with sources, like factors.
+class PlausibleRange(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("equipment_class", "quantity", name="uq_plausible_range"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    equipment_class: EquipmentClass = Field(sa_type=_enum(EquipmentClass))
+    quantity: str = Field(max_length=20)  # diesel_l, energy_kwh or hydrogen_kg, per unit of primary activity
+    low: float
+    high: float
+    unit: str = Field(max_length=20)  # e.g. "L/h", "kWh/move"
     source: str = Field(max_length=300)
 
 
@@ -317,6 +379,40 @@ class RollupSums(SQLModel):
     n_reported_ghg_avoided_kg: int = 0
     reported_nox_avoided_kg: float | None = None
     n_reported_nox_avoided_kg: int = 0
+    # The same sums over paired rows only (METHODOLOGY.md §7.2): p_<activity> is the activity on rows that carry it and
+    # an energy carrier, p_<activity>_<carrier> the carrier on those rows.
+    p_operating_hours: float | None = None
+    n_p_operating_hours: int = 0
+    p_operating_hours_energy_kwh: float | None = None
+    n_p_operating_hours_energy_kwh: int = 0
+    p_operating_hours_hydrogen_kg: float | None = None
+    n_p_operating_hours_hydrogen_kg: int = 0
+    p_operating_hours_diesel_l: float | None = None
+    n_p_operating_hours_diesel_l: int = 0
+    p_moves: float | None = None
+    n_p_moves: int = 0
+    p_moves_energy_kwh: float | None = None
+    n_p_moves_energy_kwh: int = 0
+    p_moves_hydrogen_kg: float | None = None
+    n_p_moves_hydrogen_kg: int = 0
+    p_moves_diesel_l: float | None = None
+    n_p_moves_diesel_l: int = 0
+    p_teu: float | None = None
+    n_p_teu: int = 0
+    p_teu_energy_kwh: float | None = None
+    n_p_teu_energy_kwh: int = 0
+    p_teu_hydrogen_kg: float | None = None
+    n_p_teu_hydrogen_kg: int = 0
+    p_teu_diesel_l: float | None = None
+    n_p_teu_diesel_l: int = 0
+    p_distance_km: float | None = None
+    n_p_distance_km: int = 0
+    p_distance_km_energy_kwh: float | None = None
+    n_p_distance_km_energy_kwh: int = 0
+    p_distance_km_hydrogen_kg: float | None = None
+    n_p_distance_km_hydrogen_kg: int = 0
+    p_distance_km_diesel_l: float | None = None
+    n_p_distance_km_diesel_l: int = 0
 
 
 # Every day a measurement of a trial's units of one role covers, with the sums of the measurements starting on it

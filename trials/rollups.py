@@ -20,7 +20,10 @@ from sqlmodel import Session, select
 
 from trials.metrics import TOTALS_FIELDS, Totals, TrialInputs, total
 from trials.models import (
+    ENERGY_CARRIERS,
     MEASURED_NUMBERS,
+    PAIRED_NUMBERS,
+    PAIRING_ACTIVITIES,
     DailyRollup,
     Measurement,
     MonthlyRollup,
@@ -30,11 +33,12 @@ from trials.models import (
     Unit,
     UnitRole,
     UnitRunningTotal,
+    paired_name,
 )
 from trials.scope import Scope
 
-#: Every measured number the rollups sum, with a count of the rows that carried it.
-ROLLUP_FIELDS: tuple[str, ...] = MEASURED_NUMBERS
+#: Every measured number the rollups sum, with a count of the rows that carried it, then the paired sums.
+ROLLUP_FIELDS: tuple[str, ...] = MEASURED_NUMBERS + PAIRED_NUMBERS
 #: Every field of a trial's metric inputs.
 INPUT_FIELDS: tuple[str, ...] = tuple(item.name for item in fields(TrialInputs))
 #: Trials rebuilt per statement: keeps IN lists well inside every database's bound-parameter limit.
@@ -70,13 +74,32 @@ def month_end(month: int) -> date:
     return following.replace(day=1) - timedelta(days=1)
 
 
+def _paired_columns(source: sa.TableClause | sa.Table) -> dict[str, ColumnElement[Any]]:
+    """Each paired sum's value on a raw measurement row: the field where the row carries the activity and an energy
+    carrier (METHODOLOGY.md §7.2), else NULL."""
+    any_carrier = sa.or_(*(source.c[carrier].is_not(None) for carrier in ENERGY_CARRIERS))
+    found: dict[str, ColumnElement[Any]] = {}
+    for activity in PAIRING_ACTIVITIES:
+        paired = sa.and_(source.c[activity].is_not(None), any_carrier)
+        for carrier in (None, *ENERGY_CARRIERS):
+            found[paired_name(activity, carrier)] = sa.case((paired, source.c[carrier or activity]), else_=sa.null())
+    return found
+
+
+def measured_column(source: sa.TableClause | sa.Table, name: str) -> ColumnElement[Any]:
+    """A rollup field's value on a raw measurement row: the stored column, or the paired expression."""
+    return _paired_columns(source)[name] if name in PAIRED_NUMBERS else source.c[name]
+
+
 def _sums(source: sa.TableClause | sa.Table, counts: Sequence[str] = ()) -> list[ColumnElement[Any]]:
     """Sum every rollup field of a source, with its count: counted in raw rows, or summed from rollup rows."""
+    paired = _paired_columns(source) if source is _measurement else {}
     columns: list[ColumnElement[Any]] = []
     for name in ROLLUP_FIELDS:
-        columns.append(sa.func.sum(source.c[name]))
+        value = paired[name] if name in paired else source.c[name]
+        columns.append(sa.func.sum(value))
         count_of = f"n_{name}"
-        columns.append(sa.func.sum(source.c[count_of]) if count_of in counts else sa.func.count(source.c[name]))
+        columns.append(sa.func.sum(source.c[count_of]) if count_of in counts else sa.func.count(value))
     return columns
 
 
