@@ -13,11 +13,14 @@ from typing import Any
 from importers.load import MEASURED_FIELDS, MeasurementRecord
 from importers.mapping import MappedColumn, Row, SheetMapping
 from importers.problems import Problem, shown_value
-from importers.values import Invalid, Month, Parser, resolve_period
-from trials.metrics import parse_rate_unit
+from importers.values import ALLOWED, Invalid, Month, Parser, resolve_period
+from trials.baselines import declared_rate_problems
 from trials.models import (
+    FLEET_UNIT,
     MEASURED_NUMBERS,
+    BaselineKind,
     EquipmentClass,
+    HydrogenPathway,
     Port,
     Technology,
     Trial,
@@ -25,10 +28,8 @@ from trials.models import (
     UnitRole,
     Visibility,
 )
-from trials.units import UnknownUnitError
 
 #: A row with no unit names the whole trial fleet, stored under this unit id.
-FLEET_UNIT = "fleet"
 #: Physical maxima per class (rated power kW, top speed km/h, moves per hour); beyond 10x a value is absurd.
 PHYSICAL_MAX: dict[EquipmentClass, tuple[float, float, float]] = {
     EquipmentClass.drayage_truck: (600, 120, 10),
@@ -272,8 +273,49 @@ REQUIRED_TRIAL_FIELDS = ("code", "port", "equipment_class", "technology", "start
 #: The longest text each trial field may hold, read from the table so no database refuses a checked trial.
 TRIAL_TEXT_LIMITS: dict[str, int] = {
     name: Trial.__table__.c[name].type.length  # type: ignore[attr-defined]
-    for name in ("code", "name", "terminal", "vendor", "model", "funding", "baseline_unit", "baseline_source", "notes")
+    for name in (
+        "code",
+        "name",
+        "terminal",
+        "vendor",
+        "model",
+        "funding",
+        "baseline_unit",
+        "baseline_source",
+        "hydrogen_factor_source",
+        "notes",
+    )
 }
+#: The enumerated trial fields stored as text, which the web form passes through as typed.
+TRIAL_CHOICES = ("baseline_kind", "hydrogen_pathway", "baseline_engine")
+
+
+def either(values: Sequence[str]) -> str:
+    """List allowed values in plain words: 'a, b or c'."""
+    return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"
+
+
+def _hydrogen_problems(values: Mapping[str, Any]) -> dict[str, str]:
+    """A declared hydrogen factor (METHODOLOGY.md §7.6) is more than 0, has a source, and only goes with 'declared'."""
+    factor = values.get("hydrogen_factor_kg_per_kg")
+    declared = values.get("hydrogen_pathway") == HydrogenPathway.declared
+    problems: dict[str, str] = {}
+    if factor is not None and (not math.isfinite(factor) or factor <= 0):
+        problems["hydrogen_factor_kg_per_kg"] = "a hydrogen factor is more than 0 kg CO2e per kg of hydrogen, e.g. 3.2"
+    elif factor is not None and not declared:
+        problems["hydrogen_factor_kg_per_kg"] = (
+            "a hydrogen factor goes only with the hydrogen pathway 'declared': set the pathway to declared, "
+            "or leave the factor blank"
+        )
+    elif factor is None and declared:
+        problems["hydrogen_factor_kg_per_kg"] = (
+            "the hydrogen pathway 'declared' needs its factor in kg CO2e per kg of hydrogen, e.g. 3.2"
+        )
+    if declared and not values.get("hydrogen_factor_source"):
+        problems["hydrogen_factor_source"] = (
+            "a declared hydrogen factor needs its source, e.g. the supplier's certificate of origin"
+        )
+    return problems
 
 
 def trial_problems(values: Mapping[str, Any], ports: Sequence[Port], bad: Set[str] = frozenset()) -> dict[str, str]:
@@ -292,8 +334,16 @@ def trial_problems(values: Mapping[str, Any], ports: Sequence[Port], bad: Set[st
     start, end = values.get("start_date"), values.get("end_date")
     if start is not None and end is not None and end < start:
         problems["end_date"] = f"the end date {end} is before the start date {start}"
-    if values.get("baseline_rate") is not None:
-        problems.update(_baseline_problems(values["baseline_rate"], values.get("baseline_unit")))
+    for name in TRIAL_CHOICES:
+        choice = values.get(name)
+        if choice is not None and name not in bad and choice not in ALLOWED[name]:
+            problems[name] = f"unknown {name.replace('_', ' ')} {choice!r}: choose {either(ALLOWED[name])}"
+    kind = values.get("baseline_kind") or BaselineKind.diesel
+    if kind in ALLOWED["baseline_kind"]:
+        problems.update(
+            declared_rate_problems(BaselineKind(kind), values.get("baseline_rate"), values.get("baseline_unit"))
+        )
+    problems.update(_hydrogen_problems(values))
     load = values.get("load_factor")
     if load is not None and not 0 < load <= 1:
         problems["load_factor"] = "a load factor is between 0 and 1, e.g. 0.39"
@@ -313,6 +363,10 @@ def trial_fields(values: Mapping[str, Any], ports: Sequence[Port]) -> dict[str, 
         "rated_power_kw",
         "load_factor",
         "market_factor_g_per_kwh",
+        "hydrogen_pathway",
+        "hydrogen_factor_kg_per_kg",
+        "hydrogen_factor_source",
+        "baseline_engine",
         "notes",
     )
     return {
@@ -325,6 +379,7 @@ def trial_fields(values: Mapping[str, Any], ports: Sequence[Port]) -> dict[str, 
         "end_date": values.get("end_date"),
         "status": TrialStatus(values.get("status") or TrialStatus.planned),
         "visibility": Visibility(values.get("visibility") or Visibility.private),
+        "baseline_kind": BaselineKind(values.get("baseline_kind") or BaselineKind.diesel),
         "baseline_unit": values.get("baseline_unit") if values.get("baseline_rate") is not None else None,
     } | {name: values.get(name) for name in optional}
 
@@ -341,18 +396,11 @@ def trial_values(
     checked = values | {"baseline_unit": values.get("baseline_unit") or baseline_unit}
     problems = trial_problems(checked, ports, bad)
     if problems or bad:
-        return [reader.problem(number, name, message, checked.get(name)) for name, message in problems.items()]
+        placed = [(_column_of(name, reader), message) for name, message in problems.items()]
+        return [reader.problem(number, name, message, checked.get(name)) for name, message in placed]
     return trial_fields(checked, ports)
 
 
-def _baseline_problems(rate: float, unit: str | None) -> dict[str, str]:
-    """A declared baseline needs a non-negative rate and a unit such as L/h or gal/mi."""
-    if not unit:
-        return {"baseline_unit": "a baseline rate needs its unit, e.g. 'L/h' or 'gal/mi'"}
-    try:
-        parse_rate_unit(unit)
-    except UnknownUnitError as error:
-        return {"baseline_unit": str(error)}
-    if rate < 0 or not math.isfinite(rate):
-        return {"baseline_rate": "a baseline rate is a positive number of litres"}
-    return {}
+def _column_of(name: str, reader: RowReader) -> str:
+    """Place a problem of the baseline unit on the Baseline rate cell when the unit came from that column's header."""
+    return "baseline_rate" if name == "baseline_unit" and name not in reader.headers else name

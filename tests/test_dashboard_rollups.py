@@ -309,7 +309,7 @@ def test_the_migrations_and_init_fill_rollups_from_measurements_already_stored(d
     with engine.begin() as connection:
         _stored_before_rollups(connection)
     initialise(engine)
-    daily = ("role", "day", "measurements", "operating_hours", "energy_kwh", "n_energy_kwh", "p_operating_hours")
+    daily = ("role", "day", "measurements", "operating_hours", "energy_kwh", "p_operating_hours", "unit_days")
     monthly = ("role", "month", "measurements", "days_covered", "first_day", "last_day", "p_operating_hours_energy_kwh")
     per_unit = (
         "unit_id",
@@ -333,6 +333,9 @@ def test_the_migrations_and_init_fill_rollups_from_measurements_already_stored(d
     # the baseline unit (no kWh), then January (U1 100 kWh with 10 h and U2 50 with 5 h; U1's 8 h without energy are
     # unpaired) and February of the trial units
     assert [row[-1] for row in migrated[1]] == [None, 150.0, 60.0]
+    # unit-days: the baseline unit's one day; the trial units' 1 + 1 + 1 days in January and U2's three in February
+    assert sum(row[-1] or 0 for row in migrated[0] if row[0] == UnitRole.baseline) == 1
+    assert sum(row[-1] or 0 for row in migrated[0] if row[0] == UnitRole.trial) == 6
 
 
 def test_every_demo_trial_has_the_same_metrics_from_rollups_as_from_raw_rows(engine: Engine, tmp_path: Path) -> None:

@@ -186,6 +186,10 @@ class Trial(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+#: The unit a row without a unit belongs to: the trial's whole fleet, every planned unit.
+FLEET_UNIT = "fleet"
+
+
 # One machine of a trial, by its own id; a row with no unit in a file belongs to the unit "fleet".
 class Unit(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("trial_id", "unit_id", name="uq_unit_trial_unit_id"),)
@@ -252,6 +256,8 @@ def paired_name(activity: str, carrier: str | None = None) -> str:
     return f"p_{activity}" if carrier is None else f"p_{activity}_{carrier}"
 
 
+#: The rollup sums made from a row's period rather than a stored number (METHODOLOGY.md §7.4).
+PERIOD_NUMBERS: tuple[str, ...] = ("unit_days",)
 #: Every paired sum the rollups keep, activity by activity.
 PAIRED_NUMBERS: tuple[str, ...] = tuple(
     name
@@ -379,6 +385,9 @@ class RollupSums(SQLModel):
     n_reported_ghg_avoided_kg: int = 0
     reported_nox_avoided_kg: float | None = None
     n_reported_nox_avoided_kg: int = 0
+    # Days of data times the units they cover (a fleet-level row: every planned unit), for coverage and unit-years.
+    unit_days: float | None = None
+    n_unit_days: int = 0
     # The same sums over paired rows only (METHODOLOGY.md §7.2): p_<activity> is the activity on rows that carry it and
     # an energy carrier, p_<activity>_<carrier> the carrier on those rows.
     p_operating_hours: float | None = None

@@ -15,15 +15,19 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, select
 
 from trials.metrics import TOTALS_FIELDS, Totals, TrialInputs, total
 from trials.models import (
     ENERGY_CARRIERS,
+    FLEET_UNIT,
     MEASURED_NUMBERS,
     PAIRED_NUMBERS,
     PAIRING_ACTIVITIES,
+    PERIOD_NUMBERS,
     DailyRollup,
     Measurement,
     MonthlyRollup,
@@ -38,7 +42,7 @@ from trials.models import (
 from trials.scope import Scope
 
 #: Every measured number the rollups sum, with a count of the rows that carried it, then the paired sums.
-ROLLUP_FIELDS: tuple[str, ...] = MEASURED_NUMBERS + PAIRED_NUMBERS
+ROLLUP_FIELDS: tuple[str, ...] = MEASURED_NUMBERS + PERIOD_NUMBERS + PAIRED_NUMBERS
 #: Every field of a trial's metric inputs.
 INPUT_FIELDS: tuple[str, ...] = tuple(item.name for item in fields(TrialInputs))
 #: Trials rebuilt per statement: keeps IN lists well inside every database's bound-parameter limit.
@@ -74,29 +78,55 @@ def month_end(month: int) -> date:
     return following.replace(day=1) - timedelta(days=1)
 
 
-def _paired_columns(source: sa.TableClause | sa.Table) -> dict[str, ColumnElement[Any]]:
-    """Each paired sum's value on a raw measurement row: the field where the row carries the activity and an energy
-    carrier (METHODOLOGY.md §7.2), else NULL."""
-    any_carrier = sa.or_(*(source.c[carrier].is_not(None) for carrier in ENERGY_CARRIERS))
-    found: dict[str, ColumnElement[Any]] = {}
+class days_between(FunctionElement[int]):  # noqa: N801 - named as SQL functions are
+    """Whole days from one date column to a later one, in SQL both databases run."""
+
+    type = sa.Integer()
+    inherit_cache = True
+
+
+@compiles(days_between)
+def _days_between(element: days_between, compiler: Any, **kw: Any) -> str:
+    """PostgreSQL subtracts dates into days."""
+    end, start = list(element.clauses)
+    return f"({compiler.process(end, **kw)} - {compiler.process(start, **kw)})"
+
+
+@compiles(days_between, "sqlite")
+def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
+    """SQLite stores dates as text: julian day numbers subtract."""
+    end, start = list(element.clauses)
+    return f"CAST(julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)}) AS INTEGER)"
+
+
+def _derived_columns(m: sa.TableClause | sa.Table, u: sa.TableClause | sa.Table) -> dict[str, ColumnElement[Any]]:
+    """Each rollup sum that is not a stored number, on a raw measurement row joined to its unit.
+
+    unit_days: the row's days times the units it covers, every planned unit for a fleet-level row (§7.4); the paired
+    sums: the field where the row carries the activity and an energy carrier (METHODOLOGY.md §7.2), else NULL."""
+    planned = sa.select(sa.func.coalesce(_trial.c.units_planned, 1)).where(_trial.c.id == m.c.trial_id)
+    units = sa.case((u.c.unit_id == FLEET_UNIT, planned.scalar_subquery()), else_=1)
+    found: dict[str, ColumnElement[Any]] = {"unit_days": days_between(m.c.period_end, m.c.period_start) * units}
+    any_carrier = sa.or_(*(m.c[carrier].is_not(None) for carrier in ENERGY_CARRIERS))
     for activity in PAIRING_ACTIVITIES:
-        paired = sa.and_(source.c[activity].is_not(None), any_carrier)
+        paired = sa.and_(m.c[activity].is_not(None), any_carrier)
         for carrier in (None, *ENERGY_CARRIERS):
-            found[paired_name(activity, carrier)] = sa.case((paired, source.c[carrier or activity]), else_=sa.null())
+            found[paired_name(activity, carrier)] = sa.case((paired, m.c[carrier or activity]), else_=sa.null())
     return found
 
 
-def measured_column(source: sa.TableClause | sa.Table, name: str) -> ColumnElement[Any]:
-    """A rollup field's value on a raw measurement row: the stored column, or the paired expression."""
-    return _paired_columns(source)[name] if name in PAIRED_NUMBERS else source.c[name]
+def measured_column(m: sa.TableClause | sa.Table, u: sa.TableClause | sa.Table, name: str) -> ColumnElement[Any]:
+    """A rollup field's value on a raw measurement row joined to its unit: the stored column, or the derived one."""
+    return m.c[name] if name in MEASURED_NUMBERS else _derived_columns(m, u)[name]
 
 
 def _sums(source: sa.TableClause | sa.Table, counts: Sequence[str] = ()) -> list[ColumnElement[Any]]:
-    """Sum every rollup field of a source, with its count: counted in raw rows, or summed from rollup rows."""
-    paired = _paired_columns(source) if source is _measurement else {}
+    """Sum every rollup field of a source, with its count: counted in raw rows (joined to their units), or summed
+    from rollup rows."""
+    derived = _derived_columns(source, _unit) if source is _measurement else {}
     columns: list[ColumnElement[Any]] = []
     for name in ROLLUP_FIELDS:
-        value = paired[name] if name in paired else source.c[name]
+        value = derived[name] if name in derived else source.c[name]
         columns.append(sa.func.sum(value))
         count_of = f"n_{name}"
         columns.append(sa.func.sum(source.c[count_of]) if count_of in counts else sa.func.count(value))

@@ -1,5 +1,5 @@
-"""trust rules (METHODOLOGY.md v2 §7-8): baseline kind, hydrogen pathway and engine on trials, paired sums in the
-rollups, plausible ranges
+"""trust rules (METHODOLOGY.md v2 §7-8): baseline kind, hydrogen pathway and engine on trials, paired sums and unit-days in
+the rollups, plausible ranges
 
 Revision ID: 0005
 Revises: 0004
@@ -19,7 +19,7 @@ depends_on: str | Sequence[str] | None = None
 # Frozen here on purpose: a migration must not call code that later revisions may change.
 ACTIVITIES = ("operating_hours", "moves", "teu", "distance_km")
 CARRIERS = ("energy_kwh", "hydrogen_kg", "diesel_l")
-PAIRED = [name for a in ACTIVITIES for name in (f"p_{a}", *(f"p_{a}_{c}" for c in CARRIERS))]
+PAIRED = ["unit_days", *(name for a in ACTIVITIES for name in (f"p_{a}", *(f"p_{a}_{c}" for c in CARRIERS)))]
 ROLLUP_TABLES = ("dailyrollup", "monthlyrollup", "unitrunningtotal")
 
 
