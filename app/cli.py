@@ -9,9 +9,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 import click
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from app.cli_report import report
 from importers.demo import write_demo_files
@@ -21,13 +23,24 @@ from importers.template import write_template
 from trials.accounts import AccountError, add_user, create_token
 from trials.backup import BackupError, backup_database, describe, restore_database
 from trials.db import DEFAULT_SQLITE_PATH, database_url, make_engine, read_session, write_session
+from trials.factors import (
+    Factors,
+    FactorSetError,
+    add_factor_set,
+    list_factor_sets,
+    load_factors,
+    read_factor_set,
+    set_default_set,
+)
 from trials.metrics import METRIC_KEYS, METRIC_UNITS, MetricsResult
-from trials.models import Role
+from trials.models import FactorSet, Role
 from trials.queries import get_trial, list_import_batches, list_ports, list_trials, metrics_by_trial, trial_metrics
 from trials.scope import Scope
 from trials.seed import initialise
 
 OPERATOR = Scope.operator()
+#: The longest factor set name the table holds.
+FACTOR_SET_NAME_LENGTH: int = FactorSet.__table__.c["name"].type.length  # type: ignore[attr-defined]
 
 
 @contextmanager
@@ -88,20 +101,42 @@ def _print_result(code: str, result: MetricsResult) -> None:
 @click.option("--trial", "trial_code", help="One trial, by code.")
 @click.option("--port", "port", help="Every trial of one port, by UN/LOCODE.")
 @click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), help="Date for data coverage so far.")
+@click.option(
+    "--basis",
+    type=click.Choice(["location", "market"]),
+    default="location",
+    show_default=True,
+    help="Grid electricity factors: the port's grid average, or the trial's own market-based factor.",
+)
+@click.option("--factors", "factor_set", metavar="NAME", help="Factor set to compute with (default: the default set).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON with the METHODOLOGY.md §3 keys.")
-def metrics(trial_code: str | None, port: str | None, as_of: datetime | None, as_json: bool) -> None:
+def metrics(
+    trial_code: str | None,
+    port: str | None,
+    as_of: datetime | None,
+    basis: Literal["location", "market"],
+    factor_set: str | None,
+    as_json: bool,
+) -> None:
     """Print metrics of one trial, of a port's trials, or of every trial."""
     if trial_code and port:
         raise click.UsageError("give --trial or --port, not both")
     day = as_of.date() if as_of else None
     with _engine() as engine, read_session(engine) as session:
+        factors = _factor_set(session, factor_set)
         if trial_code:
             trial = get_trial(session=session, scope=OPERATOR, code=trial_code)
             if trial is None:
                 raise click.ClickException(f"no trial {trial_code!r}")
-            results = {trial.code: trial_metrics(session=session, scope=OPERATOR, trial=trial, as_of=day)}
+            results = {
+                trial.code: trial_metrics(
+                    session=session, scope=OPERATOR, trial=trial, factors=factors, basis=basis, as_of=day
+                )
+            }
         else:
-            results = metrics_by_trial(session=session, scope=OPERATOR, port=port, as_of=day)
+            results = metrics_by_trial(
+                session=session, scope=OPERATOR, port=port, as_of=day, factors=factors, basis=basis
+            )
     if as_json:
         payload: object = results[trial_code].values if trial_code else {code: r.values for code, r in results.items()}
         click.echo(json.dumps(payload, indent=2))
@@ -110,6 +145,85 @@ def metrics(trial_code: str | None, port: str | None, as_of: datetime | None, as
         click.echo("No trials yet.")
     for code, result in results.items():
         _print_result(code, result)
+
+
+def _factor_set(session: Session, name: str | None) -> Factors:
+    """Load the named factor set (else the default), or refuse with the names of the sets there are."""
+    try:
+        return load_factors(session, name)
+    except LookupError as error:
+        names = ", ".join(factor_set.name for factor_set, _rows in list_factor_sets(session)) or "none"
+        raise click.ClickException(f"{error}; the factor sets are: {names}") from None
+
+
+@main.group()
+def factors() -> None:
+    """Add and list emission factor sets (the same CSV the admin page takes)."""
+
+
+def _name(_context: click.Context, _parameter: click.Parameter, value: str) -> str:
+    """Check a new set's name as the admin form does: not blank, at most as long as the table holds."""
+    name = value.strip()
+    if not name or len(name) > FACTOR_SET_NAME_LENGTH:
+        raise click.BadParameter(f"give a name of 1 to {FACTOR_SET_NAME_LENGTH} characters, e.g. ZE-2025")
+    return name
+
+
+@factors.command("add")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--name", required=True, callback=_name, help="Name of the new set, e.g. ZE-2025; never reused.")
+@click.option("--description", help="What the set is, e.g. which years and sources it adds.")
+@click.option("--default", "make_default", is_flag=True, help="Make it the default set for new results.")
+def factors_add(file: Path, name: str, description: str | None, make_default: bool) -> None:
+    """Add a factor set from a CSV: every row checked, nothing stored unless all rows are good."""
+    try:
+        text = file.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise click.ClickException(f"{file} is not UTF-8 text; save it as 'CSV UTF-8'") from None
+    rows, problems = read_factor_set(name, text)
+    if problems:
+        click.echo(f"Refused {file}: nothing was stored.", err=True)
+        for problem in problems:
+            click.echo(f"  {problem}", err=True)
+        sys.exit(1)
+    try:
+        with _engine() as engine, write_session(engine) as session:
+            add_factor_set(session, name=name, description=description, factors=rows, actor="cli")
+            if make_default:
+                set_default_set(session, name=name, actor="cli")
+    except FactorSetError as error:
+        raise click.ClickException(str(error)) from None
+    state = "it is now the default set" if make_default else "it is not the default until chosen"
+    click.echo(f"Added factor set {name} with {len(rows)} factors; {state}.")
+
+
+def _years(years: list[int]) -> str:
+    """Say which years a set's grid factors cover, runs shortened: 2023-2025, 2027 (0 is a factor for every year)."""
+    runs: list[list[int]] = []
+    for year in sorted(year for year in years if year):
+        if runs and year == runs[-1][-1] + 1:
+            runs[-1].append(year)
+        else:
+            runs.append([year])
+    parts = ["every year"] if 0 in years else []
+    parts += [str(run[0]) if len(run) == 1 else f"{run[0]}-{run[-1]}" for run in runs]
+    return ", ".join(parts) or "none"
+
+
+@factors.command("list")
+def factors_list() -> None:
+    """List every factor set, oldest first: whether it is the default, when it was added, what it covers."""
+    with _engine() as engine, read_session(engine) as session:
+        sets = list_factor_sets(session)
+    if not sets:
+        click.echo("No factor sets yet; run `zetrials init`.")
+    for factor_set, rows in sets:
+        grid_years = sorted({row.year for row in rows if row.key == "grid"})
+        click.echo(
+            f"{factor_set.name:<16} {'default' if factor_set.is_default else '       '}  "
+            f"created {factor_set.created_at:%Y-%m-%d %H:%M}Z  {len(rows):>4} factors  "
+            f"grid years {_years(grid_years)}"
+        )
 
 
 @main.group()

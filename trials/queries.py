@@ -17,6 +17,7 @@ from trials.models import (
     EquipmentClass,
     ImportBatch,
     Measurement,
+    PlausibleRange,
     Port,
     Technology,
     Trial,
@@ -37,6 +38,19 @@ def today() -> date:
 def list_ports(*, session: Session) -> list[Port]:
     """List the partner ports; ports are shared reference data, not trial data."""
     return list(session.exec(select(Port).order_by(col(Port.locode))))
+
+
+#: The order §8 lists a class's ranges in.
+_RANGE_ORDER = {"diesel_l": 0, "energy_kwh": 1, "hydrogen_kg": 2}
+
+
+def list_plausible_ranges(*, session: Session) -> list[PlausibleRange]:
+    """List the plausible ranges of METHODOLOGY.md §8 in its order; ranges are shared reference data, as ports are."""
+    classes = list(EquipmentClass)
+    return sorted(
+        session.exec(select(PlausibleRange)),
+        key=lambda row: (classes.index(row.equipment_class), _RANGE_ORDER.get(row.quantity, 9), row.quantity),
+    )
 
 
 def list_trials(
@@ -159,11 +173,13 @@ def metrics_by_trial(
     scope: Scope,
     port: str | None = None,
     as_of: date | None = None,
+    factors: Factors | None = None,
+    basis: Literal["location", "market"] = "location",
 ) -> dict[str, MetricsResult]:
-    """Compute the metrics of every visible trial (of one port, if given), by trial code."""
-    factors = load_factors(session)
+    """Compute the metrics of every visible trial (of one port, if given), by trial code, with one factor set."""
+    factors = factors or load_factors(session)
     return {
-        trial.code: trial_metrics(session=session, scope=scope, trial=trial, factors=factors, as_of=as_of)
+        trial.code: trial_metrics(session=session, scope=scope, trial=trial, factors=factors, basis=basis, as_of=as_of)
         for trial in list_trials(session=session, scope=scope, port=port)
     }
 
