@@ -17,7 +17,15 @@ from tests.factories import make_measurement, make_trial, make_unit, make_user
 from tests.test_trial_pages import events, page_token, post, reread
 from tests.test_web import sign_in
 from trials import audit
-from trials.factors import DATA, DEFAULT_SET, add_factor_set, load_factors, read_factor_set, set_default_set
+from trials.factors import (
+    DATA,
+    DEFAULT_SET,
+    SHIPPED_SETS,
+    add_factor_set,
+    load_factors,
+    read_factor_set,
+    set_default_set,
+)
 from trials.models import ApiToken, EmissionFactor, FactorSet, Role, Technology, User
 from trials.queries import trial_metrics
 from trials.scope import Scope
@@ -38,6 +46,10 @@ def user(session: Session, email: str) -> User:
     """Read a user afresh."""
     reread(session)
     return session.exec(select(User).where(User.email == email)).one()
+
+
+#: The sets `zetrials init` stores, oldest first.
+SHIPPED = [name for name, _description in SHIPPED_SETS]
 
 
 def default_csv(**replacements: str) -> str:
@@ -172,16 +184,20 @@ def factor_rows(session: Session) -> list[tuple[Any, ...]]:
 def test_a_factor_set_with_bad_rows_is_refused_row_by_row(admin_client: FlaskClient, session: Session) -> None:
     before = factor_rows(session)
     text = default_csv(
-        **{"diesel_wtw,": "diesel_wtw,,0,lots,kg CO2e/L,WTW,x", "nox,": "noxx,,0,0.4,g/kWh,,y", "pm25,": "pm25,,0,0.02"}
+        **{
+            "diesel_wtw,": "diesel_wtw,,0,lots,kg CO2e/L,WTW,x",
+            "nox,,": "noxx,,0,0.4,g/kWh,,y",
+            "pm25,,": "pm25,,0,0.02",
+        }
     )
-    response = upload(admin_client, "ZE-2025", text)
+    response = upload(admin_client, "ZE-2026", text)
     assert response.status_code == 400
     page = html.unescape(response.get_data(as_text=True))
     assert "row 4: value: expected a number, not 'lots'" in page
-    assert "row 15: key: unknown factor 'noxx'" in page
-    assert "row 16: fewer cells than the header has columns" in page
+    assert "row 19: key: unknown factor 'noxx'" in page
+    assert "row 20: fewer cells than the header has columns" in page
     assert factor_rows(session) == before
-    assert [s.name for s in session.exec(select(FactorSet))] == [DEFAULT_SET]
+    assert [s.name for s in session.exec(select(FactorSet))] == SHIPPED
     assert events(session, "factors.add") == []
 
 
@@ -189,7 +205,7 @@ def test_a_factor_set_with_bad_rows_is_refused_row_by_row(admin_client: FlaskCli
     ("text", "message"),
     [
         ("key,value\ndiesel_ttw,2.7\n", "the header must name the columns key,region,year,value,unit,scope,source"),
-        (default_csv(**{"nox,": ""}), "factor set 'ZE-2025' lacks the factor 'nox'"),
+        (default_csv(**{"nox,,": ""}), "factor set 'ZE-2026' lacks the factor 'nox'"),
         (default_csv(**{"grid,SG,": "grid,SG,2024,485,g/kWh,WTW,x"}), "a grid factor is in 'g CO2e/kWh'"),
         (default_csv(**{"diesel_ttw,": "diesel_ttw,,0,2.7,kg/L,TTW,"}), "row 2: source: every factor names"),
         (default_csv(**{"grid,CN,": "grid,SG,2024,1,g CO2e/kWh,WTW,x"}), "the same key, region and year as row"),
@@ -198,11 +214,11 @@ def test_a_factor_set_with_bad_rows_is_refused_row_by_row(admin_client: FlaskCli
 def test_a_factor_set_must_be_whole_and_sourced(
     admin_client: FlaskClient, session: Session, text: str, message: str
 ) -> None:
-    response = upload(admin_client, "ZE-2025", text)
+    response = upload(admin_client, "ZE-2026", text)
     assert response.status_code == 400
     assert message in html.unescape(response.get_data(as_text=True))
     reread(session)
-    assert [s.name for s in session.exec(select(FactorSet))] == [DEFAULT_SET]
+    assert [s.name for s in session.exec(select(FactorSet))] == SHIPPED
 
 
 def test_a_new_default_set_leaves_results_by_name_unchanged(admin_client: FlaskClient, session: Session) -> None:
@@ -221,23 +237,23 @@ def test_a_new_default_set_leaves_results_by_name_unchanged(admin_client: FlaskC
     old = metrics(DEFAULT_SET)
     rows_before = factor_rows(session)
     text = default_csv(**{"diesel_wtw,": "diesel_wtw,,0,3.5,kg CO2e/L,WTW,a newer source"})
-    assert upload(admin_client, "ZE-2025", text).status_code == 302
-    assert upload(admin_client, "ZE-2025", text).status_code == 400  # a set is never edited
+    assert upload(admin_client, "ZE-2026", text).status_code == 302
+    assert upload(admin_client, "ZE-2026", text).status_code == 400  # a set is never edited
     reread(session)
-    new_set = session.exec(select(FactorSet).where(FactorSet.name == "ZE-2025")).one()
+    new_set = session.exec(select(FactorSet).where(FactorSet.name == "ZE-2026")).one()
     assert not new_set.is_default
     assert post(admin_client, f"/admin/factors/{new_set.id}/default", {}, "/admin/factors").status_code == 302
 
     reread(session)
-    assert [s.name for s in session.exec(select(FactorSet).where(FactorSet.is_default))] == ["ZE-2025"]
+    assert [s.name for s in session.exec(select(FactorSet).where(FactorSet.is_default))] == ["ZE-2026"]
     assert factor_rows(session)[: len(rows_before)] == rows_before
     assert metrics(DEFAULT_SET) == old
     assert metrics(None)["ghg_wtw_kg"] != old["ghg_wtw_kg"]
-    assert metrics(None) == metrics("ZE-2025")
+    assert metrics(None) == metrics("ZE-2026")
     [added] = events(session, "factors.add")
-    assert added.after == {"name": "ZE-2025", "description": "test set", "factors": 18}
+    assert added.after == {"name": "ZE-2026", "description": "test set", "factors": 29}
     [switched] = events(session, "factors.default")
-    assert (switched.before, switched.after) == ({"default": DEFAULT_SET}, {"default": "ZE-2025"})
+    assert (switched.before, switched.after) == ({"default": DEFAULT_SET}, {"default": "ZE-2026"})
     page = admin_client.get("/admin/factors").get_data(as_text=True)
     assert "a newer source" in page and "US EPA GHG Emission Factors Hub" in page
 
@@ -274,10 +290,10 @@ def test_the_dashboards_follow_a_new_default_set(session: Session) -> None:
 
     assert calculator(session).factors.set_name == DEFAULT_SET
     assert calculator(session) is calculator(session)  # a stored set is read once per worker
-    factors, problems = read_factor_set("ZE-2025", default_csv(**{"diesel_wtw,": "diesel_wtw,,0,3.5,kg CO2e/L,WTW,x"}))
+    factors, problems = read_factor_set("ZE-2026", default_csv(**{"diesel_wtw,": "diesel_wtw,,0,3.5,kg CO2e/L,WTW,x"}))
     assert problems == []
-    add_factor_set(session, name="ZE-2025", description=None, factors=factors, actor="test")
-    set_default_set(session, name="ZE-2025", actor="test")
+    add_factor_set(session, name="ZE-2026", description=None, factors=factors, actor="test")
+    set_default_set(session, name="ZE-2026", actor="test")
     session.commit()
     switched = calculator(session)
-    assert (switched.factors.set_name, switched.factors.diesel_wtw_kg_per_l) == ("ZE-2025", 3.5)
+    assert (switched.factors.set_name, switched.factors.diesel_wtw_kg_per_l) == ("ZE-2026", 3.5)

@@ -187,7 +187,9 @@ def test_period_data_over_all_time_equals_the_raw_row_inputs(session: Session) -
     _refresh(session, trial)
     found = period_data(session=session, scope=OPERATOR, trials=[trial], as_of=AS_OF)[trial.id or 0]
     assert found.inputs == trial_inputs(session=session, scope=OPERATOR, trial=trial, as_of=AS_OF)
-    assert (found.inputs.days_covered, found.inputs.days_in_period) == (5, 61)
+    # 1 Jan to the last data day, 3 Feb: reporting lag after it is not a gap (METHODOLOGY.md §7.4)
+    assert (found.inputs.days_covered, found.inputs.days_in_period) == (5, 34)
+    assert found.inputs.last_data_date == date(2024, 2, 3)
     assert (found.first_day, found.last_day, found.days_with_data) == (date(2024, 1, 5), date(2024, 2, 3), 5)
 
 
@@ -211,7 +213,7 @@ def test_a_period_keeps_only_its_months(session: Session) -> None:
     assert (found.inputs.trial.operating_hours, found.inputs.trial.energy_kwh) == (6.0, 60.0)
     assert found.inputs.baseline.diesel_l is None
     assert found.inputs.energy_kwh_by_year == {2024: 60.0}
-    assert (found.inputs.days_covered, found.inputs.days_in_period) == (3, 29)
+    assert (found.inputs.days_covered, found.inputs.days_in_period) == (3, 3)  # 1-3 Feb, the last day with data
 
 
 def test_measurement_pages_walk_unit_by_unit_and_date_by_date_within_the_period(session: Session) -> None:

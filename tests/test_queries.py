@@ -80,18 +80,21 @@ def test_trial_metrics_from_stored_measurements(session: Session) -> None:
 
     result = trial_metrics(session=session, scope=EVERYONE, trial=trial, as_of=date(2024, 3, 10))
     values = result.values
-    # Trial units: 30 h, 750 kWh, 90 moves. Baseline measured on DSL-1: 40 L ÷ 10 h = 4 L/h, preferred to 3 L/h.
+    # Trial units: 30 h, 750 kWh, 90 moves. DSL-1 measured 40 L ÷ 10 h = 4 L/h on one day only: thin (< 30 unit-days,
+    # METHODOLOGY.md §7.1), so the declared 3 L/h is used, and the result says the measured one was thin.
     assert values["operating_hours"] == 30.0
     assert values["energy_kwh"] == 750.0
     assert values["kwh_per_hour"] == pytest.approx(25.0)
-    assert values["kwh_per_move"] == pytest.approx(750 / 90)
-    assert result.baseline is not None and result.baseline.method == "measured"
-    assert values["baseline_diesel_l"] == pytest.approx(120.0)
+    assert values["kwh_per_move"] == pytest.approx((250 + 310) / 90)  # only YT-A's rows carry moves (§7.2)
+    assert result.baseline is not None and (result.baseline.method, result.baseline.thin) == ("declared", True)
+    assert values["baseline_diesel_l"] == pytest.approx(90.0)
     assert values["diesel_l"] is None  # the comparator's diesel is not the trial's
     assert values["ghg_wtw_kg"] == pytest.approx(750 * 0.229)  # Long Beach, 2024
-    assert values["ghg_wtw_avoided_kg"] == pytest.approx(120 * 3.324 - 750 * 0.229)
+    assert values["ghg_wtw_avoided_kg"] == pytest.approx(90 * 3.324 - 750 * 0.229)
     assert values["nox_avoided_kg"] == pytest.approx(150 * 0.39 * 30 * 0.40 / 1000)
-    assert values["data_coverage_pct"] == pytest.approx(100 * 2 / 70)  # 1 Jan to 10 Mar 2024 is 70 days
+    # 3 unit-days of 2 units over 1 Jan to 2 Mar 2024, the last day with data (62 days; the lag is not a gap)
+    assert values["data_coverage_pct"] == pytest.approx(100 * 3 / (2 * 62))
+    assert (result.last_data_date, values["days_since_data"]) == (date(2024, 3, 2), 8.0)
     assert tuple(values) == METRIC_KEYS
 
 

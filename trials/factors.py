@@ -19,7 +19,12 @@ from trials import audit
 from trials.models import EmissionFactor, FactorSet
 
 DATA = Path(__file__).parent / "data"
-DEFAULT_SET = "ZE-2024"
+DEFAULT_SET = "ZE-2025"
+#: The sets shipped with ZE Trials, oldest first; each is stored once and never rewritten.
+SHIPPED_SETS: tuple[tuple[str, str], ...] = (
+    ("ZE-2024", "Default factors of METHODOLOGY.md §4 and §5 (2024 grid averages)."),
+    ("ZE-2025", "METHODOLOGY.md v2: §4 factors, NOx and PM2.5 by engine (§7.7), electrolytic hydrogen (§7.6)."),
+)
 DEFAULT_HYDROGEN_PATHWAY = "grey"
 
 
@@ -32,9 +37,12 @@ class Factors:
     diesel_wtw_kg_per_l: float
     hydrogen_kg_per_kg: Mapping[str, float]  # by pathway
     grid_kg_per_kwh: Mapping[tuple[str, int], float]  # by (grid region, year)
-    nox_g_per_kwh: float
+    nox_g_per_kwh: float  # of any engine the set has no row for
     pm25_g_per_kwh: float
     load_factors: Mapping[str, float] = field(default_factory=dict)  # by equipment class
+    engine_nox_g_per_kwh: Mapping[str, float] = field(default_factory=dict)  # by engine standard
+    engine_pm25_g_per_kwh: Mapping[str, float] = field(default_factory=dict)
+    electrolysis_kwh_per_kg: float | None = None  # electricity per kg of hydrogen from a grid-powered electrolyser
 
     @cached_property
     def _grid_years(self) -> dict[str, list[int]]:
@@ -44,13 +52,27 @@ class Factors:
             years[region].append(year)
         return dict(years)
 
-    def grid(self, region: str, year: int) -> float | None:
-        """Give a region's grid factor for a year: that year's, else the nearest earlier, else the nearest later."""
+    def grid_year(self, region: str, year: int) -> int | None:
+        """Give the year whose grid factor stands for a year: that year, else the nearest earlier, else the nearest
+        later (METHODOLOGY.md §7.3); None when the region has none."""
         years = self._grid_years.get(region)
         if not years:
             return None
         earlier = bisect_right(years, year)
-        return self.grid_kg_per_kwh[(region, years[earlier - 1] if earlier else years[0])]
+        return years[earlier - 1] if earlier else years[0]
+
+    def grid(self, region: str, year: int) -> float | None:
+        """Give a region's grid factor for a year, from the year grid_year finds."""
+        used = self.grid_year(region, year)
+        return None if used is None else self.grid_kg_per_kwh[(region, used)]
+
+    def nox(self, engine: str) -> float:
+        """Give an engine standard's NOx factor, g/kWh; the set's single factor when it has none by engine."""
+        return self.engine_nox_g_per_kwh.get(engine, self.nox_g_per_kwh)
+
+    def pm25(self, engine: str) -> float:
+        """Give an engine standard's PM2.5 factor, g/kWh; the set's single factor when it has none by engine."""
+        return self.engine_pm25_g_per_kwh.get(engine, self.pm25_g_per_kwh)
 
     def hydrogen(self, pathway: str | None) -> float | None:
         """Give the hydrogen factor of a pathway, grey when the pathway is unknown."""
@@ -75,24 +97,25 @@ def read_factor_csv(path: Path) -> list[EmissionFactor]:
         ]
 
 
-def seed_default_set(session: Session) -> FactorSet:
-    """Store the default set ZE-2024 once; an existing set is never rewritten."""
-    existing = session.exec(select(FactorSet).where(FactorSet.name == DEFAULT_SET)).first()
-    if existing is not None:
-        return existing
-    has_default = session.exec(select(FactorSet).where(FactorSet.is_default)).first() is not None
-    factor_set = FactorSet(
-        name=DEFAULT_SET,
-        description="Default factors of METHODOLOGY.md §4 and §5 (2024 grid averages).",
-        is_default=not has_default,
-    )
-    session.add(factor_set)
-    session.flush()
-    for factor in read_factor_csv(DATA / f"factors-{DEFAULT_SET}.csv"):
-        factor.factor_set_id = factor_set.id or 0
-        session.add(factor)
-    session.flush()
-    return factor_set
+def seed_shipped_sets(session: Session) -> FactorSet:
+    """Store each shipped set once (an existing set is never rewritten) and give the default set.
+
+    ZE-2025 becomes the default when it is first stored, unless an admin had chosen a set of their own: the shipped
+    default moves on, a chosen one never does."""
+    for name, description in SHIPPED_SETS:
+        if session.exec(select(FactorSet).where(FactorSet.name == name)).first() is not None:
+            continue
+        current = session.exec(select(FactorSet).where(FactorSet.is_default)).first()
+        factor_set = FactorSet(name=name, description=description)
+        session.add(factor_set)
+        session.flush()
+        for factor in read_factor_csv(DATA / f"factors-{name}.csv"):
+            factor.factor_set_id = factor_set.id or 0
+            session.add(factor)
+        session.flush()
+        if current is None or (name == DEFAULT_SET and current.name in dict(SHIPPED_SETS)):
+            set_default_set(session, name=name, actor="zetrials init")
+    return find_factor_set(session)
 
 
 def _grams(value: float, unit: str) -> float:
@@ -113,6 +136,9 @@ def factors_from_rows(set_name: str, rows: list[EmissionFactor]) -> Factors:
             nox_g_per_kwh=single["nox"],
             pm25_g_per_kwh=single["pm25"],
             load_factors={row.region: row.value for row in rows if row.key == "load_factor"},
+            engine_nox_g_per_kwh={row.region: row.value for row in rows if row.key == "nox" and row.region},
+            engine_pm25_g_per_kwh={row.region: row.value for row in rows if row.key == "pm25" and row.region},
+            electrolysis_kwh_per_kg=single.get("electrolysis"),
         )
     except KeyError as missing:
         raise ValueError(f"factor set {set_name!r} lacks the factor {missing.args[0]!r}") from None
@@ -137,8 +163,9 @@ def load_factors(session: Session, name: str | None = None) -> Factors:
 #: The columns of a factor set's CSV, as in data/factors-ZE-2024.csv.
 FACTOR_COLUMNS = ("key", "region", "year", "value", "unit", "scope", "source")
 #: The factor keys the formulas read; any other key would be stored and never used, so it is refused.
-GLOBAL_KEYS = frozenset({"diesel_ttw", "diesel_wtt", "diesel_wtw", "nox", "pm25"})
+GLOBAL_KEYS = frozenset({"diesel_ttw", "diesel_wtt", "diesel_wtw", "electrolysis"})
 REGIONAL_KEYS = frozenset({"hydrogen", "grid", "load_factor"})  # region is a hydrogen pathway, grid or class
+EITHER_KEYS = frozenset({"nox", "pm25"})  # one factor for every engine (no region), or one per engine standard
 FACTOR_SCOPES = ("TTW", "WTT", "WTW", "")
 #: The longest text the table holds per column, so no database refuses a checked row.
 _FACTOR_TEXT_LIMITS: dict[str, int] = {
@@ -159,8 +186,9 @@ def _factor_row(row: dict[str | None, str | None]) -> EmissionFactor | str:
         return "fewer cells than the header has columns"
     cells = {name: (row[name] or "").strip() for name in FACTOR_COLUMNS}
     key, region, unit, scope = cells["key"], cells["region"], cells["unit"], cells["scope"]
-    if key not in GLOBAL_KEYS | REGIONAL_KEYS:
-        return f"key: unknown factor {key!r}; expected one of {', '.join(sorted(GLOBAL_KEYS | REGIONAL_KEYS))}"
+    known = GLOBAL_KEYS | REGIONAL_KEYS | EITHER_KEYS
+    if key not in known:
+        return f"key: unknown factor {key!r}; expected one of {', '.join(sorted(known))}"
     if key in REGIONAL_KEYS and not region:
         return f"region: a {key} factor needs its region (hydrogen pathway, grid region or equipment class)"
     if key in GLOBAL_KEYS and region:

@@ -2,25 +2,25 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from enum import StrEnum
-from functools import lru_cache
+from datetime import date
 from typing import Literal
 
 from trials import units
+from trials.baselines import ACTIVITY_FIELDS, Activity, parse_rate_unit
 from trials.factors import Factors
-from trials.models import EquipmentClass, Technology
+from trials.models import (
+    ENERGY_CARRIERS,
+    BaselineKind,
+    EngineStandard,
+    EquipmentClass,
+    HydrogenPathway,
+    Technology,
+    paired_name,
+)
 
-
-class Activity(StrEnum):
-    """What a class's work is counted in (METHODOLOGY.md §2); the stored column it is read from."""
-
-    hour = "hour"
-    move = "move"
-    teu = "teu"
-    km = "km"
+__all__ = ["Activity", "parse_rate_unit"]  # re-exported: pages and reports name activities through metrics
 
 
 PRIMARY_ACTIVITY: dict[EquipmentClass, Activity] = {
@@ -42,7 +42,7 @@ NO_COMBUSTION = frozenset({Technology.battery_electric, Technology.hydrogen_fuel
 #: Technologies that burn diesel; for all others a missing diesel figure means none was burnt.
 BURNS_DIESEL = frozenset({Technology.hybrid_diesel_electric, Technology.diesel})
 
-#: The canonical keys of METHODOLOGY.md §3, in its order, with their units.
+#: The canonical keys of METHODOLOGY.md §3 (v2), in its order, with their units.
 METRIC_UNITS: dict[str, str] = {
     "operating_hours": "h",
     "energy_kwh": "kWh",
@@ -55,6 +55,8 @@ METRIC_UNITS: dict[str, str] = {
     "kwh_per_km": "kWh/km",
     "baseline_diesel_l": "L",
     "diesel_displaced_l": "L",
+    "baseline_energy_kwh": "kWh",
+    "energy_saved_kwh": "kWh",
     "efficiency_ratio": "×",
     "ghg_ttw_kg": "kg CO2e",
     "ghg_wtw_kg": "kg CO2e",
@@ -63,32 +65,49 @@ METRIC_UNITS: dict[str, str] = {
     "ghg_ttw_avoided_kg": "kg CO2e",
     "ghg_wtw_avoided_kg": "kg CO2e",
     "ghg_wtw_reduction_pct": "%",
+    "ghg_wtw_avoided_per_activity_kg": "kg CO2e per activity unit",
+    "unit_years": "unit-years",
+    "ghg_wtw_avoided_per_unit_year_kg": "kg CO2e per unit-year",
     "nox_avoided_kg": "kg",
     "pm25_avoided_kg": "kg",
     "availability_pct": "%",
     "reported_ghg_avoided_kg": "kg CO2e",
     "reported_vs_computed_pct": "%",
     "data_coverage_pct": "%",
+    "paired_share_pct": "%",
+    "days_since_data": "days",
 }
 METRIC_KEYS: tuple[str, ...] = tuple(METRIC_UNITS)
 #: Beyond this gap between a source's own avoided-emissions figure and ours, the figure is flagged.
 REPORTED_GAP_FLAG_PCT = 10.0
+#: Days in a year of service, for unit-years (METHODOLOGY.md §3).
+DAYS_PER_YEAR = 365.25
+#: Fuel-based pollutant method (METHODOLOGY.md §7.7): diesel density, kg/L, and brake-specific fuel consumption,
+#: kg of diesel per kWh of engine work (EPA NONROAD, 0.367 lb/hp-hr).
+DIESEL_KG_PER_L = 0.85
+BSFC_KG_PER_KWH = 0.223
+#: The engine a class's diesel baseline has when the trial names none (METHODOLOGY.md §7.7).
+VESSELS = frozenset({EquipmentClass.tug, EquipmentClass.harbor_craft, EquipmentClass.ferry})
+
+
+def default_engine(equipment_class: EquipmentClass) -> EngineStandard:
+    """Give the engine standard of a class's diesel baseline: marine for vessels, on-road for trucks, else nonroad."""
+    if equipment_class in VESSELS:
+        return EngineStandard.marine_tier3
+    if equipment_class == EquipmentClass.drayage_truck:
+        return EngineStandard.onroad_2010
+    return EngineStandard.nonroad_tier4f
+
 
 Number = float | None
-
-
-#: The summed field each activity unit is counted in.
-_ACTIVITY_FIELDS: dict[Activity, str] = {
-    Activity.hour: "operating_hours",
-    Activity.move: "moves",
-    Activity.teu: "teu",
-    Activity.km: "distance_km",
-}
+Basis = Literal["location", "market"]
 
 
 @dataclass(frozen=True)
 class Totals:
-    """Sums over a set of measurements; None where no measurement carried the field."""
+    """Sums over a set of measurements; None where no measurement carried the field.
+
+    The p_ fields are the same sums over the rows paired on an activity (METHODOLOGY.md §7.2)."""
 
     operating_hours: Number = None
     energy_kwh: Number = None
@@ -100,11 +119,44 @@ class Totals:
     scheduled_hours: Number = None
     downtime_hours: Number = None
     reported_ghg_avoided_kg: Number = None
+    unit_days: Number = None
+    p_operating_hours: Number = None
+    p_operating_hours_energy_kwh: Number = None
+    p_operating_hours_hydrogen_kg: Number = None
+    p_operating_hours_diesel_l: Number = None
+    p_moves: Number = None
+    p_moves_energy_kwh: Number = None
+    p_moves_hydrogen_kg: Number = None
+    p_moves_diesel_l: Number = None
+    p_teu: Number = None
+    p_teu_energy_kwh: Number = None
+    p_teu_hydrogen_kg: Number = None
+    p_teu_diesel_l: Number = None
+    p_distance_km: Number = None
+    p_distance_km_energy_kwh: Number = None
+    p_distance_km_hydrogen_kg: Number = None
+    p_distance_km_diesel_l: Number = None
 
     def activity(self, activity: Activity) -> Number:
         """Give the amount of work done, counted in the given activity unit."""
-        value: Number = getattr(self, _ACTIVITY_FIELDS[activity])
+        value: Number = getattr(self, ACTIVITY_FIELDS[activity])
         return value
+
+    def paired(self, activity: Activity) -> Carriers:
+        """Give the work and the energy carriers on the rows paired on an activity."""
+        name = ACTIVITY_FIELDS[activity]
+        carriers = (getattr(self, paired_name(name, carrier)) for carrier in ENERGY_CARRIERS)
+        return Carriers(getattr(self, paired_name(name)), *carriers)
+
+
+@dataclass(frozen=True)
+class Carriers:
+    """Work done and the energy each carrier gave for it, on the same rows."""
+
+    activity: Number
+    energy_kwh: Number
+    hydrogen_kg: Number
+    diesel_l: Number
 
 
 #: The sums a trial's metrics need, in Totals' order: what every query sums and every rollup keeps.
@@ -120,41 +172,75 @@ class TrialInputs:
     trial: Totals
     baseline: Totals = field(default_factory=Totals)  # of the trial's baseline units
     energy_kwh_by_year: Mapping[int, float] = field(default_factory=dict)  # trial units, for each year's grid factor
+    hydrogen_kg_by_year: Mapping[int, float] = field(default_factory=dict)  # trial units, for electrolytic hydrogen
     grid_region: str = ""
+    baseline_kind: BaselineKind = BaselineKind.diesel
     declared_rate: Number = None  # as declared on the trial, in declared_unit
-    declared_unit: str | None = None  # e.g. "L/h", "gal/mi"
+    declared_unit: str | None = None  # e.g. "L/h", "gal/mi", "kWh/move"
     rated_power_kw: Number = None
     load_factor: Number = None  # the trial's own, else the factor set's class default
     market_factor_kg_per_kwh: Number = None
     hydrogen_pathway: str | None = None
-    days_covered: int = 0
-    days_in_period: int = 0
+    hydrogen_factor_kg_per_kg: Number = None  # declared pathway's own factor
+    baseline_engine: str | None = None
+    units_planned: int | None = None  # planned trial units (else the units seen), for unit-day coverage
+    days_covered: int = 0  # days in the window with a trial unit's data
+    days_in_period: int = 0  # days from the window's start to the last data date (§7.4)
+    last_data_date: date | None = None  # latest day with trial-unit data, up to as-of
+    as_of: date | None = None
 
 
 @dataclass(frozen=True)
 class Baseline:
-    """The diesel rate a trial is compared against, and how it was found (METHODOLOGY.md §3)."""
+    """What a trial is compared against, per activity unit, and how it was found (METHODOLOGY.md §7.1)."""
 
+    kind: BaselineKind
     method: Literal["measured", "declared"]
-    litres_per_activity: float
+    rate: float  # litres of diesel (kind diesel) or kWh (kind electric) per activity unit
     activity: Activity
+    thin: bool = False  # measured on fewer than MEASURED_BASELINE_MIN_UNIT_DAYS baseline unit-days
+
+    @property
+    def litres_per_activity(self) -> float | None:
+        """The rate in litres of diesel, for a diesel baseline."""
+        return self.rate if self.kind == BaselineKind.diesel else None
 
 
 @dataclass(frozen=True)
 class MetricsResult:
-    """Values by canonical key, with the baseline and factor set used, so every figure can say how it was made."""
+    """Values by canonical key, with the baseline and factors used, so every figure can say how it was made."""
 
     values: dict[str, Number]
     baseline: Baseline | None
     factor_set: str
-    basis: Literal["location", "market"]
+    basis: Basis
     flags: tuple[str, ...] = ()
+    last_data_date: date | None = None
+    factor_years: Mapping[int, int] = field(default_factory=dict)  # data year -> grid factor year used
+    hydrogen_factor_kg_per_kg: Number = None  # the factor the trial's hydrogen took, when it has any
+    pollutant_estimates: tuple[Number, Number] = (None, None)  # baseline NOx by P x LF x A, and fuel-based, kg
+
+    def as_json(self) -> dict[str, float | str | None]:
+        """Give the §3 keys as JSON values: the numbers, and last_data_date as an ISO date."""
+        found: dict[str, float | str | None] = dict(self.values)
+        found["last_data_date"] = None if self.last_data_date is None else self.last_data_date.isoformat()
+        return found
+
+
+#: Under this many baseline unit-days a measured baseline is thin (METHODOLOGY.md §7.1).
+MEASURED_BASELINE_MIN_UNIT_DAYS = 30
 
 
 def total(values: Iterable[Number]) -> Number:
     """Sum the values present; a sum with no values at all is None, never 0."""
     present = [value for value in values if value is not None]
     return sum(present) if present else None
+
+
+def strict_total(values: Iterable[Number]) -> Number:
+    """Sum values that must all be known: one unknown term makes the whole unknown, so nothing is silently dropped."""
+    listed = list(values)
+    return None if any(value is None for value in listed) else sum(value for value in listed if value is not None)
 
 
 def ratio(numerator: Number, denominator: Number) -> Number:
@@ -185,44 +271,37 @@ def percent(part: Number, whole: Number) -> Number:
     return None if share is None else 100 * share
 
 
-_ACTIVITY_WORDS: dict[str, Activity] = {
-    "move": Activity.move,
-    "moves": Activity.move,
-    "lift": Activity.move,
-    "lifts": Activity.move,
-    "teu": Activity.teu,
-}
+def declared_baseline(inputs: TrialInputs) -> Baseline | None:
+    """The rate declared on the trial, when it is one §7.1 accepts (> 0, per unit of work); else none."""
+    if inputs.declared_rate is None or not inputs.declared_unit or inputs.declared_rate <= 0:
+        return None
+    try:
+        to_amount, activity = parse_rate_unit(inputs.declared_unit, inputs.baseline_kind)
+    except ValueError:  # stored before v2's rules: treated as no baseline, and flagged by the checks
+        return None
+    return Baseline(inputs.baseline_kind, "declared", inputs.declared_rate * to_amount, activity)
 
 
-@lru_cache(maxsize=256)
-def parse_rate_unit(unit: str) -> tuple[float, Activity]:
-    """Read a declared rate's unit ('L/h', 'gal/mi', 'L/move') as a factor to litres per activity unit."""
-    match = re.fullmatch(r"\s*([^/]+?)\s*/\s*([^/]+?)\s*", unit)
-    if match is None:
-        raise units.UnknownUnitError(f"a baseline rate unit looks like 'L/h' or 'gal/mi', not {unit!r}")
-    volume, per = match.groups()
-    to_litres = units.factor(volume, "L")
-    word = per.lower()
-    if word in _ACTIVITY_WORDS:
-        return to_litres, _ACTIVITY_WORDS[word]
-    kind = units.kind_of(per)
-    if kind == "time":
-        return to_litres / units.factor(per, "h"), Activity.hour
-    if kind == "distance":
-        return to_litres / units.factor(per, "km"), Activity.km
-    raise units.UnknownUnitError(f"a baseline rate is per hour, km, mile, move or TEU, not per {per!r}")
+def measured_baseline(inputs: TrialInputs) -> Baseline | None:
+    """The rate of the baseline units' paired rows: diesel (or kWh) over the primary activity on the same rows."""
+    primary = PRIMARY_ACTIVITY[inputs.equipment_class]
+    paired = inputs.baseline.paired(primary)
+    amount = paired.diesel_l if inputs.baseline_kind == BaselineKind.diesel else paired.energy_kwh
+    rate = ratio(amount, paired.activity)
+    if rate is None or rate <= 0:
+        return None
+    thin = (inputs.baseline.unit_days or 0) < MEASURED_BASELINE_MIN_UNIT_DAYS
+    return Baseline(inputs.baseline_kind, "measured", rate, primary, thin)
 
 
 def baseline_rate(inputs: TrialInputs) -> Baseline | None:
-    """Prefer the rate measured on baseline units; fall back to the rate declared on the trial."""
-    primary = PRIMARY_ACTIVITY[inputs.equipment_class]
-    measured = ratio(inputs.baseline.diesel_l, inputs.baseline.activity(primary))
-    if measured is not None:
-        return Baseline("measured", measured, primary)
-    if inputs.declared_rate is None or not inputs.declared_unit:
+    """Prefer a measured rate; a thin one gives way to a declared rate if there is one (METHODOLOGY.md §7.1)."""
+    if inputs.baseline_kind == BaselineKind.none:
         return None
-    to_litres, activity = parse_rate_unit(inputs.declared_unit)
-    return Baseline("declared", inputs.declared_rate * to_litres, activity)
+    measured, declared = measured_baseline(inputs), declared_baseline(inputs)
+    if measured is not None and measured.thin and declared is not None:
+        return Baseline(declared.kind, declared.method, declared.rate, declared.activity, thin=True)
+    return measured or declared
 
 
 def final_energy_kwh(energy_kwh: Number, hydrogen_kg: Number, diesel_l: Number) -> Number:
@@ -236,24 +315,72 @@ def final_energy_kwh(energy_kwh: Number, hydrogen_kg: Number, diesel_l: Number) 
     )
 
 
-def grid_ghg_kg(inputs: TrialInputs, factors: Factors, basis: Literal["location", "market"]) -> Number:
-    """Weigh each year's electricity by that year's grid factor, or all of it by the trial's market-based factor."""
-    if not inputs.energy_kwh_by_year:
-        return None
+def weighted_grid_factor(by_year: Mapping[int, float], inputs: TrialInputs, factors: Factors, basis: Basis) -> Number:
+    """Give the grid factor, kg/kWh, of an amount spread over years: each year's share at that year's factor
+    (METHODOLOGY.md §7.3), or the trial's market-based factor; None where a factor is missing."""
     if basis == "market":
-        return times(sum(inputs.energy_kwh_by_year.values()), inputs.market_factor_kg_per_kwh)
+        return inputs.market_factor_kg_per_kwh
+    if not by_year:
+        return None
+    weight = sum(by_year.values())
+    if weight == 0:  # nothing to weigh: any year's factor gives the same 0 kg
+        return factors.grid(inputs.grid_region, max(by_year))
     kg = 0.0
-    for year, kwh in inputs.energy_kwh_by_year.items():
-        term = times(kwh, factors.grid(inputs.grid_region, year))
-        if term is None:  # a year without any grid factor of the region: the whole figure is n/a
+    for year, amount in by_year.items():
+        term = times(amount, factors.grid(inputs.grid_region, year))
+        if term is None:  # a year without any grid factor of the region: n/a
             return None
         kg += term
-    return kg
+    return kg / weight
+
+
+def factor_years(inputs: TrialInputs, factors: Factors) -> dict[int, int]:
+    """Name, for each year with electricity or hydrogen, the year whose grid factor it took (METHODOLOGY.md §7.3)."""
+    years = set(inputs.energy_kwh_by_year) | set(inputs.hydrogen_kg_by_year)
+    found = {year: factors.grid_year(inputs.grid_region, year) for year in sorted(years)}
+    return {year: used for year, used in found.items() if used is not None}
+
+
+def hydrogen_factor(inputs: TrialInputs, factors: Factors, basis: Basis) -> Number:
+    """Give the trial's hydrogen factor, kg CO2e/kg, by its pathway (METHODOLOGY.md §7.6); grey when unknown."""
+    if inputs.hydrogen_pathway == HydrogenPathway.declared:
+        return inputs.hydrogen_factor_kg_per_kg
+    if inputs.hydrogen_pathway == HydrogenPathway.electrolytic_grid:
+        grid = weighted_grid_factor(inputs.hydrogen_kg_by_year, inputs, factors, basis)
+        return times(factors.electrolysis_kwh_per_kg, grid)
+    return factors.hydrogen(inputs.hydrogen_pathway)
+
+
+def wtw_kg(carriers: Carriers, inputs: TrialInputs, factors: Factors, basis: Basis) -> Number:
+    """Well-to-wheel emissions of the energy given, kg CO2e: every carrier present at its factor, none dropped."""
+    terms: list[Number] = []
+    if carriers.energy_kwh is not None:
+        grid = weighted_grid_factor(inputs.energy_kwh_by_year, inputs, factors, basis)
+        terms.append(times(carriers.energy_kwh, grid))
+    if carriers.hydrogen_kg is not None:
+        terms.append(times(carriers.hydrogen_kg, hydrogen_factor(inputs, factors, basis)))
+    if carriers.diesel_l is not None:
+        terms.append(times(carriers.diesel_l, factors.diesel_wtw_kg_per_l))
+    return strict_total(terms) if terms else None
+
+
+def ttw_kg(diesel_l: Number, technology: Technology, factors: Factors) -> Number:
+    """Tank-to-wheel CO2 of the diesel burnt, for every technology (a battery machine's genset counts, §3); none
+    burnt is 0 unless the technology burns diesel and gave no figure."""
+    if diesel_l is None:
+        return None if technology in BURNS_DIESEL else 0.0
+    return diesel_l * factors.diesel_ttw_kg_per_l
 
 
 def pollutant_kg(power_kw: Number, load_factor: Number, hours: Number, g_per_kwh: Number) -> Number:
     """EPA inventory method E = P × LF × A × EF, in kg (EPA-420-B-22-011)."""
     grams = times(power_kw, load_factor, hours, g_per_kwh)
+    return None if grams is None else grams / 1000
+
+
+def fuel_based_pollutant_kg(diesel_l: Number, g_per_kwh: Number) -> Number:
+    """Fuel-based method (METHODOLOGY.md §7.7): litres × density ÷ BSFC gives engine work, times the factor."""
+    grams = times(diesel_l, DIESEL_KG_PER_L / BSFC_KG_PER_KWH, g_per_kwh)
     return None if grams is None else grams / 1000
 
 
@@ -266,34 +393,86 @@ def trial_tailpipe_share(technology: Technology, diesel_l: Number, baseline_dies
     return None  # hydrogen combustion emits NOx by a method METHODOLOGY.md does not give: n/a, not 0
 
 
-def compute(inputs: TrialInputs, factors: Factors, basis: Literal["location", "market"] = "location") -> MetricsResult:
-    """Compute every canonical metric of one trial (METHODOLOGY.md §3-5)."""
+@dataclass(frozen=True)
+class Pollutants:
+    """Baseline pollutant estimates, kg, by both methods, and the one used (P × LF × A where it can be made)."""
+
+    nox_engine: Number
+    nox_fuel: Number
+    pm25_engine: Number
+    pm25_fuel: Number
+
+    @property
+    def nox(self) -> Number:
+        return self.nox_engine if self.nox_engine is not None else self.nox_fuel
+
+    @property
+    def pm25(self) -> Number:
+        return self.pm25_engine if self.pm25_engine is not None else self.pm25_fuel
+
+
+def baseline_pollutants(inputs: TrialInputs, factors: Factors, hours: Number, diesel_l: Number) -> Pollutants:
+    """Estimate the diesel baseline's NOx and PM2.5 over the compared work (METHODOLOGY.md §7.7)."""
+    engine = inputs.baseline_engine or default_engine(inputs.equipment_class)
+    load = inputs.load_factor if inputs.load_factor is not None else factors.load_factors.get(inputs.equipment_class)
+    nox, pm = factors.nox(engine), factors.pm25(engine)
+    return Pollutants(
+        nox_engine=pollutant_kg(inputs.rated_power_kw, load, hours, nox),
+        nox_fuel=fuel_based_pollutant_kg(diesel_l, nox),
+        pm25_engine=pollutant_kg(inputs.rated_power_kw, load, hours, pm),
+        pm25_fuel=fuel_based_pollutant_kg(diesel_l, pm),
+    )
+
+
+def coverage_pct(inputs: TrialInputs) -> Number:
+    """Unit-days with data over planned unit-days up to the last data date (METHODOLOGY.md §7.4)."""
+    planned = times(float(inputs.units_planned) if inputs.units_planned else None, float(inputs.days_in_period))
+    return percent(inputs.trial.unit_days, planned or None)
+
+
+def days_since(last: date | None, as_of: date | None) -> Number:
+    """Days from the last data to as-of: the reporting lag (METHODOLOGY.md §7.4)."""
+    return None if last is None or as_of is None else float((as_of - last).days)
+
+
+def compute(inputs: TrialInputs, factors: Factors, basis: Basis = "location") -> MetricsResult:
+    """Compute every canonical metric of one trial (METHODOLOGY.md §3-5 and the trust rules of §7)."""
     t = inputs.trial
-    diesel_burnt = t.diesel_l if t.diesel_l is not None or inputs.technology in BURNS_DIESEL else 0.0
+    primary = PRIMARY_ACTIVITY[inputs.equipment_class]
     final = final_energy_kwh(t.energy_kwh, t.hydrogen_kg, t.diesel_l)
     baseline = baseline_rate(inputs)
-    baseline_diesel = times(baseline.litres_per_activity, t.activity(baseline.activity)) if baseline else None
+    compared = t.paired(baseline.activity if baseline else primary)
+    compared_final = final_energy_kwh(compared.energy_kwh, compared.hydrogen_kg, compared.diesel_l)
+    compared_diesel = compared.diesel_l if compared.diesel_l is not None or inputs.technology in BURNS_DIESEL else 0.0
+    diesel = baseline is not None and baseline.kind == BaselineKind.diesel
+    baseline_amount = times(baseline.rate, compared.activity) if baseline else None
+    baseline_diesel = baseline_amount if diesel else None
+    baseline_energy = None if baseline is None else times(baseline_amount, units.DIESEL_KWH_PER_L if diesel else 1.0)
+    if baseline is None:
+        baseline_ttw = baseline_wtw = None
+    elif diesel:
+        baseline_ttw = times(baseline_amount, factors.diesel_ttw_kg_per_l)
+        baseline_wtw = times(baseline_amount, factors.diesel_wtw_kg_per_l)
+    else:
+        baseline_ttw = 0.0
+        grid = weighted_grid_factor(inputs.energy_kwh_by_year, inputs, factors, basis)
+        baseline_wtw = times(baseline_amount, grid)
+    compared_wtw = wtw_kg(compared, inputs, factors, basis)
+    compared_ttw = ttw_kg(compared.diesel_l, inputs.technology, factors)
+    ghg_wtw_avoided = difference(baseline_wtw, compared_wtw)
 
-    ghg_ttw = 0.0 if inputs.technology in NO_COMBUSTION else times(diesel_burnt, factors.diesel_ttw_kg_per_l)
-    ghg_wtw = total(
-        [
-            grid_ghg_kg(inputs, factors, basis),
-            times(t.hydrogen_kg, factors.hydrogen(inputs.hydrogen_pathway)),
-            times(t.diesel_l, factors.diesel_wtw_kg_per_l),
-        ]
-    )
-    baseline_ttw = times(baseline_diesel, factors.diesel_ttw_kg_per_l)
-    baseline_wtw = times(baseline_diesel, factors.diesel_wtw_kg_per_l)
-    ghg_wtw_avoided = difference(baseline_wtw, ghg_wtw)
+    pollutants = baseline_pollutants(inputs, factors, t.paired(Activity.hour).activity, baseline_diesel)
+    share = trial_tailpipe_share(inputs.technology, compared_diesel, baseline_diesel)
 
-    load = inputs.load_factor if inputs.load_factor is not None else factors.load_factors.get(inputs.equipment_class)
-    share = trial_tailpipe_share(inputs.technology, diesel_burnt, baseline_diesel)
-
-    def avoided_pollutant(g_per_kwh: float) -> Number:
-        """Baseline pollutant minus what the trial still emits of it."""
-        base = pollutant_kg(inputs.rated_power_kw, load, t.operating_hours, g_per_kwh)
+    def avoided_pollutant(base: Number) -> Number:
+        """Baseline pollutant minus what the trial still emits of it; 0 against an electric baseline."""
+        if baseline is None:
+            return None
+        if not diesel:
+            return 0.0
         return difference(base, times(base, share))
 
+    unit_years = ratio(t.unit_days, DAYS_PER_YEAR)
     reported_gap = percent(difference(t.reported_ghg_avoided_kg, ghg_wtw_avoided), ghg_wtw_avoided)
     values: dict[str, Number] = {
         "operating_hours": t.operating_hours,
@@ -301,28 +480,57 @@ def compute(inputs: TrialInputs, factors: Factors, basis: Literal["location", "m
         "hydrogen_kg": t.hydrogen_kg,
         "diesel_l": t.diesel_l,
         "final_energy_kwh": final,
-        "kwh_per_hour": ratio(final, t.operating_hours),
-        "kwh_per_move": ratio(final, t.moves),
-        "kwh_per_teu": ratio(final, t.teu),
-        "kwh_per_km": ratio(final, t.distance_km),
+        **{key: intensity(t, activity) for key, activity in INTENSITY_KEYS.items()},
         "baseline_diesel_l": baseline_diesel,
-        "diesel_displaced_l": difference(baseline_diesel, diesel_burnt),
-        "efficiency_ratio": ratio(times(baseline_diesel, units.DIESEL_KWH_PER_L), final),
-        "ghg_ttw_kg": ghg_ttw,
-        "ghg_wtw_kg": ghg_wtw,
+        "diesel_displaced_l": difference(baseline_diesel, compared_diesel),
+        "baseline_energy_kwh": None if diesel else baseline_amount,
+        "energy_saved_kwh": None if diesel else difference(baseline_amount, compared_final),
+        "efficiency_ratio": ratio(baseline_energy, compared_final),
+        "ghg_ttw_kg": ttw_kg(t.diesel_l, inputs.technology, factors),
+        "ghg_wtw_kg": wtw_kg(Carriers(None, t.energy_kwh, t.hydrogen_kg, t.diesel_l), inputs, factors, basis),
         "baseline_ghg_ttw_kg": baseline_ttw,
         "baseline_ghg_wtw_kg": baseline_wtw,
-        "ghg_ttw_avoided_kg": difference(baseline_ttw, ghg_ttw),
+        "ghg_ttw_avoided_kg": difference(baseline_ttw, compared_ttw),
         "ghg_wtw_avoided_kg": ghg_wtw_avoided,
         "ghg_wtw_reduction_pct": percent(ghg_wtw_avoided, baseline_wtw),
-        "nox_avoided_kg": avoided_pollutant(factors.nox_g_per_kwh),
-        "pm25_avoided_kg": avoided_pollutant(factors.pm25_g_per_kwh),
+        "ghg_wtw_avoided_per_activity_kg": ratio(ghg_wtw_avoided, compared.activity),
+        "unit_years": unit_years,
+        "ghg_wtw_avoided_per_unit_year_kg": ratio(ghg_wtw_avoided, unit_years),
+        "nox_avoided_kg": avoided_pollutant(pollutants.nox),
+        "pm25_avoided_kg": avoided_pollutant(pollutants.pm25),
         "availability_pct": percent(difference(t.scheduled_hours, t.downtime_hours), t.scheduled_hours),
         "reported_ghg_avoided_kg": t.reported_ghg_avoided_kg,
         "reported_vs_computed_pct": reported_gap,
-        "data_coverage_pct": percent(float(inputs.days_covered), float(inputs.days_in_period) or None),
+        "data_coverage_pct": coverage_pct(inputs),
+        "paired_share_pct": percent(t.paired(primary).activity, t.activity(primary)),
+        "days_since_data": days_since(inputs.last_data_date, inputs.as_of),
     }
     flags = (
         ("reported_vs_computed_pct",) if reported_gap is not None and abs(reported_gap) > REPORTED_GAP_FLAG_PCT else ()
     )
-    return MetricsResult(values=values, baseline=baseline, factor_set=factors.set_name, basis=basis, flags=flags)
+    return MetricsResult(
+        values=values,
+        baseline=baseline,
+        factor_set=factors.set_name,
+        basis=basis,
+        flags=flags,
+        last_data_date=inputs.last_data_date,
+        factor_years=factor_years(inputs, factors),
+        hydrogen_factor_kg_per_kg=hydrogen_factor(inputs, factors, basis) if t.hydrogen_kg is not None else None,
+        pollutant_estimates=(pollutants.nox_engine, pollutants.nox_fuel),
+    )
+
+
+#: The intensity keys and the activity each divides by.
+INTENSITY_KEYS: dict[str, Activity] = {
+    "kwh_per_hour": Activity.hour,
+    "kwh_per_move": Activity.move,
+    "kwh_per_teu": Activity.teu,
+    "kwh_per_km": Activity.km,
+}
+
+
+def intensity(t: Totals, activity: Activity) -> Number:
+    """Final energy per unit of work, on the rows that carry both (METHODOLOGY.md §7.2)."""
+    paired = t.paired(activity)
+    return ratio(final_energy_kwh(paired.energy_kwh, paired.hydrogen_kg, paired.diesel_l), paired.activity)

@@ -26,7 +26,15 @@ from trials.models import (
     UnitRole,
     User,
 )
-from trials.rollups import inputs_for
+from trials.rollups import (
+    ALL_TIME,
+    YearEnergy,
+    coverage_window,
+    inputs_for,
+    measured_column,
+    reporting_window,
+    trial_unit_counts,
+)
 from trials.scope import Scope
 
 
@@ -80,9 +88,18 @@ def get_trial(*, session: Session, scope: Scope, code: str) -> Trial | None:
     return session.exec(select(Trial).where(Trial.code == code, scope.trial_filter())).first()
 
 
+_measurement = Measurement.__table__  # type: ignore[attr-defined]
+_unit = Unit.__table__  # type: ignore[attr-defined]
+
+
+def _summed(name: str) -> Any:
+    """Sum one field of raw measurements joined to their units (paired sums and unit-days as the rollups make them)."""
+    return sa.func.sum(measured_column(_measurement, _unit, name)).label(name)
+
+
 def _totals_by_role(session: Session, trial_id: int) -> dict[UnitRole, Totals]:
     """Sum every field per unit role in one query; SQL SUM of no values is NULL, as the methodology wants."""
-    columns = [sa.func.sum(getattr(Measurement, name)).label(name) for name in TOTALS_FIELDS]
+    columns = [_summed(name) for name in TOTALS_FIELDS]
     query = (
         sa.select(col(Unit.role), *columns)
         .select_from(Measurement)
@@ -100,23 +117,6 @@ def _float(value: object) -> float | None:
     return None if value is None else float(str(value))
 
 
-def _energy_by_year(session: Session, trial_id: int) -> dict[int, float]:
-    """Sum the trial units' electricity by calendar year, since grid factors change from year to year."""
-    year = sa.extract("year", col(Measurement.period_start))
-    query = (
-        sa.select(year.label("year"), sa.func.sum(col(Measurement.energy_kwh)).label("kwh"))
-        .select_from(Measurement)
-        .join(Unit, col(Unit.id) == col(Measurement.unit_id))
-        .where(
-            col(Measurement.trial_id) == trial_id,
-            col(Unit.role) == UnitRole.trial,
-            col(Measurement.energy_kwh).is_not(None),
-        )
-        .group_by(year)
-    )
-    return {int(row.year): float(row.kwh) for row in session.execute(query)}
-
-
 def covered_days(periods: Iterable[tuple[date, date]], first: date, last: date) -> int:
     """Count the days in [first, last] that at least one period [start, end) touches."""
     days: set[date] = set()
@@ -128,28 +128,42 @@ def covered_days(periods: Iterable[tuple[date, date]], first: date, last: date) 
     return len(days)
 
 
-def _coverage(session: Session, trial: Trial, as_of: date) -> tuple[int, int]:
-    """Days with at least one trial-unit measurement, and days in the trial period so far."""
-    last = min(trial.end_date, as_of) if trial.end_date else as_of
-    if last < trial.start_date or trial.id is None:
-        return 0, 0
-    periods = _trial_unit_periods(session, trial.id)
-    return covered_days(periods, trial.start_date, last), (last - trial.start_date).days + 1
+def _by_year(session: Session, trial_id: int, name: str) -> YearEnergy:
+    """Sum the trial units' electricity (or hydrogen) by calendar year, since grid factors change from year to year."""
+    year = sa.extract("year", col(Measurement.period_start))
+    column = getattr(Measurement, name)
+    query = (
+        sa.select(year.label("year"), sa.func.sum(column).label("amount"))
+        .select_from(Measurement)
+        .join(Unit, col(Unit.id) == col(Measurement.unit_id))
+        .where(col(Measurement.trial_id) == trial_id, col(Unit.role) == UnitRole.trial, column.is_not(None))
+        .group_by(year)
+    )
+    return YearEnergy({int(row.year): float(row.amount) for row in session.execute(query)})
 
 
 def trial_inputs(*, session: Session, scope: Scope, trial: Trial, as_of: date | None = None) -> TrialInputs:
     """Gather the sums and settings one trial's metrics need."""
     (trial_id,) = scope.visible_ids([trial])
+    as_of = as_of or today()
     totals = _totals_by_role(session, trial_id)
-    days_covered, days_in_period = _coverage(session, trial, as_of or today())
+    periods = _trial_unit_periods(session, trial_id)
+    last_day = max((end for _start, end in periods), default=None)
+    last_data = None if last_day is None else min(last_day - timedelta(days=1), as_of)
+    window = coverage_window(trial, ALL_TIME, as_of)
+    reporting = reporting_window(window, last_data)
     return inputs_for(
         trial,
         session.get(Port, trial.port_locode),
         trial_totals=totals[UnitRole.trial],
         baseline_totals=totals[UnitRole.baseline],
-        energy_kwh_by_year=_energy_by_year(session, trial_id),
-        days_covered=days_covered,
-        days_in_period=days_in_period,
+        energy_kwh_by_year=_by_year(session, trial_id, "energy_kwh"),
+        hydrogen_kg_by_year=_by_year(session, trial_id, "hydrogen_kg"),
+        days_covered=covered_days(periods, *window) if window else 0,
+        days_in_period=(reporting[1] - reporting[0]).days + 1 if reporting else 0,
+        last_data_date=last_data,
+        as_of=as_of,
+        units_seen=trial_unit_counts(session=session, scope=scope, trials=[trial]).get(trial_id),
     )
 
 
@@ -245,7 +259,7 @@ def monthly_inputs(
     month = sa.extract("month", col(Measurement.period_start))
     sums = (
         sa.select(year.label("year"), month.label("month"), col(Unit.role))
-        .add_columns(*[sa.func.sum(getattr(Measurement, name)).label(name) for name in TOTALS_FIELDS])
+        .add_columns(*[_summed(name) for name in TOTALS_FIELDS])
         .select_from(Measurement)
         .join(Unit, col(Unit.id) == col(Measurement.unit_id))
         .where(col(Measurement.trial_id) == trial_id)

@@ -294,12 +294,13 @@ class YearEnergy(dict[int, float]):
         return hash(tuple(sorted(self.items())))
 
 
-def energy_by_year(rows: Iterable[Mapping[str, Any]]) -> YearEnergy:
-    """Electricity of trial-unit rows by calendar year (rows carry `year`), for each year's grid factor."""
+def energy_by_year(rows: Iterable[Mapping[str, Any]], name: str = "energy_kwh") -> YearEnergy:
+    """Electricity (or another carrier) of trial-unit rows by calendar year (rows carry `year`), for each year's grid
+    factor."""
     found: dict[int, list[float | None]] = defaultdict(list)
     for row in rows:
-        if row["role"] == UnitRole.trial and row["energy_kwh"] is not None:
-            found[int(row["year"])].append(_float(row["energy_kwh"]))
+        if row["role"] == UnitRole.trial and row[name] is not None:
+            found[int(row["year"])].append(_float(row[name]))
     return YearEnergy({year: sum(v for v in values if v is not None) for year, values in found.items()})
 
 
@@ -310,8 +311,12 @@ def inputs_for(
     trial_totals: Totals,
     baseline_totals: Totals,
     energy_kwh_by_year: Mapping[int, float],
+    hydrogen_kg_by_year: Mapping[int, float] | None = None,
     days_covered: int = 0,
     days_in_period: int = 0,
+    last_data_date: date | None = None,
+    as_of: date | None = None,
+    units_seen: int | None = None,
 ) -> TrialInputs:
     """Gather one trial's settings and already summed figures into the inputs of trials.metrics.compute."""
     return TrialInputs(
@@ -320,16 +325,30 @@ def inputs_for(
         trial=trial_totals,
         baseline=baseline_totals,
         energy_kwh_by_year=energy_kwh_by_year,
+        hydrogen_kg_by_year=YearEnergy() if hydrogen_kg_by_year is None else hydrogen_kg_by_year,
         grid_region=port.grid_region if port else "",
+        baseline_kind=trial.baseline_kind,
         declared_rate=trial.baseline_rate,
         declared_unit=trial.baseline_unit,
         rated_power_kw=trial.rated_power_kw,
         load_factor=trial.load_factor,
         market_factor_kg_per_kwh=None if (market := trial.market_factor_g_per_kwh) is None else market / 1000,
         hydrogen_pathway=trial.hydrogen_pathway,
+        hydrogen_factor_kg_per_kg=trial.hydrogen_factor_kg_per_kg,
+        baseline_engine=trial.baseline_engine,
+        units_planned=trial.units_planned or units_seen,
         days_covered=days_covered,
         days_in_period=days_in_period,
+        last_data_date=last_data_date,
+        as_of=as_of,
     )
+
+
+def reporting_window(window: tuple[date, date] | None, last_day: date | None) -> tuple[date, date] | None:
+    """The window cut at the last day with data, so reporting lag is not counted as gaps (METHODOLOGY.md §7.4)."""
+    if window is None or last_day is None or last_day < window[0]:
+        return None
+    return window[0], min(window[1], last_day)
 
 
 def coverage_window(trial: Trial, period: Period, as_of: date) -> tuple[date, date] | None:
@@ -379,6 +398,7 @@ def period_data(
     for row in session.execute(query):
         by_trial[row.trial_id].append(_unprefixed(row))
     ports = {port.locode: port for port in session.exec(select(Port))}
+    units_seen = trial_unit_counts(session=session, scope=scope, trials=trials)
     found: dict[int, PeriodData] = {}
     for trial in trials:
         assert trial.id is not None
@@ -391,14 +411,19 @@ def period_data(
         covered = with_data
         if window and first_day and last_day and (first_day < window[0] or last_day > window[1]):
             covered -= _days_outside(session, trial.id, period, window)
+        reporting = reporting_window(window, last_day)
         inputs = inputs_for(
             trial,
             ports.get(trial.port_locode),
             trial_totals=totals_of(on_trial),
             baseline_totals=totals_of(row for row in rows if row["role"] == UnitRole.baseline),
             energy_kwh_by_year=energy_by_year(rows),
+            hydrogen_kg_by_year=energy_by_year(rows, "hydrogen_kg"),
             days_covered=covered if window else 0,
-            days_in_period=(window[1] - window[0]).days + 1 if window else 0,
+            days_in_period=(reporting[1] - reporting[0]).days + 1 if reporting else 0,
+            last_data_date=None if last_day is None else min(last_day, as_of),
+            as_of=as_of,
+            units_seen=units_seen.get(trial.id),
         )
         found[trial.id] = PeriodData(
             inputs=inputs,
@@ -450,6 +475,11 @@ def settings_of(trial: Trial, port: Port | None) -> TrialInputs:
     return inputs_for(trial, port, trial_totals=Totals(), baseline_totals=Totals(), energy_kwh_by_year=YearEnergy())
 
 
+def _in_year(month: int, amount: float | None) -> YearEnergy:
+    """One month's amount of a carrier, by its year (empty when there is none)."""
+    return YearEnergy() if amount is None else YearEnergy({month // 100: amount})
+
+
 def month_inputs(settings: TrialInputs, rows: Iterable[MonthRow]) -> dict[int, TrialInputs]:
     """A trial's metric inputs month by month (without coverage, which daily_rows gives), from its monthly rows."""
     by_month: dict[int, dict[UnitRole, Totals]] = defaultdict(dict)
@@ -462,7 +492,8 @@ def month_inputs(settings: TrialInputs, rows: Iterable[MonthRow]) -> dict[int, T
             settings,
             trial=own,
             baseline=by_role.get(UnitRole.baseline, Totals()),
-            energy_kwh_by_year=YearEnergy() if own.energy_kwh is None else YearEnergy({month // 100: own.energy_kwh}),
+            energy_kwh_by_year=_in_year(month, own.energy_kwh),
+            hydrogen_kg_by_year=_in_year(month, own.hydrogen_kg),
         )
     return found
 

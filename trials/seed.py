@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from trials.db import migrate, write_session
-from trials.factors import DATA, seed_default_set
+from trials.factors import DATA, seed_shipped_sets
 from trials.models import EquipmentClass, PlausibleRange, Port, RollupStamp, Trial
 from trials.rollups import refresh_rollups
 
@@ -72,6 +72,6 @@ def initialise(engine: Engine) -> None:
     migrate(engine)
     with write_session(engine) as session:
         seed_ports(session)
-        seed_default_set(session)
+        seed_shipped_sets(session)
         seed_ranges(session)
         rebuild_unstamped_rollups(session)

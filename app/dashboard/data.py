@@ -23,9 +23,11 @@ from trials.queries import (
     default_factor_rows,
     get_trial,
     import_batch_files,
+    list_plausible_ranges,
     list_ports,
     list_trials,
 )
+from trials.reference import RANGE_COLUMNS, range_rows
 from trials.rollups import (
     DayRow,
     MonthRow,
@@ -643,8 +645,13 @@ HELPERS = (
     metrics.percent,
     metrics.final_energy_kwh,
     metrics.baseline_rate,
-    metrics.grid_ghg_kg,
+    metrics.intensity,
+    metrics.weighted_grid_factor,
+    metrics.hydrogen_factor,
+    metrics.wtw_kg,
+    metrics.ttw_kg,
     metrics.pollutant_kg,
+    metrics.fuel_based_pollutant_kg,
     metrics.trial_tailpipe_share,
 )
 CONSTANTS = (
@@ -665,10 +672,11 @@ class Methodology:
     constants: Table
     factor_set: str
     factors: Table
+    ranges: Table
 
 
 def methodology(*, session: Session) -> Methodology:
-    """Collect every formula, helper, constant and factor (with its source) that the figures are computed with."""
+    """Collect every formula, helper, constant, factor and plausible range (with its source) behind the figures."""
     formulas = metric_formulas()
     set_name, factor_rows = default_factor_rows(session=session)
     return Methodology(
@@ -686,4 +694,5 @@ def methodology(*, session: Session) -> Methodology:
             ("key", "region", "year", "value", "unit", "scope", "source"),
             [(f.key, f.region, f.year or None, f.value, f.unit, f.scope, f.source) for f in factor_rows],
         ),
+        ranges=Table(RANGE_COLUMNS, list(range_rows(list_plausible_ranges(session=session)))),
     )
