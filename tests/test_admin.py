@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
@@ -24,6 +25,7 @@ from trials.factors import (
     add_factor_set,
     load_factors,
     read_factor_set,
+    seed_shipped_sets,
     set_default_set,
 )
 from trials.models import ApiToken, EmissionFactor, FactorSet, Role, Technology, User
@@ -297,3 +299,33 @@ def test_the_dashboards_follow_a_new_default_set(session: Session) -> None:
     session.commit()
     switched = calculator(session)
     assert (switched.factors.set_name, switched.factors.diesel_wtw_kg_per_l) == ("ZE-2026", 3.5)
+
+
+def _as_before_ze2025(session: Session, default: str) -> None:
+    """Leave the database as an older release did: no ZE-2025, the named set the default."""
+    session.execute(sa.delete(FactorSet).where(col(FactorSet.name) == "ZE-2025"))
+    session.execute(sa.update(FactorSet).values(is_default=col(FactorSet.name) == default))
+    session.commit()
+
+
+def test_init_moves_the_shipped_default_on_to_ze_2025_audited(session: Session) -> None:
+    _as_before_ze2025(session, "ZE-2024")
+    assert seed_shipped_sets(session).name == "ZE-2025"
+    session.commit()
+    [switched] = events(session, "factors.default")
+    assert (switched.actor, switched.before, switched.after) == (
+        "zetrials init",
+        {"default": "ZE-2024"},
+        {"default": "ZE-2025"},
+    )
+
+
+def test_init_keeps_a_default_an_admin_chose(session: Session) -> None:
+    factors, problems = read_factor_set("PORT-OWN", default_csv())
+    assert problems == []
+    add_factor_set(session, name="PORT-OWN", description=None, factors=factors, actor="test")
+    _as_before_ze2025(session, "PORT-OWN")
+    assert seed_shipped_sets(session).name == "PORT-OWN"
+    session.commit()
+    assert events(session, "factors.default") == []
+    assert "ZE-2025" in [s.name for s in session.exec(select(FactorSet))]

@@ -100,21 +100,23 @@ def read_factor_csv(path: Path) -> list[EmissionFactor]:
 def seed_shipped_sets(session: Session) -> FactorSet:
     """Store each shipped set once (an existing set is never rewritten) and give the default set.
 
-    ZE-2025 becomes the default when it is first stored, unless an admin had chosen a set of their own: the shipped
-    default moves on, a chosen one never does."""
+    In a new database ZE-2025 is the default. In one that had only ZE-2024 as default, the newly stored ZE-2025
+    becomes the default, audited; a set an admin chose stays the default."""
+    current = session.exec(select(FactorSet).where(FactorSet.is_default)).first()
+    added: set[str] = set()
     for name, description in SHIPPED_SETS:
         if session.exec(select(FactorSet).where(FactorSet.name == name)).first() is not None:
             continue
-        current = session.exec(select(FactorSet).where(FactorSet.is_default)).first()
-        factor_set = FactorSet(name=name, description=description)
+        factor_set = FactorSet(name=name, description=description, is_default=current is None and name == DEFAULT_SET)
         session.add(factor_set)
         session.flush()
         for factor in read_factor_csv(DATA / f"factors-{name}.csv"):
             factor.factor_set_id = factor_set.id or 0
             session.add(factor)
         session.flush()
-        if current is None or (name == DEFAULT_SET and current.name in dict(SHIPPED_SETS)):
-            set_default_set(session, name=name, actor="zetrials init")
+        added.add(name)
+    if current is not None and current.name in dict(SHIPPED_SETS) and DEFAULT_SET in added:
+        set_default_set(session, name=DEFAULT_SET, actor="zetrials init")
     return find_factor_set(session)
 
 
