@@ -11,6 +11,7 @@ from wtforms import EmailField, PasswordField, SelectChoice, SelectField, String
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.context import engine, require_role
+from app.params import MAX_PAGE, whole_number
 from trials.accounts import (
     MIN_PASSWORD_LENGTH,
     AccountError,
@@ -328,7 +329,7 @@ def _actions(session: Session) -> list[str]:
 def audit_log() -> str:
     """List audit events newest first, filtered by action and actor, a page at a time."""
     form = AuditFilterForm(request.args)
-    page = max(request.args.get("page", 1, type=int), 1)
+    page = whole_number("page", 1, highest=MAX_PAGE)
     query = select(AuditEvent).order_by(col(AuditEvent.id).desc())
     if form.action.data:
         query = query.where(AuditEvent.action == form.action.data)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 import tempfile
 from enum import StrEnum
 from pathlib import Path
@@ -11,11 +10,12 @@ from typing import Any, Literal, TypeVar
 
 from flask import Blueprint, Flask, Response, current_app, request
 from sqlmodel import Session
-from werkzeug.exceptions import BadRequest, NotFound
+from werkzeug.exceptions import NotFound
 from werkzeug.utils import secure_filename
 
 from app import openapi
 from app.context import engine, require_role
+from app.params import MAX_PAGE, BadParameter, whole_number
 from importers.load import MEASURED_FIELDS, PROVENANCE
 from importers.pipeline import import_file
 from trials.db import read_session
@@ -31,19 +31,9 @@ READERS = tuple(Role)
 IMPORTERS = (Role.admin, Role.editor)
 #: The one answer for a trial that does not exist and for one the viewer may not see, so neither can be told apart.
 NO_SUCH_TRIAL = "no such trial"
-#: Pages beyond this are surely a mistake; the limit keeps the SQL offset a sane number.
-MAX_PAGE = 10**9
-_WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")
 _FLAGS = {"true": True, "1": True, "yes": True, "on": True, "false": False, "0": False, "no": False, "off": False}
 
 E = TypeVar("E", bound=StrEnum)
-
-
-class BadParameter(BadRequest):
-    """A request parameter the API cannot use; the message starts with its name, so clients know which to fix."""
-
-    def __init__(self, parameter: str, message: str) -> None:
-        super().__init__(f"{parameter}: {message}")
 
 
 def _json(payload: object, status: int = 200) -> Response:
@@ -60,16 +50,6 @@ def _choice(name: str, kind: type[E]) -> E | None:
         return kind(text)
     except ValueError:
         raise BadParameter(name, f"must be one of {', '.join(openapi.enum_values(kind))}") from None
-
-
-def _whole_number(name: str, default: int, highest: int) -> int:
-    """Read an optional query parameter that must be a whole number from 1 to `highest`."""
-    text = request.args.get(name)
-    if text is None:
-        return default
-    if not _WHOLE_NUMBER.fullmatch(text) or not 1 <= int(text) <= highest:
-        raise BadParameter(name, f"must be a whole number from 1 to {highest}")
-    return int(text)
 
 
 def _flag(name: str) -> bool | None:
@@ -159,8 +139,8 @@ def trial(code: str) -> Response:
 def measurements(code: str) -> Response:
     """Page through one visible trial's measurements, oldest first, with their provenance."""
     scope = require_role(*READERS)
-    page = _whole_number("page", 1, highest=MAX_PAGE)
-    per_page = _whole_number("per_page", openapi.PER_PAGE_DEFAULT, highest=openapi.PER_PAGE_MAX)
+    page = whole_number("page", 1, highest=MAX_PAGE)
+    per_page = whole_number("per_page", openapi.PER_PAGE_DEFAULT, highest=openapi.PER_PAGE_MAX)
     with read_session(engine()) as session:
         found = _visible_trial(session, scope, code)
         rows, total = list_measurements(

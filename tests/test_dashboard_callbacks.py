@@ -202,7 +202,7 @@ def test_the_trials_grid_rows_equal_the_api(client: FlaskClient, session: Sessio
     assert lgb["ghg_wtw_reduction_pct"] == api["ghg_wtw_reduction_pct"]
     assert lgb["availability_pct"] == api["availability_pct"] == 100.0
     assert lgb["data_coverage_pct"] == api["data_coverage_pct"]
-    assert lgb["link"] == "[LGB-1](/dashboard/trials/LGB-1)"
+    assert (lgb["link"], lgb["href"]) == ("LGB-1", "/dashboard/trials/LGB-1")
 
 
 def test_compare_bars_show_each_trial_per_activity_unit_with_its_n(

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
+from datetime import datetime
 
-from sqlmodel import Session, col, select
+import sqlalchemy as sa
+from sqlmodel import Session, col, func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from trials import audit
-from trials.models import ApiToken, Port, Role, User, utcnow
+from trials.models import ApiToken, AuditEvent, Port, Role, User, utcnow
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -48,12 +51,71 @@ def add_user(session: Session, *, email: str, password: str, role: Role, port: s
     return user
 
 
+@functools.cache
+def _decoy_hash() -> str:
+    """A hash of no one's password, checked for unknown emails so they take as long as known ones."""
+    return generate_password_hash(secrets.token_urlsafe(32))
+
+
 def authenticate(session: Session, *, email: str, password: str) -> User | None:
-    """Return the active user with this email and password, or None; the same answer for every failure."""
+    """Return the active user with this email and password, or None; the same answer and the same work (one hash
+    check) for every failure, so timing cannot tell a known email from an unknown one."""
     user = session.exec(select(User).where(User.email == email.strip().lower())).first()
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    matches = check_password_hash(user.password_hash if user is not None else _decoy_hash(), password)
+    if user is None or not user.active or not matches:
         return None
     return user
+
+
+#: Audit actions of a sign-in: under way (its password not yet checked), failed, succeeded, and ended by sign-out.
+SIGN_IN_PENDING, SIGN_IN_FAILED, SIGN_IN, SIGN_OUT = "sign_in.pending", "sign_in.failed", "sign_in", "sign_out"
+#: The first key of the PostgreSQL advisory locks that queue one email's sign-in attempts (the second is the email's
+#: hash); two-key locks never collide with the one-key import lock.
+SIGN_IN_LOCK_CLASS = 0x7369  # "si"
+
+
+def begin_sign_in(session: Session, *, email: str, limit: int, since: datetime) -> int | None:
+    """Record a sign-in attempt as under way, unless this email's failed and unfinished attempts since `since`
+    reach the limit (then None): count and record in one locked step, so parallel attempts cannot all pass."""
+    if session.get_bind().dialect.name == "postgresql":
+        key = sa.func.hashtext(email)
+        session.execute(sa.select(sa.func.pg_advisory_xact_lock(SIGN_IN_LOCK_CLASS, key)))
+    # SQLite needs no more: the caller's write transaction began IMMEDIATE, which already queues every writer.
+    counted = select(func.count()).where(
+        col(AuditEvent.action).in_((SIGN_IN_PENDING, SIGN_IN_FAILED)),
+        AuditEvent.object == f"user:{email}",
+        col(AuditEvent.at) >= since,
+    )
+    if session.exec(counted).one() >= limit:
+        return None
+    event = audit.record(session, actor=email, action=SIGN_IN_PENDING, object=f"user:{email}")
+    session.flush()
+    assert event.id is not None
+    return event.id
+
+
+def finish_sign_in(session: Session, *, attempt: int, succeeded: bool) -> None:
+    """Turn an attempt under way into a sign-in or a failed one; its id then names the session it opened."""
+    event = session.get(AuditEvent, attempt)
+    if event is not None and event.action == SIGN_IN_PENDING:
+        event.action = SIGN_IN if succeeded else SIGN_IN_FAILED
+        session.add(event)
+
+
+def end_session(session: Session, *, attempt: int, email: str) -> None:
+    """Record a sign-out against the sign-in that opened the session, which refuses the session from then on."""
+    audit.record(session, actor=email, action=SIGN_OUT, object=f"user:{email}", after={"session": attempt})
+
+
+def session_is_live(session: Session, *, attempt: int, user: User) -> bool:
+    """Tell whether a browser session, named by the sign-in that opened it, is this user's and not signed out."""
+    opened = session.get(AuditEvent, attempt)
+    if opened is None or opened.action != SIGN_IN or opened.object != f"user:{user.email}":
+        return False
+    ended = select(AuditEvent.after).where(
+        AuditEvent.action == SIGN_OUT, AuditEvent.object == opened.object, col(AuditEvent.at) >= opened.at
+    )
+    return all((after or {}).get("session") != attempt for after in session.exec(ended))
 
 
 def create_token(session: Session, *, email: str, actor: str) -> str:

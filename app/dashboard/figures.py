@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import html
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -76,6 +78,13 @@ def _empty(figure: go.Figure, message: str = NO_DATA) -> go.Figure:
     return figure
 
 
+def _escaped(values: Iterable[Any]) -> list[str]:
+    """Text from the data as Plotly must be given it: Plotly reads tags such as <a href> in any text it draws (axis
+    labels, hovers, legends), so a trial code or baseline source could become a live link; escaped, it shows as
+    typed (Plotly turns &lt; back into <)."""
+    return [html.escape(str(value), quote=False) for value in values]
+
+
 def _fmt(value: float | None, digits: int = 1) -> str:
     """A number for hover text, or n/a."""
     return "n/a" if value is None or value != value else f"{value:,.{digits}f}"
@@ -93,8 +102,8 @@ def port_map(table: Table) -> go.Figure:
     hover = [
         f"{name} ({port})<br>{trials} trials, {with_data} with a figure<br>avoided: {_fmt(value)} t CO2e"
         for port, name, trials, value, with_data in zip(
-            table.column("port"),
-            table.column("name"),
+            _escaped(table.column("port")),
+            _escaped(table.column("name")),
             table.column("trials"),
             table.column("ghg_wtw_avoided_t"),
             table.column("trials_with_data"),
@@ -105,7 +114,7 @@ def port_map(table: Table) -> go.Figure:
         go.Scattergeo(
             lat=table.numbers("lat"),
             lon=table.numbers("lon"),
-            text=table.column("port"),
+            text=_escaped(table.column("port")),
             mode="markers+text",
             textposition="top center",
             marker={
@@ -141,15 +150,16 @@ def monthly_by_port(table: Table, ports: Sequence[str]) -> go.Figure:
         rows = table.where("port", port)
         if not rows.rows:
             continue
+        shown = html.escape(port, quote=False).replace("%", "%%")  # a hover template reads %{...} too
         values = dict(zip(rows.column("month"), rows.column("ghg_wtw_avoided_t"), strict=True))
         y = np.array([np.nan if values.get(m) is None else values[m] for m in months], dtype=np.float64)
         figure.add_trace(
             go.Bar(
                 x=months,
                 y=y,
-                name=port,
+                name=shown,
                 marker_color=colour(index),
-                hovertemplate=f"{port} %{{x}}: %{{y:,.1f}} t CO2e<extra></extra>",
+                hovertemplate=f"{shown} %{{x}}: %{{y:,.1f}} t CO2e<extra></extra>",
             )
         )
     figure.layout.barmode = "relative"
@@ -159,13 +169,15 @@ def monthly_by_port(table: Table, ports: Sequence[str]) -> go.Figure:
 
 def _categories(table: Table) -> npt.NDArray[np.str_]:
     """Two-level x categories: port, then trial, as an array: Plotly checks a list item by item, an array at once."""
-    return np.array([table.column("port"), table.column("trial")], dtype=np.str_).reshape(2, len(table.rows))
+    levels = [_escaped(table.column("port")), _escaped(table.column("trial"))]
+    return np.array(levels, dtype=np.str_).reshape(2, len(table.rows))
 
 
 def _axis_order(figure: go.Figure, table: Table) -> None:
     """Lay the categories out in the table's order (by port, then trial), whichever trace draws each: Plotly
     orders categories by first appearance, so an invisible trace names them all first, each once."""
-    ports, trials = zip(*dict.fromkeys(zip(table.column("port"), table.column("trial"), strict=True)), strict=True)
+    pairs = zip(_escaped(table.column("port")), _escaped(table.column("trial")), strict=True)
+    ports, trials = zip(*dict.fromkeys(pairs), strict=True)
     figure.add_trace(
         go.Scatter(
             x=np.array([ports, trials], dtype=np.str_),
@@ -199,16 +211,16 @@ def compare_bars(table: Table, title: str, unit: str) -> go.Figure:
             f"<br>baseline: {baseline}<br>grid factor: {_fmt(grid, 3)} kg CO2e/kWh"
             f"<br>factor set {factor_set}, {basis}-based"
             for trial, port, value, n, energy, activity, activity_unit, baseline, grid, factor_set, basis in zip(
-                present.column("trial"),
-                present.column("port"),
+                _escaped(present.column("trial")),
+                _escaped(present.column("port")),
                 present.column("value"),
                 n_text,
                 present.column("final_energy_kwh"),
                 present.column("activity"),
-                present.column("activity_unit"),
-                present.column("baseline"),
+                _escaped(present.column("activity_unit")),
+                _escaped(present.column("baseline")),
                 present.column("grid_kg_per_kwh"),
-                present.column("factor_set"),
+                _escaped(present.column("factor_set")),
                 present.column("basis"),
                 strict=True,
             )
@@ -235,7 +247,7 @@ def compare_bars(table: Table, title: str, unit: str) -> go.Figure:
                 text=["n/a"] * len(missing.rows),
                 textposition="top center",
                 name="n/a (missing data)",
-                hovertext=[f"{trial}: n/a, the inputs are missing" for trial in missing.column("trial")],
+                hovertext=[f"{trial}: n/a, the inputs are missing" for trial in _escaped(missing.column("trial"))],
                 hoverinfo="text",
             )
         )
@@ -265,7 +277,9 @@ def compare_spread(table: Table, title: str, unit: str) -> go.Figure:
                 hovertext=np.array(
                     [
                         f"{trial} unit {unit_id}"
-                        for trial, unit_id in zip(rows.column("trial"), rows.column("unit_id"), strict=True)
+                        for trial, unit_id in zip(
+                            _escaped(rows.column("trial")), _escaped(rows.column("unit_id")), strict=True
+                        )
                     ],
                     dtype=np.str_,
                 ),
@@ -300,15 +314,15 @@ def grid_scatter(table: Table) -> go.Figure:
                 x=rows.numbers("grid_g_per_kwh"),
                 y=rows.numbers("ghg_wtw_reduction_pct"),
                 mode="markers+text",
-                text=rows.column("port"),
+                text=_escaped(rows.column("port")),
                 textposition="top center",
                 name=label(technology),
                 marker={"size": 12, "color": TECHNOLOGY_COLOURS.get(technology, MISSING)},
                 hovertext=[
                     f"{trial} ({port}): grid {_fmt(grid, 0)} g/kWh ({year}), reduction {_fmt(pct)} %, {days} days"
                     for trial, port, grid, year, pct, days in zip(
-                        rows.column("trial"),
-                        rows.column("port"),
+                        _escaped(rows.column("trial")),
+                        _escaped(rows.column("port")),
                         rows.column("grid_g_per_kwh"),
                         rows.column("grid_year"),
                         rows.column("ghg_wtw_reduction_pct"),

@@ -8,6 +8,7 @@ from urllib.parse import quote
 import dash_ag_grid as dag  # type: ignore[import-untyped]
 from dash import dcc, html
 
+from app.dashboard import state
 from app.dashboard.data import PROVENANCE_COLUMNS, TrialDetail
 from app.dashboard.pages.common import chart, number
 from app.dashboard.table import Table
@@ -42,7 +43,9 @@ def _column(field: str, header: str, numeric: bool) -> dict[str, Any]:
     if numeric:
         column |= {"type": "numericColumn", "filter": "agNumberColumnFilter", "valueFormatter": NUMBER_FORMAT}
     if field == "link":
-        column |= {"cellRenderer": "markdown", "pinned": "left", "filter": "agTextColumnFilter"}
+        # TrialLink (assets/dashAgGridComponentFunctions.js) shows the code as text and links to the row's href:
+        # never markdown or HTML made from a trial code or the URL.
+        column |= {"cellRenderer": "TrialLink", "pinned": "left", "filter": "agTextColumnFilter"}
     return column
 
 
@@ -71,15 +74,17 @@ def layout() -> Any:
 
 
 def trial_href(code: str, search: str) -> str:
-    """The link to a trial's page, keeping the view's filters."""
-    return f"/dashboard/trials/{quote(code, safe='')}{search}"
+    """The link to a trial's page, keeping the view's filters: made only of URL-encoded parts, the code quoted whole
+    and the filters read and written again, so nothing else in the query string reaches the link."""
+    return f"/dashboard/trials/{quote(code, safe='')}{state.to_search(state.parse(search))}"
 
 
 def grid_rows(table: Table, search: str) -> list[dict[str, Any]]:
-    """The grid's rows, each with a link to the trial's page."""
+    """The grid's rows, each with the trial's code as plain text and the link to its page beside it."""
     rows = table.records()
     for row in rows:
-        row["link"] = f"[{row['code']}]({trial_href(row['code'], search)})"
+        row["link"] = row["code"]
+        row["href"] = trial_href(row["code"], search)
     return rows
 
 
@@ -89,7 +94,11 @@ def trial_layout(code: str) -> Any:
         [
             dcc.Link("← All trials", href="/dashboard/trials", id="back-to-trials"),
             html.H1(code, id="trial-title"),
-            html.A("Download the Excel report of this trial", href=f"/reports/trial/{code}.xlsx", className="download"),
+            html.A(
+                "Download the Excel report of this trial",
+                href=f"/reports/trial/{quote(code, safe='')}.xlsx",
+                className="download",
+            ),
             html.Div(id="trial-header"),
             html.Div(id="trial-metrics"),
             html.Div([chart("series"), chart("baseline")], className="grid two"),

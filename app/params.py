@@ -1,0 +1,29 @@
+"""Query parameters read the one way every page and API route reads them: checked, or refused with 400 naming them."""
+
+from __future__ import annotations
+
+import re
+
+from flask import request
+from werkzeug.exceptions import BadRequest
+
+#: Pages beyond this are surely a mistake; the limit keeps every SQL offset a sane number on both databases.
+MAX_PAGE = 10**9
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")
+
+
+class BadParameter(BadRequest):
+    """A request parameter that cannot be used; the message starts with its name, so clients know which to fix."""
+
+    def __init__(self, parameter: str, message: str) -> None:
+        super().__init__(f"{parameter}: {message}")
+
+
+def whole_number(name: str, default: int, highest: int) -> int:
+    """Read an optional query parameter that must be a whole number from 1 to `highest`."""
+    text = request.args.get(name)
+    if text is None:
+        return default
+    if not _WHOLE_NUMBER.fullmatch(text) or not 1 <= int(text) <= highest:
+        raise BadParameter(name, f"must be a whole number from 1 to {highest}")
+    return int(text)

@@ -1,0 +1,265 @@
+"""The probes of the security review (issue 18), replayed exactly: each failed before its fix."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlmodel import Session
+
+from app.dashboard import figures
+from app.dashboard.data import COMPARE_COLUMNS, GRID_COLUMNS, MAP_COLUMNS, SPREAD_COLUMNS
+from app.dashboard.pages.trials import TRIAL_GRID_COLUMNS, layout
+from app.dashboard.table import Table
+from tests.factories import make_trial, make_user
+from tests.test_dashboard_callbacks import DATA_CALLBACKS, post
+from tests.test_web import PASSWORD, csrf_token, sign_in
+from trials import accounts
+from trials.accounts import authenticate, create_token
+from trials.models import Role
+
+ADMIN = "admin@example.org"
+PARTNER = "p@lgb.example"
+
+
+def _session_cookie_set(response: Any) -> bool:
+    """Tell whether an answer hands the client a session cookie."""
+    return any(header.startswith("session=") for header in response.headers.getlist("Set-Cookie"))
+
+
+# --- finding 3: account enumeration by timing ------------------------------------------------------------------
+
+
+def _median_seconds(check: Callable[[], object], tries: int) -> float:
+    """The median time of a call, over enough tries that one slow run cannot sway it."""
+    times = []
+    for _ in range(tries):
+        started = time.perf_counter()
+        check()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def test_a_wrong_password_takes_as_long_for_an_unknown_email_as_for_a_known_one(session: Session) -> None:
+    make_user(session, PARTNER, role=Role.partner, port_locode="USLGB")
+    known = _median_seconds(lambda: authenticate(session, email=PARTNER, password="wrong password!"), 15)
+    unknown = _median_seconds(lambda: authenticate(session, email="nobody@example.org", password="wrong!"), 15)
+    # Before the fix an unknown email computed no hash: ~12 ms against ~154 ms, ranges apart.
+    assert unknown >= known / 2, (known, unknown)
+
+
+# --- finding 4: the lockout counts and checks in one locked step ------------------------------------------------
+
+
+def test_forty_parallel_wrong_passwords_get_at_most_five_password_checks(
+    app: Flask, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_user(session, PARTNER, role=Role.partner, port_locode="USLGB")
+    checks: list[str] = []
+    real_check = accounts.check_password_hash
+
+    def counted_check(stored: str, password: str) -> bool:
+        checks.append(password)  # list.append is atomic under the GIL
+        return real_check(stored, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", counted_check)
+    clients = [app.test_client() for _ in range(40)]
+    tokens = [csrf_token(client) for client in clients]
+    start = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def attempt(client: FlaskClient, token: str) -> None:
+        start.wait()
+        form = {"email": PARTNER, "password": "wrong password!", "csrf_token": token}
+        statuses.append(client.post("/login", data=form).status_code)
+
+    threads = [threading.Thread(target=attempt, args=pair) for pair in zip(clients, tokens, strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checks) == 5
+    assert sorted(statuses) == [200] * 5 + [429] * 35
+
+
+def test_a_right_password_after_four_failures_signs_in(client: FlaskClient, session: Session) -> None:
+    make_user(session, PARTNER, role=Role.partner, port_locode="USLGB")
+    for _ in range(4):
+        assert sign_in(client, PARTNER, "wrong password!") == 200
+    assert sign_in(client, PARTNER) == 302
+    assert sign_in(client, PARTNER, "wrong password!") == 200
+    assert sign_in(client, PARTNER) == 429
+
+
+# --- finding 6: a bearer token always wins, and API answers set no session cookie ------------------------------
+
+
+@pytest.fixture
+def admin_token(session: Session) -> str:
+    """An admin's API token."""
+    make_user(session, ADMIN, role=Role.admin)
+    token = create_token(session, email=ADMIN, actor="test")
+    session.commit()
+    return token
+
+
+def test_a_bearer_token_still_works_after_an_html_answer(client: FlaskClient, admin_token: str) -> None:
+    bearer = {"Authorization": f"Bearer {admin_token}"}
+    page = client.get("/no-such-page", headers={**bearer, "Accept": "text/html"})
+    assert page.status_code == 404
+    assert not _session_cookie_set(page)
+    client.get("/login")  # a browser page that does set a session cookie, held by the client from now on
+    assert client.get_cookie("session") is not None
+    answer = client.get("/api/v1/trials", headers=bearer)
+    assert answer.status_code == 200
+    assert not _session_cookie_set(answer)
+
+
+def test_a_bearer_token_wins_over_another_users_session_cookie(
+    client: FlaskClient, session: Session, admin_token: str
+) -> None:
+    make_user(session, PARTNER, role=Role.partner, port_locode="USLGB")
+    assert sign_in(client, PARTNER) == 302
+    as_partner = client.get("/admin/users", headers={"Accept": "text/html"})
+    assert as_partner.status_code == 403
+    as_admin = client.get("/admin/users", headers={"Accept": "text/html", "Authorization": f"Bearer {admin_token}"})
+    assert as_admin.status_code == 200
+    assert not _session_cookie_set(as_admin)
+
+
+def test_a_bad_bearer_token_is_refused_even_with_a_live_session_cookie(client: FlaskClient, session: Session) -> None:
+    make_user(session, PARTNER, role=Role.partner, port_locode="USLGB")
+    assert sign_in(client, PARTNER) == 302
+    assert client.get("/api/v1/trials").status_code == 200
+    assert client.get("/api/v1/trials", headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+
+
+def test_a_cookie_signed_api_answer_sets_no_session_cookie(client: FlaskClient, session: Session) -> None:
+    make_user(session, PARTNER, role=Role.partner, port_locode="USLGB")
+    assert sign_in(client, PARTNER) == 302
+    answer = client.get("/api/v1/trials")
+    assert answer.status_code == 200
+    assert not _session_cookie_set(answer)
+
+
+# --- finding 7: sign-out revokes the session server-side ------------------------------------------------------
+
+
+def test_a_session_cookie_replayed_after_sign_out_is_refused(app: Flask, client: FlaskClient, session: Session) -> None:
+    make_user(session, PARTNER, role=Role.partner, port_locode="USLGB")
+    assert sign_in(client, PARTNER) == 302
+    stolen = client.get_cookie("session")
+    assert stolen is not None
+    assert client.post("/logout", data={"csrf_token": csrf_token(client)}).status_code == 302
+    replay = app.test_client()
+    replay.set_cookie("session", stolen.value)
+    assert replay.get("/", headers={"Accept": "text/html"}).status_code == 302
+    assert replay.get("/api/v1/trials").status_code == 401
+
+
+def test_signing_out_one_session_leaves_the_users_other_sessions_open(app: Flask, session: Session) -> None:
+    make_user(session, PARTNER, role=Role.partner, port_locode="USLGB")
+    laptop, phone = app.test_client(), app.test_client()
+    assert sign_in(laptop, PARTNER) == 302 and sign_in(phone, PARTNER, PASSWORD) == 302
+    laptop.post("/logout", data={"csrf_token": csrf_token(laptop)})
+    assert laptop.get("/api/v1/trials").status_code == 401
+    assert phone.get("/api/v1/trials").status_code == 200
+
+
+# --- finding 5 (pages): a page number too large for the database ----------------------------------------------
+
+
+def test_the_audit_log_refuses_a_page_beyond_any_database_integer(client: FlaskClient, session: Session) -> None:
+    make_user(session, ADMIN, role=Role.admin)
+    assert sign_in(client, ADMIN) == 302
+    answer = client.get("/admin/audit?page=9223372036854775807", headers={"Accept": "text/html"})
+    assert answer.status_code == 400
+    assert "page: must be a whole number from 1 to" in answer.get_data(as_text=True)
+    assert client.get("/admin/audit?page=2", headers={"Accept": "text/html"}).status_code == 200
+
+
+# --- finding 1: link injection in the dashboard Trials grid -----------------------------------------------------
+
+
+def _grid_rows(client: FlaskClient, search: str) -> list[dict[str, Any]]:
+    """The Trials grid's rows as the dashboard's callback answers them for a view."""
+    outputs, _inputs, _state = DATA_CALLBACKS["trials"]
+    rows: list[dict[str, Any]] = post(client, outputs, [("url", "search", search)])["trials-grid"]["rowData"]
+    return rows
+
+
+def test_the_trials_grid_renders_no_markdown_or_html() -> None:
+    grid = layout().children[2]
+    renderers = {column["field"]: column.get("cellRenderer") for column in grid.columnDefs}
+    assert renderers["link"] == "TrialLink"
+    assert [field for field, _header, _numeric in TRIAL_GRID_COLUMNS] == list(renderers)
+    assert set(renderers.values()) == {None, "TrialLink"}
+
+
+def test_a_query_string_cannot_turn_trial_links_into_links_elsewhere(client: FlaskClient, session: Session) -> None:
+    make_trial(session, code="LGB-1")
+    make_user(session, PARTNER, role=Role.partner, port_locode="USLGB")
+    sign_in(client, PARTNER)
+    client.get("/dashboard/")
+    rows = _grid_rows(client, "?tech=battery_electric&z=)[EVIL](https://evil.example/phish)")
+    assert [(row["link"], row["href"]) for row in rows] == [("LGB-1", "/dashboard/trials/LGB-1?tech=battery_electric")]
+    assert "evil" not in json.dumps(rows).lower()
+
+
+def test_a_trial_code_cannot_turn_its_link_into_a_link_elsewhere(client: FlaskClient, session: Session) -> None:
+    code = "y](https://evil.example/p)"  # stored before codes were limited; such rows may still exist
+    make_trial(session, code=code)
+    make_user(session, PARTNER, role=Role.partner, port_locode="USLGB")
+    sign_in(client, PARTNER)
+    client.get("/dashboard/")
+    [row] = _grid_rows(client, "")
+    assert row["link"] == code  # shown as text by TrialLink
+    assert row["href"] == "/dashboard/trials/y%5D%28https%3A%2F%2Fevil.example%2Fp%29"
+
+
+# --- finding 2: live links in Plotly text ---------------------------------------------------------------------
+
+EVIL = '<a href="https://evil.example/p">click</a>'
+SHOWN = '&lt;a href="https://evil.example/p"&gt;click&lt;/a&gt;'
+
+
+def _figures_of_hostile_text() -> dict[str, Any]:
+    """Every figure that draws text from trials, fed a trial code, unit id, port name and baseline source holding
+    a link."""
+    compare = {
+        "port": "USLGB", "trial": EVIL, "technology": "battery_electric", "value": 1.0, "unit": "kWh/hour",
+        "units_with_data": 1, "days_with_data": 2, "final_energy_kwh": 10.0, "activity": 10.0,
+        "activity_unit": "hour", "baseline": f"declared 3 L/h, {EVIL}", "grid_kg_per_kwh": 0.2,
+        "factor_set": EVIL, "basis": "location",
+    }  # fmt: skip
+    missing = compare | {"trial": EVIL + "2", "value": None}
+    spread = {"port": "USLGB", "trial": EVIL, "technology": "battery_electric", "unit_id": EVIL, "value": 1.0}
+    grid = {"port": EVIL, "trial": EVIL, "technology": "battery_electric", "grid_g_per_kwh": 229.0, "grid_year": 2024}
+    port = {"port": "USLGB", "name": EVIL, "lat": 33.7, "lon": -118.2, "trials": 1, "ghg_wtw_avoided_t": 1.0}
+
+    def table(columns: tuple[str, ...], *rows: dict[str, Any]) -> Table:
+        return Table(columns, [tuple(row.get(column, 1) for column in columns) for row in rows])
+
+    return {
+        "bars": figures.compare_bars(table(COMPARE_COLUMNS, compare, missing), "Energy", "kWh/hour"),
+        "spread": figures.compare_spread(table(SPREAD_COLUMNS, spread | {"unit": "kWh/hour"}), "Energy", "kWh/h"),
+        "grid": figures.grid_scatter(table(GRID_COLUMNS, grid | {"ghg_wtw_reduction_pct": 50.0, "days_with_data": 2})),
+        "map": figures.port_map(table(MAP_COLUMNS, port | {"trials_with_data": 1})),
+        "monthly": figures.monthly_by_port(
+            Table(("month", "port", "ghg_wtw_avoided_t"), [("2024-03", EVIL, 1.0)]), [EVIL]
+        ),
+    }
+
+
+@pytest.mark.parametrize("name", ["bars", "spread", "grid", "map", "monthly"])
+def test_text_from_the_data_shows_in_figures_as_text_never_as_a_link(name: str) -> None:
+    drawn = _figures_of_hostile_text()[name].to_json()
+    assert "<a " not in drawn and "\\u003ca " not in drawn.lower()
+    assert "&lt;a href" in drawn
