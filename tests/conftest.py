@@ -1,8 +1,15 @@
-"""Shared fixtures: a real, freshly migrated database per test, on SQLite and (when available) PostgreSQL."""
+"""Shared fixtures: a real, freshly migrated database per test, on SQLite and (when available) PostgreSQL.
+
+The migrations run once per session, into a template that each test gets a copy of: the SQLite file copied, the
+PostgreSQL schema replayed from pg_dump's script of it. A session always migrates afresh, so a new migration is in
+every copy at once."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +21,7 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from app import create_app
@@ -60,11 +68,82 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file as `zetrials init` leaves it, made once per session: a copy takes milliseconds, a migration
+    a quarter of a second."""
+    folder = tmp_path_factory.mktemp("template")
+    with empty_database("sqlite", folder) as url:
+        built = make_engine(url)
+        initialise(built)
+        with built.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        built.dispose()
+        database = Path(str(make_url(url).database))
+    assert not Path(f"{database}-wal").exists(), "the template's last writes must be in its file, which is copied"
+    return database
+
+
+#: Stands for the schema in the template's script; replaced by each test's own.
+TEMPLATE_SCHEMA = "zetrials_template_schema"
+
+
+@pytest.fixture(scope="session")
+def postgres_template(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The SQL that fills an empty schema as `zetrials init` leaves it: pg_dump's plain script of a schema migrated
+    once per session (replaying it is about four times faster than a migration, and than CREATE DATABASE ...
+    TEMPLATE)."""
+    with empty_database("postgres", tmp_path_factory.getbasetemp()) as url:
+        built = make_engine(url)
+        initialise(built)
+        with built.connect() as connection:
+            schema = connection.execute(sa.text("SELECT current_schema()")).scalar_one()
+        built.dispose()
+        script = _pg_dump_schema(schema)
+    create = f"CREATE SCHEMA {schema};\n"
+    assert create in script, "pg_dump's script must create the schema, which each test has made already"
+    kept = (line for line in script.replace(create, "").splitlines() if not line.startswith("\\"))
+    return re.sub(rf"\b{schema}\b", TEMPLATE_SCHEMA, "\n".join(kept))
+
+
+def _pg_dump_schema(schema: str) -> str:
+    """Dump one schema of the test server, rows as INSERTs, as the plain SQL a connection can replay."""
+    assert POSTGRES_URL is not None
+    url = make_url(POSTGRES_URL).set(drivername="postgresql")
+    environment = dict(os.environ)
+    if url.password is not None:
+        environment["PGPASSWORD"] = str(url.password)
+    dsn = url.set(password=None).render_as_string(hide_password=False)
+    pg_dump = shutil.which("pg_dump")
+    if pg_dump is None:
+        pytest.fail("PostgreSQL tests need pg_dump on PATH (the server's client tools), as `zetrials backup` does")
+    command = [pg_dump, f"--dbname={dsn}", f"--schema={schema}", "--inserts", "--no-owner", "--no-privileges"]
+    done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.fail(f"pg_dump could not dump the template schema: {done.stderr.strip()}")
+    return done.stdout
+
+
+def _copy_template(request: pytest.FixtureRequest, url: str) -> None:
+    """Make the empty database at this URL a copy of the session's template."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), str(parsed.database))
+        return
+    script: str = request.getfixturevalue("postgres_template")
+    # Its own connection, closed after: the script's SET statements must not outlive it in a pool.
+    once = make_engine(url, poolclass=NullPool)
+    with once.begin() as connection:
+        schema = connection.execute(sa.text("SELECT current_schema()")).scalar_one()
+        connection.connection.driver_connection.execute(script.replace(TEMPLATE_SCHEMA, schema))  # type: ignore[union-attr]
+    once.dispose()
+
+
 @pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    """A migrated and seeded database."""
+def engine(request: pytest.FixtureRequest, db_url: str) -> Iterator[Engine]:
+    """A migrated and seeded database: a copy of the session's template."""
+    _copy_template(request, db_url)
     built = make_engine(db_url)
-    initialise(built)
     yield built
     built.dispose()
 
