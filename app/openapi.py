@@ -10,7 +10,17 @@ from importers.load import MEASURED_FIELDS
 from importers.pipeline import Status
 from importers.values import MEASUREMENT_FIELDS
 from trials.metrics import METRIC_KEYS, METRIC_UNITS, Activity
-from trials.models import BatchStatus, EquipmentClass, Technology, TrialStatus, UnitRole, Visibility
+from trials.models import (
+    BaselineKind,
+    BatchStatus,
+    EngineStandard,
+    EquipmentClass,
+    HydrogenPathway,
+    Technology,
+    TrialStatus,
+    UnitRole,
+    Visibility,
+)
 
 Schema = dict[str, Any]
 
@@ -116,14 +126,31 @@ SCHEMAS: dict[str, Schema] = {
             "vendor": _nullable("string"),
             "model": _nullable("string"),
             "funding": _nullable("string"),
-            "baseline_rate": _nullable("number", "declared diesel baseline, in baseline_unit"),
-            "baseline_unit": _nullable("string", "unit of baseline_rate, e.g. L/h, gal/mi, L/move"),
+            "baseline_kind": {
+                "enum": enum_values(BaselineKind),
+                "description": "what the trial is compared against; none: no baseline, no avoided figures",
+            },
+            "baseline_rate": _nullable(
+                "number", "declared baseline (diesel, or kWh for an electric baseline) per unit of work, > 0"
+            ),
+            "baseline_unit": _nullable("string", "unit of baseline_rate, e.g. L/h, gal/mi, L/move, kWh/move"),
             "baseline_source": _nullable("string"),
             "rated_power_kw": _nullable("number", "kW, of the diesel machine replaced"),
             "load_factor": _nullable("number", "fraction of rated power; overrides the class default"),
             "market_factor_g_per_kwh": _nullable("number", "g CO2e/kWh, market-based grid factor"),
             "market_factor_source": _nullable("string"),
-            "hydrogen_pathway": _nullable("string"),
+            "hydrogen_pathway": {
+                "enum": [*enum_values(HydrogenPathway), None],
+                "description": "how the hydrogen was made; null: grey assumed",
+            },
+            "hydrogen_factor_kg_per_kg": _nullable(
+                "number", "kg CO2e per kg of hydrogen, declared with the pathway 'declared'", exclusiveMinimum=0
+            ),
+            "hydrogen_factor_source": _nullable("string"),
+            "baseline_engine": {
+                "enum": [*enum_values(EngineStandard), None],
+                "description": "emission standard of the diesel engine replaced; null: the class default",
+            },
             "visibility": {"enum": enum_values(Visibility)},
             "notes": _nullable("string"),
             "created_at": TIMESTAMP,
@@ -168,18 +195,28 @@ SCHEMAS: dict[str, Schema] = {
                 "oneOf": [
                     {"type": "null"},
                     _closed(
-                        "The diesel rate the trial is compared against, and how it was found",
+                        "What the trial is compared against, and how it was found (METHODOLOGY.md §7.1)",
                         {
+                            "kind": {"enum": ["diesel", "electric"]},
                             "method": {"enum": ["measured", "declared"]},
-                            "litres_per_activity": {"type": "number", "description": "L per activity unit"},
+                            "rate": {"type": "number", "description": "litres (diesel) or kWh (electric) per activity"},
+                            "rate_unit": {"type": "string", "description": "e.g. L/hour, kWh/move"},
+                            "litres_per_activity": _nullable("number", "L per activity unit; null for electric"),
                             "activity": {"enum": enum_values(Activity)},
+                            "thin": {
+                                "type": "boolean",
+                                "description": "the measured baseline rests on under 30 unit-days",
+                            },
                         },
                     ),
                 ]
             },
             "metrics": _closed(
                 "Value by canonical key; null when its inputs are missing (shown n/a), never 0",
-                {key: _nullable("number", unit) for key, unit in METRIC_UNITS.items()},
+                {
+                    **{key: _nullable("number", unit) for key, unit in METRIC_UNITS.items()},
+                    "last_data_date": _nullable("string", "latest day with trial data, up to as-of", format="date"),
+                },
             ),
             "units": _closed("Unit by canonical key", {key: {"const": unit} for key, unit in METRIC_UNITS.items()}),
             "flags": {
@@ -187,6 +224,24 @@ SCHEMAS: dict[str, Schema] = {
                 "items": {"enum": list(METRIC_KEYS)},
                 "description": "keys whose value deserves a second look (reported vs computed beyond ±10 %)",
             },
+            "checks": {
+                "type": "array",
+                "description": "trust checks of METHODOLOGY.md §7.5 that fired, most serious first, in plain words",
+                "items": _closed(
+                    "One trust check",
+                    {
+                        "code": {"type": "string", "description": "e.g. no_baseline, stale, unpaired_rows"},
+                        "level": {"enum": ["exclude", "warn", "info"]},
+                        "message": {"type": "string"},
+                    },
+                ),
+            },
+            "factor_years": {
+                "type": "object",
+                "additionalProperties": {"type": "integer"},
+                "description": "for each year with electricity or hydrogen, the year whose grid factor it took",
+            },
+            "hydrogen_factor_kg_per_kg": _nullable("number", "kg CO2e per kg of the trial's hydrogen, if it has any"),
         },
     ),
     "Problem": _closed(

@@ -7,6 +7,7 @@ trial typed in the browser and one read from a Trials sheet pass or fail alike.
 from __future__ import annotations
 
 import math
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,8 +35,11 @@ from trials.db import read_session, write_session
 from trials.factors import load_factors
 from trials.metrics import METRIC_KEYS, METRIC_UNITS
 from trials.models import (
+    BaselineKind,
+    EngineStandard,
     EquipmentClass,
     FactorSet,
+    HydrogenPathway,
     Measurement,
     Port,
     Role,
@@ -69,7 +73,7 @@ def _tidy(value: object) -> object:
 CHOOSE = SelectChoice("", "choose…")
 
 
-def _choices(kind: type[EquipmentClass | Technology | TrialStatus | Visibility | UnitRole]) -> list[SelectChoice]:
+def _choices(kind: type[StrEnum]) -> list[SelectChoice]:
     """Offer an enumeration's values, readable, in the model's order."""
     return [SelectChoice(member.value, member.value.replace("_", " ")) for member in kind]
 
@@ -93,12 +97,21 @@ class TrialForm(FlaskForm):
     vendor = StringField("Vendor", filters=[_tidy])
     model = StringField("Model", filters=[_tidy])
     funding = StringField("Funding", filters=[_tidy])
+    baseline_kind = SelectField(
+        "Compared against",
+        choices=_choices(BaselineKind),
+        validate_choice=False,  # an unknown kind gets the importer's message
+        description="diesel machines; electric ones (e.g. STS cranes); or none, with no avoided figures",
+    )
     baseline_rate = FloatField(
         "Declared baseline rate",
         validators=[Optional(), _finite],
-        description="diesel per activity unit; a rate measured on baseline units is preferred when there is one",
+        description="diesel (kWh for an electric baseline) per unit of work; a rate measured on baseline units is "
+        "preferred when there is one",
     )
-    baseline_unit = StringField("Baseline rate unit", filters=[_tidy], description="e.g. L/h, gal/mi, L/move")
+    baseline_unit = StringField(
+        "Baseline rate unit", filters=[_tidy], description="e.g. L/h, gal/mi, L/move, kWh/move; never per year"
+    )
     baseline_source = StringField(
         "Baseline source", filters=[_tidy], description="e.g. OEM spec, terminal fuel records 2023"
     )
@@ -106,6 +119,24 @@ class TrialForm(FlaskForm):
         "Rated power of the diesel machine (kW)", validators=[Optional(), NumberRange(min=0), _finite]
     )
     load_factor = FloatField("Load factor (0-1, blank for the class default)", validators=[Optional(), _finite])
+    baseline_engine = SelectField(
+        "Engine standard of the diesel machine replaced",
+        choices=[SelectChoice("", "class default"), *_choices(EngineStandard)],
+        validate_choice=False,
+    )
+    hydrogen_pathway = SelectField(
+        "Hydrogen pathway",
+        choices=[SelectChoice("", "not stated (grey assumed)"), *_choices(HydrogenPathway)],
+        validate_choice=False,
+    )
+    hydrogen_factor_kg_per_kg = FloatField(
+        "Declared hydrogen factor (kg CO2e/kg)",
+        validators=[Optional(), _finite],
+        description="only with the pathway 'declared'",
+    )
+    hydrogen_factor_source = StringField(
+        "Hydrogen factor source", filters=[_tidy], description="e.g. the supplier's certificate of origin"
+    )
     market_factor_g_per_kwh = FloatField(
         "Market-based grid factor (g CO2e/kWh)", validators=[Optional(), NumberRange(min=0), _finite]
     )

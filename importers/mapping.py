@@ -183,6 +183,22 @@ TRIAL_SYNONYMS: dict[str, tuple[str, ...]] = {
         "Market-based grid factor", "Market-based grid intensity", "PPA factor", "Supplier emission factor",
         "Contract emission factor",
     ),
+    "baseline_kind": ("Baseline kind", "Baseline type", "Compared against", "Comparator type", "Baseline machine"),
+    "hydrogen_pathway": (
+        "Hydrogen pathway", "H2 pathway", "Hydrogen production", "Hydrogen production pathway",
+        "Hydrogen origin", "H2 production",
+    ),
+    "hydrogen_factor_kg_per_kg": (
+        "Hydrogen factor", "H2 factor", "Hydrogen emission factor", "Hydrogen carbon intensity", "H2 emission factor",
+        "Hydrogen CO2e factor",
+    ),
+    "hydrogen_factor_source": (
+        "Hydrogen factor source", "H2 factor source", "Source of hydrogen factor", "Hydrogen factor reference",
+    ),
+    "baseline_engine": (
+        "Baseline engine", "Baseline engine standard", "Engine standard", "Engine tier", "Emission standard",
+        "Baseline tier",
+    ),
     "visibility": ("Visibility", "Sharing", "Shared with", "Share with", "Access"),
     "notes": ("Notes", "Note", "Comment", "Comments", "Remarks", "Remark", "Observations"),
 }  # fmt: skip

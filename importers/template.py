@@ -10,7 +10,17 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from trials.models import EquipmentClass, Port, Technology, TrialStatus, UnitRole, Visibility
+from trials.models import (
+    BaselineKind,
+    EngineStandard,
+    EquipmentClass,
+    HydrogenPathway,
+    Port,
+    Technology,
+    TrialStatus,
+    UnitRole,
+    Visibility,
+)
 
 #: Trials sheet headers, in order, with the drop-down list each one takes (if any).
 TRIAL_HEADERS: tuple[tuple[str, str | None], ...] = (
@@ -27,12 +37,17 @@ TRIAL_HEADERS: tuple[tuple[str, str | None], ...] = (
     ("Vendor", None),
     ("Model", None),
     ("Funding", None),
+    ("Baseline kind", "baseline_kinds"),
     ("Baseline rate", None),
     ("Baseline unit", None),
     ("Baseline source", None),
     ("Rated power (kW)", None),
     ("Load factor", None),
     ("Market factor (g CO2e/kWh)", None),
+    ("Baseline engine", "engines"),
+    ("Hydrogen pathway", "hydrogen_pathways"),
+    ("Hydrogen factor (kg CO2e/kg)", None),
+    ("Hydrogen factor source", None),
     ("Visibility", "visibilities"),
     ("Notes", None),
 )
@@ -64,8 +79,17 @@ INSTRUCTIONS = (
     "",
     "Trials: one row per trial. Code is your own short identifier (e.g. LGB-YT-01) and must be unique.",
     "Port, equipment class, technology, status and visibility are chosen from drop-down lists.",
-    "Baseline rate is the diesel the replaced machines used per activity unit; Baseline unit says which, e.g. L/h, "
-    "gal/h, L/km, gal/mi, L/move. Baseline source says where it comes from (e.g. 'terminal fuel records 2023').",
+    "Baseline kind says what the trial is compared against: 'diesel' machines (the default), 'electric' ones (e.g. "
+    "STS cranes, shore-powered craft), or 'none' (no comparison: no avoided figures, and no baseline rate).",
+    "Baseline rate is the diesel (or, for an electric baseline, the kWh) the replaced machines used per unit of "
+    "work; Baseline unit says which, e.g. L/h, gal/h, L/km, gal/mi, L/move, kWh/move. It must be more than 0 and "
+    "per hour, km, mile, move or TEU: a rate per year, month or day depends on the hours worked and is refused. "
+    "Baseline source says where it comes from (e.g. 'terminal fuel records 2023').",
+    "Baseline engine is the emission standard of the diesel engine replaced, for NOx and PM2.5; leave it empty for "
+    "the class default (nonroad_tier4f for cargo handling, onroad_2010 for trucks, marine_tier3 for vessels).",
+    "Hydrogen pathway says how the hydrogen was made: 'grey' (the default, 11.0 kg CO2e/kg), 'electrolytic_grid' "
+    "(55 kWh/kg of the port's grid), or 'declared': then give Hydrogen factor (kg CO2e per kg of hydrogen, more "
+    "than 0) and Hydrogen factor source (e.g. the supplier's certificate). A factor needs the pathway 'declared'.",
     "Visibility 'partners' shares the trial with partner ports; 'private' keeps it to your port.",
     "",
     "Measurements: one row per unit and period. Start date and End date are calendar days, both included: a day "
@@ -92,6 +116,9 @@ def _lists(ports: list[Port]) -> dict[str, list[str]]:
         "statuses": [member.value for member in TrialStatus],
         "visibilities": [member.value for member in Visibility],
         "roles": [member.value for member in UnitRole],
+        "baseline_kinds": [member.value for member in BaselineKind],
+        "engines": [member.value for member in EngineStandard],
+        "hydrogen_pathways": [member.value for member in HydrogenPathway],
     }
 
 

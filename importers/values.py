@@ -16,7 +16,16 @@ from functools import cache, lru_cache
 from typing import Literal, Protocol, runtime_checkable
 
 from importers.problems import Problem, shown_value
-from trials.models import EquipmentClass, Technology, TrialStatus, UnitRole, Visibility
+from trials.models import (
+    BaselineKind,
+    EngineStandard,
+    EquipmentClass,
+    HydrogenPathway,
+    Technology,
+    TrialStatus,
+    UnitRole,
+    Visibility,
+)
 from trials.units import UnknownUnitError, factor, kind_of, parse_unit
 
 # --- vocabularies --------------------------------------------------------------------------------------------
@@ -30,6 +39,9 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         ("status", TrialStatus),
         ("visibility", Visibility),
         ("role", UnitRole),
+        ("baseline_kind", BaselineKind),
+        ("hydrogen_pathway", HydrogenPathway),
+        ("baseline_engine", EngineStandard),
     )
 }
 
@@ -103,6 +115,23 @@ ENUM_SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {
         "trial": ("pilot", "test", "trial unit", "ZE", "zero emission", "demonstration", "demo"),
         "baseline": ("diesel comparator", "comparator", "control", "reference", "conventional", "diesel", "base line"),
     },
+    "baseline_kind": {
+        "diesel": ("diesel machine", "diesel baseline", "conventional diesel"),
+        "electric": ("electric baseline", "electric machine", "already electric", "shore power"),
+        "none": ("no baseline", "no comparison", "not compared"),
+    },
+    "hydrogen_pathway": {
+        "grey": ("gray", "grey hydrogen", "gray hydrogen", "SMR", "steam methane reforming", "steam reforming"),
+        "electrolytic_grid": ("electrolytic", "electrolysis", "grid electrolysis", "electrolyser", "electrolyzer"),
+        "declared": ("declared factor", "supplier factor", "certified"),
+    },
+    "baseline_engine": {
+        "nonroad_tier3": ("tier 3", "nonroad tier 3", "non-road tier 3", "T3"),
+        "nonroad_tier4f": ("tier 4 final", "tier 4f", "T4F", "nonroad tier 4 final", "non-road tier 4 final"),
+        "marine_tier3": ("marine tier 3",),
+        "marine_tier4": ("marine tier 4",),
+        "onroad_2010": ("on-road 2010", "onroad 2010", "EPA 2010", "2010 on-road", "US 2010"),
+    },
 }
 
 FieldKind = Literal["text", "code", "enum", "quantity", "count", "number", "date", "period", "bound"]
@@ -114,7 +143,8 @@ class FieldSpec:
 
     kind: FieldKind
     unit: str | None = None  # canonical unit of a quantity (a pint spelling)
-    signed: bool = False  # may be negative (only reported "avoided" figures: a trial can emit more than its baseline)
+    signed: bool = False  # may be negative: reported "avoided" figures (a trial can emit more than its baseline), and
+    # declared rates and factors, whose sign the trial's rules judge with their own message (validate.trial_problems)
     max_len: int = 0  # text and codes
     enum: str | None = None  # key into ALLOWED
     unit_as_text: bool = False  # the header's unit is kept as written, not converted (baseline_rate: 'L/h', 'L/move')
@@ -163,12 +193,17 @@ TRIAL_FIELDS: dict[str, FieldSpec] = {
     "vendor": FieldSpec("text", max_len=200),
     "model": FieldSpec("text", max_len=200),
     "funding": FieldSpec("text", max_len=500),
-    "baseline_rate": FieldSpec("number", unit_as_text=True),
+    "baseline_rate": FieldSpec("number", signed=True, unit_as_text=True),
     "baseline_unit": FieldSpec("text", max_len=30),
     "baseline_source": FieldSpec("text", max_len=500),
     "rated_power_kw": FieldSpec("quantity", unit="kW"),
     "load_factor": FieldSpec("number"),
     "market_factor_g_per_kwh": FieldSpec("quantity", unit="g/kWh"),
+    "baseline_kind": FieldSpec("enum", enum="baseline_kind"),
+    "hydrogen_pathway": FieldSpec("enum", enum="hydrogen_pathway"),
+    "hydrogen_factor_kg_per_kg": FieldSpec("number", signed=True),
+    "hydrogen_factor_source": FieldSpec("text", max_len=500),
+    "baseline_engine": FieldSpec("enum", enum="baseline_engine"),
     "visibility": FieldSpec("enum", enum="visibility"),
     "notes": _NOTES,
 }
@@ -806,7 +841,8 @@ def parse_enum(raw: object, kind: str) -> str | Invalid | None:
         return None
     if not isinstance(raw, str):
         return _unexpected(raw, "one of " + ", ".join(ALLOWED[kind]))
-    if raw.strip().casefold() in _MISSING:
+    folded = raw.strip().casefold()
+    if folded in _MISSING and folded not in ALLOWED[kind]:  # 'none' is a baseline kind, not a blank
         return None
     marker = _text_marker(raw.strip(), "one of " + ", ".join(ALLOWED[kind]))
     if marker is not None:
@@ -846,7 +882,8 @@ def cell_parser(
 
         return quantity
     if spec.kind == "number":
-        return lambda raw: parse_amount(raw, factor=factor, decimal_comma=decimal_comma, unit=unit)
+        sign = spec.signed
+        return lambda raw: parse_amount(raw, factor=factor, signed=sign, decimal_comma=decimal_comma, unit=unit)
     if spec.kind == "count":
         return lambda raw: parse_count(raw, decimal_comma=decimal_comma)
     if spec.kind == "date":

@@ -21,7 +21,7 @@ from importers.pipeline import ImportResult, import_file
 from importers.template import write_template
 from tests import hostile_files
 from trials.db import write_session
-from trials.models import AuditEvent, ImportBatch, Measurement, Port, Role, Trial, Unit, UnitRole
+from trials.models import AuditEvent, BaselineKind, ImportBatch, Measurement, Port, Role, Trial, Unit, UnitRole
 from trials.scope import Scope
 
 OPERATOR = Scope.operator()
@@ -247,6 +247,99 @@ def test_trials_sheet_problems(engine: Engine, tmp_path: Path) -> None:
     assert "not per 'kg'" in found["Baseline unit"]
 
 
+YEARLY = "a rate per year depends on the hours worked: give litres per hour (or per move, km), e.g. 'L/h' or 'gal/mi'"
+NOT_POSITIVE = (
+    "a baseline rate is more than 0 litres per unit of work; for a trial with nothing to compare against, "
+    "set the baseline kind to 'none'"
+)
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "column", "message"),
+    [
+        (TRIALS_HEADER, [*LGB_TRIAL[:6], 0, "L/h"], "Baseline rate", NOT_POSITIVE),
+        (TRIALS_HEADER, [*LGB_TRIAL[:6], -3, "L/h"], "Baseline rate", NOT_POSITIVE),
+        (TRIALS_HEADER, [*LGB_TRIAL[:6], 30_000, "gal/yr"], "Baseline unit", YEARLY),
+        ([*TRIALS_HEADER[:6], "Baseline rate (gal/yr)"], [*LGB_TRIAL[:6], 30_000], "Baseline rate (gal/yr)", YEARLY),
+        (
+            [*TRIALS_HEADER, "Baseline kind"],
+            [*LGB_TRIAL, "none"],
+            "Baseline rate",
+            "a trial with baseline kind 'none' has no baseline rate: leave it blank",
+        ),
+    ],
+)
+def test_a_baseline_of_zero_below_zero_per_year_or_without_a_kind_is_refused_at_its_cell(
+    engine: Engine, tmp_path: Path, header: list[str], row: list[Any], column: str, message: str
+) -> None:
+    before = snapshot(engine)
+    path = write_xlsx(tmp_path / "b.xlsx", {"Trials": [header, row]})
+    result = import_file(engine, path, scope=OPERATOR)
+    assert result.status == "rejected" and result.batch is None
+    assert [(p.sheet, p.row, p.column, p.message) for p in result.problems] == [("Trials", 2, column, message)]
+    assert snapshot(engine) == before
+
+
+H2_HEADER = [*TRIALS_HEADER[:6], "Hydrogen pathway", "Hydrogen factor (kg CO2e/kg)", "Hydrogen factor source"]
+
+
+@pytest.mark.parametrize(
+    ("hydrogen", "column", "message"),
+    [
+        (
+            ["declared", None, "supplier certificate"],
+            "Hydrogen factor (kg CO2e/kg)",
+            "the hydrogen pathway 'declared' needs its factor in kg CO2e per kg of hydrogen, e.g. 3.2",
+        ),
+        (
+            ["declared", 2.5, None],
+            "Hydrogen factor source",
+            "a declared hydrogen factor needs its source, e.g. the supplier's certificate of origin",
+        ),
+        (
+            ["declared", 0, "supplier certificate"],
+            "Hydrogen factor (kg CO2e/kg)",
+            "a hydrogen factor is more than 0 kg CO2e per kg of hydrogen, e.g. 3.2",
+        ),
+        (
+            ["grey", 2.5, "supplier certificate"],
+            "Hydrogen factor (kg CO2e/kg)",
+            "a hydrogen factor goes only with the hydrogen pathway 'declared': set the pathway to declared, "
+            "or leave the factor blank",
+        ),
+        (
+            ["blue", None, None],
+            "Hydrogen pathway",
+            "not a known hydrogen pathway; expected one of grey, electrolytic_grid, declared",
+        ),
+    ],
+)
+def test_hydrogen_factor_rules_are_refused_at_their_cell(
+    engine: Engine, tmp_path: Path, hydrogen: list[Any], column: str, message: str
+) -> None:
+    before = snapshot(engine)
+    row = ["LGB-H2-01", "Fuel-cell tractors", "USLGB", "yard_tractor", "hydrogen_fuel_cell", date(2024, 1, 1)]
+    path = write_xlsx(tmp_path / "h.xlsx", {"Trials": [H2_HEADER, row + hydrogen]})
+    result = import_file(engine, path, scope=OPERATOR)
+    assert result.status == "rejected"
+    assert [(p.row, p.column, p.message) for p in result.problems] == [(2, column, message)]
+    assert snapshot(engine) == before
+
+
+def test_an_unknown_baseline_engine_lists_the_standards(engine: Engine, tmp_path: Path) -> None:
+    path = write_xlsx(tmp_path / "e.xlsx", {"Trials": [[*TRIALS_HEADER, "Baseline engine"], [*LGB_TRIAL, "Tier 5"]]})
+    result = import_file(engine, path, scope=OPERATOR)
+    assert result.status == "rejected"
+    assert [(p.column, p.value, p.message) for p in result.problems] == [
+        (
+            "Baseline engine",
+            "Tier 5",
+            "not a known baseline engine; expected one of nonroad_tier3, nonroad_tier4f, marine_tier3, marine_tier4, "
+            "onroad_2010",
+        )
+    ]
+
+
 def test_a_unit_cannot_change_its_role(engine: Engine, tmp_path: Path) -> None:
     import_file(engine, standard_file(tmp_path / "t.xlsx"), scope=OPERATOR)
     path = write_xlsx(
@@ -336,7 +429,7 @@ def test_the_template_imports_once_filled_in(engine: Engine, tmp_path: Path) -> 
     workbook = load_workbook(path)
     assert workbook.sheetnames == ["Instructions", "Trials", "Measurements", "Lists"]
     assert workbook["Lists"].sheet_state == "hidden"
-    assert len(workbook["Trials"].data_validations.dataValidation) == 5
+    assert len(workbook["Trials"].data_validations.dataValidation) == 8
     workbook["Trials"].append(
         ["SIN-SC-01", "Straddles", "SGSIN", None, "straddle_carrier", "battery_electric", 4, date(2024, 1, 1)]
     )
@@ -500,3 +593,46 @@ def test_baseline_units_feed_the_measured_baseline(engine: Engine, tmp_path: Pat
     with Session(engine) as session:
         unit = session.exec(select(Unit).where(Unit.unit_id == "D-1")).one()
     assert unit.role == UnitRole.baseline
+
+
+@pytest.mark.parametrize(
+    ("cells", "stored"),
+    [
+        (
+            {"Baseline kind": "electric", "Baseline rate": 4.2, "Baseline unit": "kWh/move"},
+            {"baseline_kind": BaselineKind.electric, "baseline_rate": 4.2, "baseline_unit": "kWh/move"},
+        ),
+        ({"Baseline kind": "none"}, {"baseline_kind": BaselineKind.none, "baseline_rate": None}),
+        (
+            {"Baseline rate": 11.5, "Baseline unit": "gal/h", "Baseline engine": "nonroad_tier3"},
+            {"baseline_kind": BaselineKind.diesel, "baseline_rate": 11.5, "baseline_engine": "nonroad_tier3"},
+        ),
+        (
+            {"Hydrogen pathway": "electrolytic_grid"},
+            {"hydrogen_pathway": "electrolytic_grid", "hydrogen_factor_kg_per_kg": None},
+        ),
+        (
+            {"Hydrogen pathway": "declared", "Hydrogen factor (kg CO2e/kg)": 2.4, "Hydrogen factor source": "PPA cert"},
+            {"hydrogen_pathway": "declared", "hydrogen_factor_kg_per_kg": 2.4, "hydrogen_factor_source": "PPA cert"},
+        ),
+        ({}, {"baseline_kind": BaselineKind.diesel, "hydrogen_pathway": None, "baseline_engine": None}),
+    ],
+)
+def test_each_new_trial_column_of_the_template_lands_on_the_trial(
+    engine: Engine, tmp_path: Path, cells: dict[str, Any], stored: dict[str, Any]
+) -> None:
+    with Session(engine) as session:
+        ports = list(session.exec(select(Port)))
+    path = write_template(tmp_path / "template.xlsx", ports)
+    workbook = load_workbook(path)
+    headers = [cell.value for cell in workbook["Trials"][1]]
+    filled = {"Code": "LGB-NEW-01", "Port": "USLGB", "Equipment class": "sts_crane", "Technology": "grid_electric"}
+    filled |= {"Start date": date(2024, 1, 1)} | cells
+    assert set(filled) <= set(headers)
+    workbook["Trials"].append([filled.get(header) for header in headers])
+    workbook.save(path)
+    result = import_file(engine, path, scope=OPERATOR)
+    assert result.status == "imported", result.problems
+    with Session(engine) as session:
+        trial = session.exec(select(Trial)).one()
+    assert {name: getattr(trial, name) for name in stored} == stored

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from tests.factories import make_measurement, make_trial, make_unit, make_user
 from tests.test_web import sign_in
-from trials.models import AuditEvent, Role, Trial, TrialStatus, Unit, UnitRole, Visibility
+from trials.models import AuditEvent, BaselineKind, Role, Trial, TrialStatus, Unit, UnitRole, Visibility
 
 
 def signed_in(client: FlaskClient, session: Session, role: Role, port: str | None = None) -> FlaskClient:
@@ -156,10 +156,129 @@ def test_an_edit_with_a_bad_field_changes_nothing(client: FlaskClient, session: 
     signed_in(client, session, Role.editor)
     response = post(client, "/trials/LGB-NEW-01/edit", trial_form(baseline_rate="-3"))
     assert response.status_code == 400
-    assert messages_beside(response.get_data(as_text=True), "baseline_rate") == [
-        "a baseline rate is a positive number of litres"
-    ]
+    assert messages_beside(response.get_data(as_text=True), "baseline_rate") == [NOT_POSITIVE]
     assert events(session, "trial.update") == []
+
+
+NOT_POSITIVE = (
+    "a baseline rate is more than 0 litres per unit of work; for a trial with nothing to compare against, "
+    "set the baseline kind to 'none'"
+)
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"baseline_rate": "0"}, "baseline_rate", NOT_POSITIVE),
+        ({"baseline_rate": "-3"}, "baseline_rate", NOT_POSITIVE),
+        (
+            {"baseline_rate": "30000", "baseline_unit": "gal/yr"},
+            "baseline_unit",
+            "a rate per year depends on the hours worked: give litres per hour (or per move, km), "
+            "e.g. 'L/h' or 'gal/mi'",
+        ),
+        (
+            {"baseline_rate": "800", "baseline_unit": "L/month"},
+            "baseline_unit",
+            "a rate per month depends on the hours worked: give litres per hour (or per move, km), "
+            "e.g. 'L/h' or 'gal/mi'",
+        ),
+        (
+            {"baseline_kind": "none"},
+            "baseline_rate",
+            "a trial with baseline kind 'none' has no baseline rate: leave it blank",
+        ),
+        (
+            {"baseline_kind": "electric", "baseline_unit": "L/h"},
+            "baseline_unit",
+            "baseline rate is in kWh per unit of work, like 'kWh/move'; 'L' is not",
+        ),
+        (
+            {"hydrogen_pathway": "declared", "hydrogen_factor_source": "supplier certificate"},
+            "hydrogen_factor_kg_per_kg",
+            "the hydrogen pathway 'declared' needs its factor in kg CO2e per kg of hydrogen, e.g. 3.2",
+        ),
+        (
+            {"hydrogen_factor_kg_per_kg": "2.5"},
+            "hydrogen_factor_kg_per_kg",
+            "a hydrogen factor goes only with the hydrogen pathway 'declared': set the pathway to declared, "
+            "or leave the factor blank",
+        ),
+        (
+            {"hydrogen_pathway": "blue"},
+            "hydrogen_pathway",
+            "unknown hydrogen pathway 'blue': choose grey, electrolytic_grid or declared",
+        ),
+        (
+            {"baseline_engine": "tier5"},
+            "baseline_engine",
+            "unknown baseline engine 'tier5': choose nonroad_tier3, nonroad_tier4f, marine_tier3, marine_tier4 "
+            "or onroad_2010",
+        ),
+        (
+            {"baseline_kind": "nuclear"},
+            "baseline_kind",
+            "unknown baseline kind 'nuclear': choose diesel, electric or none",
+        ),
+    ],
+)
+def test_a_baseline_or_hydrogen_factor_against_the_rules_is_refused_beside_its_field(
+    client: FlaskClient, session: Session, changes: dict[str, str], field: str, message: str
+) -> None:
+    signed_in(client, session, Role.editor)
+    response = post(client, "/trials/new", trial_form(**changes))
+    assert response.status_code == 400
+    [shown] = messages_beside(response.get_data(as_text=True), field)
+    assert message in shown
+    reread(session)
+    assert session.exec(select(Trial)).all() == []
+    assert events(session, "trial.create") == []
+
+
+def test_the_form_takes_the_baseline_kind_engine_and_hydrogen_factor_and_shows_them_again(
+    client: FlaskClient, session: Session
+) -> None:
+    signed_in(client, session, Role.editor, "USLGB")
+    chosen = {
+        "technology": "hydrogen_fuel_cell",
+        "baseline_kind": "diesel",
+        "baseline_engine": "nonroad_tier3",
+        "hydrogen_pathway": "declared",
+        "hydrogen_factor_kg_per_kg": "2.4",
+        "hydrogen_factor_source": "supplier certificate 2024",
+    }
+    assert post(client, "/trials/new", trial_form(**chosen)).status_code == 302
+    trial = session.exec(select(Trial).where(Trial.code == "LGB-NEW-01")).one()
+    assert (trial.baseline_kind, trial.baseline_engine, trial.hydrogen_pathway) == (
+        BaselineKind.diesel,
+        "nonroad_tier3",
+        "declared",
+    )
+    assert (trial.hydrogen_factor_kg_per_kg, trial.hydrogen_factor_source) == (2.4, "supplier certificate 2024")
+    page = client.get("/trials/LGB-NEW-01/edit").get_data(as_text=True)
+    shown = {"baseline_kind": "diesel", "baseline_engine": "nonroad_tier3", "hydrogen_pathway": "declared"}
+    for name, value in shown.items():
+        select_block = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+        assert select_block is not None and re.search(rf'<option selected value="{value}">', select_block.group(1))
+    assert re.search(r'name="hydrogen_factor_kg_per_kg"[^>]*value="2.4"', page)
+    assert 'value="supplier certificate 2024"' in page
+
+
+def test_an_sts_crane_is_compared_with_an_electric_one_in_kwh_per_move(client: FlaskClient, session: Session) -> None:
+    signed_in(client, session, Role.editor, "USLGB")
+    electric = {
+        "equipment_class": "sts_crane",
+        "technology": "grid_electric",
+        "baseline_kind": "electric",
+        "baseline_rate": "4.5",
+        "baseline_unit": "kWh/move",
+        "baseline_engine": "",
+        "hydrogen_pathway": "",
+    }
+    assert post(client, "/trials/new", trial_form(**electric)).status_code == 302
+    trial = session.exec(select(Trial).where(Trial.code == "LGB-NEW-01")).one()
+    assert (trial.baseline_kind, trial.baseline_rate, trial.baseline_unit) == (BaselineKind.electric, 4.5, "kWh/move")
+    assert (trial.baseline_engine, trial.hydrogen_pathway) == (None, None)
 
 
 def test_an_editor_with_a_port_is_offered_only_that_port(client: FlaskClient, session: Session) -> None:

@@ -409,6 +409,16 @@ def test_any_iso_date_parses_back(day: date) -> None:
         ("status", "in progress", "active"),
         ("visibility", "Partners", "partners"),
         ("visibility", "private", "private"),
+        ("baseline_kind", "Electric", "electric"),
+        ("baseline_kind", "no baseline", "none"),
+        ("baseline_kind", "None", "none"),
+        ("hydrogen_pathway", "none", None),
+        ("hydrogen_pathway", "SMR", "grey"),
+        ("hydrogen_pathway", "Electrolysis", "electrolytic_grid"),
+        ("hydrogen_pathway", "declared", "declared"),
+        ("baseline_engine", "Tier 4 Final", "nonroad_tier4f"),
+        ("baseline_engine", "marine tier 3", "marine_tier3"),
+        ("baseline_engine", "EPA 2010", "onroad_2010"),
         ("role", "", None),
         ("role", "n/a", None),
         ("role", None, None),
@@ -423,6 +433,22 @@ def test_unknown_choice_lists_the_allowed_values() -> None:
         "not a known status; expected one of planned, active, completed, cancelled"
     )
     assert "expected one of trial, baseline" in message(parse_enum(3.0, "role"))
+    assert message(parse_enum("blue", "hydrogen_pathway")) == (
+        "not a known hydrogen pathway; expected one of grey, electrolytic_grid, declared"
+    )
+    assert message(parse_enum("tier 5", "baseline_engine")) == (
+        "not a known baseline engine; expected one of nonroad_tier3, nonroad_tier4f, marine_tier3, marine_tier4, "
+        "onroad_2010"
+    )
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "expected"), [("baseline_rate", -3.0, -3.0), ("hydrogen_factor_kg_per_kg", "-1.5", -1.5)]
+)
+def test_declared_rates_and_factors_keep_their_sign_for_the_trial_rules_to_judge(
+    field: str, raw: object, expected: float
+) -> None:
+    assert cell_parser(TRIAL_FIELDS[field])(raw) == expected
 
 
 def test_bare_electric_is_not_guessed() -> None:
