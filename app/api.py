@@ -18,8 +18,9 @@ from app.context import engine, require_role
 from app.params import MAX_PAGE, BadParameter, whole_number
 from importers.load import MEASURED_FIELDS, PROVENANCE
 from importers.pipeline import import_file
+from trials.baselines import RATE_AMOUNT_UNIT
 from trials.db import read_session
-from trials.metrics import METRIC_KEYS, METRIC_UNITS
+from trials.metrics import METRIC_UNITS
 from trials.models import EquipmentClass, Measurement, Port, Role, Technology, Trial, TrialStatus, Unit
 from trials.queries import get_trial, list_import_batches, list_measurements, list_ports, list_trials, trial_metrics
 from trials.scope import Scope
@@ -174,13 +175,20 @@ def metrics(code: str) -> Response:
             "baseline": None
             if baseline is None
             else {
+                "kind": baseline.kind.value,
                 "method": baseline.method,
+                "rate": baseline.rate,
+                "rate_unit": f"{RATE_AMOUNT_UNIT[baseline.kind]}/{baseline.activity.value}",
                 "litres_per_activity": baseline.litres_per_activity,
                 "activity": baseline.activity.value,
+                "thin": baseline.thin,
             },
-            "metrics": {key: result.values[key] for key in METRIC_KEYS},
+            "metrics": {key: value for key, value in result.as_json().items() if key != "checks"},
             "units": METRIC_UNITS,
             "flags": list(result.flags),
+            "checks": [check.as_json() for check in result.checks],
+            "factor_years": {str(year): used for year, used in result.factor_years.items()},
+            "hydrogen_factor_kg_per_kg": result.hydrogen_factor_kg_per_kg,
         }
     )
 

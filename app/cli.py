@@ -22,6 +22,7 @@ from importers.pipeline import ImportResult, import_file
 from importers.template import write_template
 from trials.accounts import AccountError, add_user, create_token
 from trials.backup import BackupError, backup_database, describe, restore_database
+from trials.baselines import RATE_AMOUNT_UNIT
 from trials.db import DEFAULT_SQLITE_PATH, database_url, make_engine, read_session, write_session
 from trials.factors import (
     Factors,
@@ -87,14 +88,18 @@ def _print_result(code: str, result: MetricsResult) -> None:
     """Print one trial's metrics as a readable table, saying how the baseline and factors were chosen."""
     baseline = result.baseline
     how = (
-        f"{baseline.method} baseline, {baseline.litres_per_activity:,.4f} L per {baseline.activity.value}"
+        f"{baseline.method}{' (measured one thin)' if baseline.thin else ''} {baseline.kind.value} baseline, "
+        f"{baseline.rate:,.4f} {RATE_AMOUNT_UNIT[baseline.kind]} per {baseline.activity.value}"
         if baseline
         else "no baseline"
     )
     click.echo(f"{code}  ({how}; factor set {result.factor_set}, {result.basis}-based)")
     for key in METRIC_KEYS:
         flag = "  [flagged: beyond ±10 %]" if key in result.flags else ""
-        click.echo(f"  {key:<26} {_format(result.values[key]):>20} {METRIC_UNITS[key]}{flag}")
+        click.echo(f"  {key:<32} {_format(result.values[key]):>20} {METRIC_UNITS[key]}{flag}")
+    click.echo(f"  {'last_data_date':<32} {result.last_data_date or 'n/a':>20}")
+    for check in result.checks:
+        click.echo(f"  [{check.level.value}] {check.message}")
 
 
 @main.command()
@@ -138,7 +143,7 @@ def metrics(
                 session=session, scope=OPERATOR, port=port, as_of=day, factors=factors, basis=basis
             )
     if as_json:
-        payload: object = results[trial_code].values if trial_code else {code: r.values for code, r in results.items()}
+        payload = results[trial_code].as_json() if trial_code else {code: r.as_json() for code, r in results.items()}
         click.echo(json.dumps(payload, indent=2))
         return
     if not results:

@@ -25,6 +25,7 @@ from tests.factories import make_measurement, make_trial, make_unit, make_user
 from tests.test_import import standard_file
 from tests.test_web import sign_in
 from trials.accounts import create_token, revoke_token
+from trials.factors import DEFAULT_SET
 from trials.metrics import METRIC_KEYS, METRIC_UNITS
 from trials.models import (
     AuditEvent,
@@ -454,9 +455,26 @@ def test_metrics_match_hand_computed_figures(client: FlaskClient, session: Sessi
     body = api.get("/api/v1/trials/LGB-CALC/metrics").get_json()
     kwh, hours, baseline_l = 560.0, 22.0, 3.0 * 22.0
     baseline_wtw, wtw = baseline_l * 3.324, kwh * 0.229
-    assert body["trial"] == "LGB-CALC" and body["factor_set"] == "ZE-2024" and body["basis"] == "location"
-    assert body["baseline"] == {"method": "declared", "litres_per_activity": 3.0, "activity": "hour"}
-    assert list(body["metrics"]) == list(METRIC_KEYS)
+    assert body["trial"] == "LGB-CALC" and body["factor_set"] == DEFAULT_SET and body["basis"] == "location"
+    assert body["baseline"] == {
+        "kind": "diesel",
+        "method": "declared",
+        "rate": 3.0,
+        "rate_unit": "L/hour",
+        "litres_per_activity": 3.0,
+        "activity": "hour",
+        "thin": False,
+    }
+    assert list(body["metrics"]) == [*METRIC_KEYS, "last_data_date"]
+    assert body["metrics"]["last_data_date"] == "2024-03-02"
+    # 3 L/h is under the yard tractor's 4-14 L/h and 25.5 kWh/h over its 6-25; active with data from March 2024
+    # only: stale; one unit
+    assert [check["code"] for check in body["checks"]] == [
+        "baseline_out_of_range",
+        "intensity_out_of_range",
+        "stale",
+        "single_unit",
+    ]
     assert body["units"] == METRIC_UNITS
     assert body["flags"] == []
     expected = {
@@ -476,7 +494,7 @@ def test_metrics_match_hand_computed_figures(client: FlaskClient, session: Sessi
         "baseline_ghg_wtw_kg": baseline_wtw,
         "ghg_wtw_avoided_kg": baseline_wtw - wtw,
         "ghg_wtw_reduction_pct": 100 * (baseline_wtw - wtw) / baseline_wtw,
-        "nox_avoided_kg": None,
+        "nox_avoided_kg": baseline_l * 0.85 / 0.223 * 0.40 / 1000,  # fuel-based at Tier 4 Final (no rated power)
         "availability_pct": None,
         "data_coverage_pct": 100.0,
     }

@@ -28,12 +28,17 @@ def test_init_then_metrics_json_on_an_empty_database(runner: CliRunner) -> None:
 
 
 def test_metrics_json_of_one_trial_has_exactly_the_methodology_keys(runner: CliRunner, session: Session) -> None:
+    """The §3 keys, then last_data_date and the trust checks beside them."""
     trial = make_trial(session, baseline_rate=3.0, baseline_unit="L/h")
     make_measurement(session, make_unit(session, trial), date(2024, 2, 1), operating_hours=10.0, energy_kwh=200.0)
     result = runner.invoke(main, ["metrics", "--trial", "LGB-YT-01", "--json"])
     assert result.exit_code == 0, result.output
     values = json.loads(result.output)
-    assert list(values) == list(METRIC_KEYS)
+    assert list(values) == [*METRIC_KEYS, "last_data_date", "checks"]
+    assert values["last_data_date"] == "2024-02-01"
+    # 3 L/h is under 4-14 L/h; one day of data in January-February; active, data from 2024: stale; one unit
+    expected = {"baseline_out_of_range", "low_coverage", "stale", "single_unit"}
+    assert {check["code"] for check in values["checks"]} == expected
     assert values["kwh_per_hour"] == pytest.approx(20.0)
     assert values["baseline_diesel_l"] == pytest.approx(30.0)
     assert values["hydrogen_kg"] is None
@@ -45,7 +50,7 @@ def test_metrics_of_a_port_lists_its_trials(runner: CliRunner, session: Session)
     result = runner.invoke(main, ["metrics", "--port", "SGSIN", "--json"])
     assert list(json.loads(result.output)) == ["B"]
     readable = runner.invoke(main, ["metrics", "--port", "USLGB"])
-    assert "A  (no baseline; factor set ZE-2024, location-based)" in readable.output
+    assert "A  (no baseline; factor set ZE-2025, location-based)" in readable.output
     assert "energy_kwh" in readable.output and "n/a kWh" in readable.output
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
 from trials.db import is_sqlite, make_engine, normalise_url, write_session
+from trials.factors import SHIPPED_SETS
 from trials.models import FactorSet, Port, Trial, utcnow
 from trials.seed import initialise
 
@@ -27,7 +28,10 @@ def test_initialise_twice_changes_nothing(engine: Engine) -> None:
     initialise(engine)
     with Session(engine) as session:
         assert len(session.exec(select(Port)).all()) == 8
-        assert [s.name for s in session.exec(select(FactorSet)).all()] == ["ZE-2024"]
+        assert [(s.name, s.is_default) for s in session.exec(select(FactorSet)).all()] == [
+            ("ZE-2024", False),
+            ("ZE-2025", True),
+        ]
 
 
 def test_seeded_ports_carry_their_grid_regions(session: Session) -> None:
@@ -138,7 +142,7 @@ def test_concurrent_sqlite_writers_wait_their_turn_instead_of_failing(tmp_path: 
         thread.join()
     assert errors == []
     with Session(engine) as session:
-        assert len(session.exec(select(FactorSet)).all()) == 1 + 4 * 20
+        assert len(session.exec(select(FactorSet)).all()) == len(SHIPPED_SETS) + 4 * 20
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from trials import units
 from trials.baselines import ACTIVITY_FIELDS, Activity, parse_rate_unit
@@ -19,6 +19,9 @@ from trials.models import (
     Technology,
     paired_name,
 )
+
+if TYPE_CHECKING:
+    from trials.checks import Check
 
 __all__ = ["Activity", "parse_rate_unit"]  # re-exported: pages and reports name activities through metrics
 
@@ -219,11 +222,14 @@ class MetricsResult:
     factor_years: Mapping[int, int] = field(default_factory=dict)  # data year -> grid factor year used
     hydrogen_factor_kg_per_kg: Number = None  # the factor the trial's hydrogen took, when it has any
     pollutant_estimates: tuple[Number, Number] = (None, None)  # baseline NOx by P x LF x A, and fuel-based, kg
+    load_factor: Number = None  # the trial's own, else the factor set's class default
+    checks: tuple[Check, ...] = ()  # the trust checks of METHODOLOGY.md §7.5, added by the query layer
 
-    def as_json(self) -> dict[str, float | str | None]:
-        """Give the §3 keys as JSON values: the numbers, and last_data_date as an ISO date."""
-        found: dict[str, float | str | None] = dict(self.values)
+    def as_json(self) -> dict[str, object]:
+        """Give the §3 keys as JSON values (last_data_date as an ISO date) and the trust checks beside them."""
+        found: dict[str, object] = dict(self.values)
         found["last_data_date"] = None if self.last_data_date is None else self.last_data_date.isoformat()
+        found["checks"] = [check.as_json() for check in self.checks]
         return found
 
 
@@ -411,10 +417,15 @@ class Pollutants:
         return self.pm25_engine if self.pm25_engine is not None else self.pm25_fuel
 
 
+def load_factor(inputs: TrialInputs, factors: Factors) -> Number:
+    """The share of rated power the replaced engine works at: the trial's own, else the set's class default."""
+    return inputs.load_factor if inputs.load_factor is not None else factors.load_factors.get(inputs.equipment_class)
+
+
 def baseline_pollutants(inputs: TrialInputs, factors: Factors, hours: Number, diesel_l: Number) -> Pollutants:
     """Estimate the diesel baseline's NOx and PM2.5 over the compared work (METHODOLOGY.md §7.7)."""
     engine = inputs.baseline_engine or default_engine(inputs.equipment_class)
-    load = inputs.load_factor if inputs.load_factor is not None else factors.load_factors.get(inputs.equipment_class)
+    load = load_factor(inputs, factors)
     nox, pm = factors.nox(engine), factors.pm25(engine)
     return Pollutants(
         nox_engine=pollutant_kg(inputs.rated_power_kw, load, hours, nox),
@@ -518,6 +529,7 @@ def compute(inputs: TrialInputs, factors: Factors, basis: Basis = "location") ->
         factor_years=factor_years(inputs, factors),
         hydrogen_factor_kg_per_kg=hydrogen_factor(inputs, factors, basis) if t.hydrogen_kg is not None else None,
         pollutant_estimates=(pollutants.nox_engine, pollutants.nox_fuel),
+        load_factor=load_factor(inputs, factors),
     )
 
 

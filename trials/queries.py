@@ -10,6 +10,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
+from trials.checks import Ranges, ranges_by_class, trial_checks
 from trials.factors import Factors, find_factor_set, load_factors
 from trials.metrics import TOTALS_FIELDS, MetricsResult, Totals, TrialInputs, compute
 from trials.models import (
@@ -175,10 +176,15 @@ def trial_metrics(
     factors: Factors | None = None,
     basis: Literal["location", "market"] = "location",
     as_of: date | None = None,
+    ranges: Ranges | None = None,
 ) -> MetricsResult:
-    """Compute one visible trial's metrics with a factor set (the default set unless one is given)."""
+    """Compute one visible trial's metrics with a factor set (the default set unless one is given), and its trust
+    checks against the plausible ranges (read from the database unless given)."""
     inputs = trial_inputs(session=session, scope=scope, trial=trial, as_of=as_of)
-    return compute(inputs, factors or load_factors(session), basis)
+    result = compute(inputs, factors or load_factors(session), basis)
+    if ranges is None:
+        ranges = ranges_by_class(list_plausible_ranges(session=session))
+    return replace(result, checks=tuple(trial_checks(inputs, result, status=trial.status, ranges=ranges)))
 
 
 def metrics_by_trial(
@@ -192,8 +198,11 @@ def metrics_by_trial(
 ) -> dict[str, MetricsResult]:
     """Compute the metrics of every visible trial (of one port, if given), by trial code, with one factor set."""
     factors = factors or load_factors(session)
+    ranges = ranges_by_class(list_plausible_ranges(session=session))
     return {
-        trial.code: trial_metrics(session=session, scope=scope, trial=trial, factors=factors, basis=basis, as_of=as_of)
+        trial.code: trial_metrics(
+            session=session, scope=scope, trial=trial, factors=factors, basis=basis, as_of=as_of, ranges=ranges
+        )
         for trial in list_trials(session=session, scope=scope, port=port)
     }
 
