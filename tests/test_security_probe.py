@@ -8,18 +8,22 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import Session
 
-from app.dashboard import figures
+from app.dashboard import figures, guard
 from app.dashboard.data import COMPARE_COLUMNS, GRID_COLUMNS, MAP_COLUMNS, SPREAD_COLUMNS
 from app.dashboard.pages.trials import TRIAL_GRID_COLUMNS, layout
 from app.dashboard.table import Table
 from tests.factories import make_trial, make_user
 from tests.test_dashboard_callbacks import DATA_CALLBACKS, post
+from tests.test_dashboard_mount import CALLBACK, csrf_header
 from tests.test_web import PASSWORD, csrf_token, sign_in
 from trials import accounts
 from trials.accounts import authenticate, create_token
@@ -263,3 +267,197 @@ def test_text_from_the_data_shows_in_figures_as_text_never_as_a_link(name: str) 
     drawn = _figures_of_hostile_text()[name].to_json()
     assert "<a " not in drawn and "\\u003ca " not in drawn.lower()
     assert "&lt;a href" in drawn
+
+
+# --- finding 5: bad callback input answers 400 JSON, never 500 ------------------------------------------------
+
+
+def _callbacks(app: Flask) -> dict[str, Any]:
+    """Every callback of the app's dashboard, by Dash's key."""
+    found: dict[str, Any] = app.extensions["zetrials.dash"].callback_map
+    return found
+
+
+def _concrete(component: str) -> Any:
+    """A component id as the browser sends it: a pattern's wildcards filled in."""
+    if not component.startswith("{"):
+        return component
+    return {key: "trials" if isinstance(value, list) else value for key, value in json.loads(component).items()}
+
+
+def _body(key: str, callback: dict[str, Any], values: list[Any]) -> dict[str, Any]:
+    """A callback request as Dash's renderer posts it, with these values for its inputs, then its state."""
+    parts = key[2:-2].split("...") if key.startswith("..") else [key]
+    outputs = [{"id": _concrete(c), "property": p} for c, _, p in (part.rpartition(".") for part in parts)]
+    declared = [*callback["inputs"], *callback["state"]]
+    items = [
+        {"id": _concrete(d["id"]), "property": d["property"], "value": v} for d, v in zip(declared, values, strict=True)
+    ]
+    return {
+        "output": key,
+        "outputs": outputs if key.startswith("..") else outputs[0],
+        "inputs": items[: len(callback["inputs"])],
+        "state": items[len(callback["inputs"]) :],
+        "changedPropIds": [f"{json.dumps(items[0]['id'])}.{items[0]['property']}"],
+    }
+
+
+@pytest.fixture
+def dashboard(client: FlaskClient, session: Session) -> FlaskClient:
+    """A partner signed in to the dashboard, with a trial of their port and a private one of another port."""
+    make_trial(session, code="LGB-1")
+    make_trial(session, code="SIN-PRIVATE", port_locode="SGSIN")
+    make_user(session, PARTNER, role=Role.partner, port_locode="USLGB")
+    sign_in(client, PARTNER)
+    client.get("/dashboard/")
+    return client
+
+
+def _call(client: FlaskClient, body: Any) -> Any:
+    """Post a callback request with the session's CSRF header."""
+    return client.post(CALLBACK, json=body, headers=csrf_header(client))
+
+
+def _reads_search(callback: dict[str, Any]) -> bool:
+    """Tell whether a callback reads the URL's query string."""
+    return {"id": "url", "property": "search"} in [*callback["inputs"], *callback["state"]]
+
+
+@pytest.mark.parametrize("search", ["?to=9999-12", "?from=0000-01", "?from=0001-01&to=9998-12"])
+def test_months_at_the_calendars_ends_are_ignored_like_any_malformed_month(
+    app: Flask, dashboard: FlaskClient, search: str
+) -> None:
+    for key, callback in _callbacks(app).items():
+        if not _reads_search(callback):
+            continue
+        values = [
+            search if d == {"id": "url", "property": "search"} else _valid_value(d)
+            for d in [*callback["inputs"], *callback["state"]]
+        ]
+        answer = _call(dashboard, _body(key, callback, values))
+        assert answer.status_code in (200, 204), (key, answer.status_code)
+
+
+def _valid_value(declared: dict[str, str]) -> Any:
+    """A value each input may hold in a real browser."""
+    if declared["property"] == "pathname":
+        return "/dashboard/trials/LGB-1"
+    if declared["property"] in ("n_clicks", "data"):
+        return 1
+    return None
+
+
+@pytest.mark.parametrize(
+    ("output", "value"),
+    [("headlines.children", ["?port=USLGB"]), ("headlines.children", 7), ("headlines.children", {"search": "?"})],
+)
+def test_a_search_of_the_wrong_type_answers_400_json(
+    app: Flask, dashboard: FlaskClient, output: str, value: Any
+) -> None:
+    answer = _call(dashboard, _body(output, _callbacks(app)[output], [value]))
+    assert answer.status_code == 400
+    assert answer.get_json() == {
+        "error": "callback request: inputs url.search has a value of the wrong type",
+        "status": 400,
+    }
+
+
+def test_a_pathname_of_the_wrong_type_answers_400_json(app: Flask, dashboard: FlaskClient) -> None:
+    answer = _call(dashboard, _body("page.children", _callbacks(app)["page.children"], [42]))
+    assert answer.status_code == 400 and "url.pathname" in answer.get_json()["error"]
+
+
+def test_a_provenance_page_that_is_not_a_number_answers_400_json(app: Flask, dashboard: FlaskClient) -> None:
+    key = next(key for key in _callbacks(app) if "provenance-grid.rowData" in key)
+    values = [0, 0, "abc", "/dashboard/trials/LGB-1", ""]
+    answer = _call(dashboard, _body(key, _callbacks(app)[key], values))
+    assert answer.status_code == 400 and "provenance-page.data" in answer.get_json()["error"]
+    values[2] = 0
+    assert _call(dashboard, _body(key, _callbacks(app)[key], values)).status_code == 200
+
+
+def test_a_body_with_no_output_answers_400_json(app: Flask, dashboard: FlaskClient) -> None:
+    body = _body("headlines.children", _callbacks(app)["headlines.children"], [""])
+    del body["output"]
+    answer = _call(dashboard, body)
+    assert answer.status_code == 400
+    assert answer.get_json()["error"] == "callback request: output must name a callback of this dashboard"
+
+
+def test_every_input_of_every_callback_has_a_declared_type(app: Flask) -> None:
+    for callback in _callbacks(app).values():
+        for declared in [*callback["inputs"], *callback["state"]]:
+            name = json.loads(declared["id"])["type"] if declared["id"].startswith("{") else declared["id"]
+            assert (name, declared["property"]) in guard.VALUES, declared
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+QUERY = st.lists(
+    st.tuples(
+        st.sampled_from(["port", "class", "tech", "from", "to", "metric", "ghg", "basis", "grain", "z"]),
+        st.text(max_size=12) | st.sampled_from(["9999-12", "0000-01", "2024-03", "USLGB", "yard_tractor", "ttw"]),
+    ),
+    max_size=4,
+).map(lambda pairs: "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs))
+
+
+def _well_typed(declared: dict[str, str]) -> st.SearchStrategy[Any]:
+    """Values of the type an input's control really sends, including odd ones."""
+    prop = declared["property"]
+    if prop == "search":
+        return st.none() | QUERY | st.text(max_size=40)
+    if prop == "pathname":
+        return st.none() | st.text(max_size=30).map(lambda t: f"/dashboard/{t}") | st.just("/dashboard/trials/LGB-1")
+    if prop in ("n_clicks", "data"):
+        return st.none() | st.integers(0, 10**6)
+    if declared["id"] in ("f-port", "f-tech"):
+        return st.none() | st.lists(st.text(max_size=12), max_size=3)
+    return st.none() | st.text(max_size=20)
+
+
+FUZZ = settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzzed_callback_values_answer_400_or_their_figures_never_500(
+    app: Flask, dashboard: FlaskClient, data: st.DataObject
+) -> None:
+    callbacks = _callbacks(app)
+    key = data.draw(st.sampled_from(sorted(callbacks)))
+    declared = [*callbacks[key]["inputs"], *callbacks[key]["state"]]
+    typed = [data.draw(st.booleans()) for _ in declared]
+    values = [data.draw(_well_typed(d) if ok else JSON) for d, ok in zip(declared, typed, strict=True)]
+    answer = _call(dashboard, _body(key, callbacks[key], values))
+    if all(typed):
+        assert answer.status_code in (200, 204), (key, values, answer.status_code)
+    else:
+        assert answer.status_code in (200, 204, 400), (key, values, answer.status_code)
+    if answer.status_code == 400:
+        assert answer.get_json()["error"].startswith("callback request: ")
+    assert "SIN-PRIVATE" not in answer.get_data(as_text=True)
+
+
+@FUZZ
+@given(data=st.data())
+def test_fuzzed_callback_bodies_answer_400_never_500(app: Flask, dashboard: FlaskClient, data: st.DataObject) -> None:
+    callbacks = _callbacks(app)
+    key = data.draw(st.sampled_from(sorted(callbacks)))
+    body: Any = _body(
+        key, callbacks[key], [_valid_value(d) for d in [*callbacks[key]["inputs"], *callbacks[key]["state"]]]
+    )
+    field = data.draw(st.sampled_from(["output", "outputs", "inputs", "state", "changedPropIds", "body"]))
+    if field == "body":
+        body = data.draw(JSON)
+    elif data.draw(st.booleans()):
+        del body[field]
+    else:
+        body[field] = data.draw(JSON)
+    answer = _call(dashboard, body)
+    assert answer.status_code in (200, 204, 400), (body, answer.status_code)

@@ -11,7 +11,7 @@ from flask import Flask, has_request_context
 from flask_login import current_user
 
 from app.context import engine
-from app.dashboard import callbacks
+from app.dashboard import callbacks, guard
 from app.dashboard.state import GRAINS, METRICS, URL_BASE, format_month
 from trials.db import read_session
 from trials.models import EquipmentClass, Technology
@@ -150,4 +150,5 @@ def init_dashboard(server: Flask) -> dash.Dash:
     )
     app.layout = layout
     callbacks.register(app)
+    guard.install(app)
     return app

@@ -78,12 +78,19 @@ class ViewState:
         return key if key in METRIC_UNITS else None
 
 
+#: The years a view's months may fall in: room for any pilot, and far from the calendar's ends (year 1 and 9999),
+#: where a period's day arithmetic would leave the calendar.
+MONTH_YEARS = range(1900, 3000)
+
+
 def parse_month(text: str | None) -> int | None:
-    """Read '2025-03' as 202503; anything else as no month."""
+    """Read '2025-03' as 202503; anything else, and a year outside MONTH_YEARS, as no month."""
     if not text:
         return None
     year, _, month = text.partition("-")
     if not (year.isdigit() and month.isdigit() and len(year) == 4 and 1 <= int(month) <= 12):
+        return None
+    if int(year) not in MONTH_YEARS:
         return None
     return int(year) * 100 + int(month)
 
