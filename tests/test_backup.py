@@ -67,6 +67,7 @@ def fresh_database(url: str, folder: Path) -> Iterator[str]:
         admin.dispose()
 
 
+@pytest.mark.slow
 def test_a_backup_taken_during_an_import_restores_exactly_the_rows_before_it(
     db_url: str, workbooks: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
@@ -94,6 +95,7 @@ def test_a_backup_taken_during_an_import_restores_exactly_the_rows_before_it(
     assert copied == before, "the import committed after the backup ended, so the backup must be of the moment before"
 
 
+@pytest.mark.slow
 def test_restore_brings_back_every_row_as_it_was_at_the_backup(
     runner: CliRunner, engine: Engine, db_url: str, workbooks: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:
@@ -123,6 +125,7 @@ def test_restore_brings_back_every_row_as_it_was_at_the_backup(
     assert '"status": "imported"' in again.output and f'"created": {LATER_NEW_ROWS},' in again.output, again.output
 
 
+@pytest.mark.slow
 def test_restore_refuses_what_is_not_a_whole_backup_of_this_kind_and_changes_nothing(
     runner: CliRunner, engine: Engine, db_url: str, workbooks: tuple[Path, Path, Path], tmp_path: Path
 ) -> None:

@@ -44,6 +44,9 @@ from tests.checksums import (
 from trials.scope import Scope
 from trials.seed import initialise
 
+#: Each test writes and kills 200,000-row imports on both databases: minutes, so `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
+
 ROWS = 200_000
 TRIALS = 4
 #: Killed while reading: this many rows read, and written inside the open transaction, of ROWS.

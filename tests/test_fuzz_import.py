@@ -342,6 +342,7 @@ def csv_files(draw: st.DrawFn, *, plausible: bool | None = None) -> tuple[str, b
     return name, text.encode(encoding, errors="replace")
 
 
+@pytest.mark.slow
 @given(upload=csv_files())
 @examples(150)
 def test_generated_csv_files_give_a_result_never_an_exception(
@@ -406,6 +407,7 @@ def openpyxl_workbooks(draw: st.DrawFn) -> Workbook:
     return workbook
 
 
+@pytest.mark.slow
 @given(workbook=openpyxl_workbooks())
 @examples(60)
 def test_generated_openpyxl_workbooks_give_a_result_never_an_exception(
@@ -533,6 +535,7 @@ def xml_workbooks(draw: st.DrawFn) -> HandWorkbook:
     return HandWorkbook(sheets, shared, draw(st.booleans()))
 
 
+@pytest.mark.slow
 @given(workbook=xml_workbooks())
 @examples(60)
 def test_generated_workbook_xml_gives_a_result_never_an_exception(
@@ -579,6 +582,7 @@ def mutate(data: bytes, seed: int, count: int) -> bytes:
     return bytes(mutable)
 
 
+@pytest.mark.slow
 @given(maker=st.sampled_from(MUTATED_MAKERS), seed=st.integers(0, 2**32), count=st.integers(1, 8))
 @examples(100)
 def test_mutated_hostile_files_give_a_result_never_an_exception(
@@ -604,6 +608,7 @@ def uploads() -> st.SearchStrategy[tuple[str, bytes]]:
     return st.one_of(csv_files(plausible=True), csv_files(), openpyxl_workbooks().map(saved))
 
 
+@pytest.mark.slow
 @given(upload=uploads())
 @examples(40)
 def test_a_real_import_agrees_with_its_dry_run_and_a_rejected_one_writes_nothing(

@@ -362,6 +362,7 @@ def check_server_log(server: Server) -> None:
     assert not errors, errors[:5]
 
 
+@pytest.mark.slow
 def test_racing_imports_are_whole_exact_and_never_locked(
     engine: Engine, db_url: str, world: tuple[str, str], tmp_path: Path
 ) -> None:

@@ -43,6 +43,8 @@ FLAGS = (
     "--window-size=1400,1800",
 )
 WAIT_S = 20
+#: Chromium, a served demo database and page loads: `make test-fast` leaves them out.
+pytestmark = pytest.mark.slow
 
 
 def _missing() -> str | None:
