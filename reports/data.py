@@ -9,10 +9,11 @@ from sqlmodel import Session
 
 from trials.factors import list_factor_sets, load_factors
 from trials.metrics import MetricsResult, TrialInputs, compute
-from trials.models import EmissionFactor, EquipmentClass, FactorSet, ImportBatch, Port, Trial
+from trials.models import EmissionFactor, EquipmentClass, FactorSet, ImportBatch, PlausibleRange, Port, Trial
 from trials.queries import (
     MeasurementCounts,
     import_batches_of,
+    list_plausible_ranges,
     list_ports,
     list_trials,
     measurement_counts,
@@ -90,6 +91,7 @@ class ReportData:
     factor_rows: list[EmissionFactor]
     trials: list[TrialReport]
     batches: list[ImportBatch]
+    ranges: list[PlausibleRange]  # METHODOLOGY.md §8, for the Methodology sheet
 
     @property
     def measurement_rows(self) -> int:
@@ -161,4 +163,5 @@ def gather(
         factor_rows=factor_rows,
         trials=reports,
         batches=import_batches_of(session=session, scope=scope, trials=trials),
+        ranges=list_plausible_ranges(session=session),
     )

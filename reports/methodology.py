@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from trials.metrics import NO_COMBUSTION, REPORTED_GAP_FLAG_PCT
+from trials.reference import DIESEL_TTW_NOTE
 from trials.units import DIESEL_KWH_PER_L, HYDROGEN_KWH_PER_KG
 
 _NO_COMBUSTION = ", ".join(sorted(technology.value for technology in NO_COMBUSTION))
@@ -70,6 +71,7 @@ NOTES = (
     "Sums are over the trial's own units; baseline units only give the measured baseline rate. A sum skips missing"
     " values, and a sum of no values at all is n/a.",
     "An empty cell is n/a: its inputs are missing. A figure is never shown as 0 for want of data.",
+    f"Tank-to-wheel greenhouse gases: {DIESEL_TTW_NOTE}",
     "Grid electricity is location-based: each year's energy with that year's factor for the port's grid region.",
     "Monthly rows count a measurement in the month its period starts; a month's coverage counts its own days.",
     f"Energy content (lower heating value): diesel {DIESEL_KWH_PER_L} kWh/L, hydrogen {HYDROGEN_KWH_PER_KG} kWh/kg.",

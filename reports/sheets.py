@@ -17,6 +17,7 @@ from reports.methodology import BASELINE_METHODS, METRICS, NOTES
 from reports.xlsx import Cell, Column, Line, Sheet, Styled, Table
 from trials.metrics import METRIC_UNITS, PRIMARY_ACTIVITY, Activity, MetricsResult, Totals, total
 from trials.models import UnitRole
+from trials.reference import EFFICIENCY_EXPECTATION, RANGE_COLUMNS, RANGES_INTRO, range_rows
 
 #: Units whose figures add up across trials, so the Summary may total them.
 TOTALLED_UNITS = frozenset({"h", "kWh", "L", "kg", "kg CO2e"})
@@ -339,7 +340,7 @@ def measurements(rows: Iterable[Sequence[Any]], row_count: int) -> Sheet:
 
 
 def methodology(data: ReportData) -> Sheet:
-    """The formulas, the factor set with each factor's source, and how each trial's baseline was found."""
+    """The formulas, the factor set and plausible ranges with their sources, and how each trial's baseline was found."""
     formulas: list[list[Cell]] = [[key, label, METRIC_UNITS[key], formula] for key, (label, formula) in METRICS.items()]
     factors: list[list[Cell]] = [
         [row.key, row.region, row.year, row.value, row.unit, row.scope, row.source] for row in data.factor_rows
@@ -359,6 +360,7 @@ def methodology(data: ReportData) -> Sheet:
         ]
         for report in data.trials
     ]
+    ranges: list[list[Cell]] = [list(row) for row in range_rows(data.ranges)]
     factor_set = data.factor_set
     blocks: list[Line | Table] = [
         Line([Styled("Methodology", "title")]),
@@ -388,6 +390,21 @@ def methodology(data: ReportData) -> Sheet:
             factors,
             len(factors),
         ),
+        Line(),
+        Line([Styled("Plausible ranges (METHODOLOGY.md §8)", "section")]),
+        Line([RANGES_INTRO]),
+        Table(
+            "Ranges",
+            [
+                Column(RANGE_COLUMNS[0], 18),
+                Column(RANGE_COLUMNS[1], 12),
+                Column(RANGE_COLUMNS[2], 24),
+                Column(RANGE_COLUMNS[3], 70, "wrap"),
+            ],
+            ranges,
+            len(ranges),
+        ),
+        Line([EFFICIENCY_EXPECTATION]),
         Line(),
         Line([Styled("Baseline per trial", "section")]),
         *(Line([method]) for method in BASELINE_METHODS),

@@ -8,6 +8,7 @@ from dash import html
 
 from app.dashboard.data import Methodology
 from app.dashboard.table import Table
+from trials.reference import DIESEL_TTW_NOTE, EFFICIENCY_EXPECTATION, RANGES_INTRO
 
 
 def layout() -> Any:
@@ -30,7 +31,7 @@ def _table(table: Table, table_id: str) -> Any:
 
 
 def body(found: Methodology) -> Any:
-    """The page's sections, in the order a reader checks a figure: formula, rules, activity, constants, factors."""
+    """The page's sections in the order a reader checks a figure: formula, rules, activity, constants, factors."""
     return [
         html.P(
             "Each formula below is read from trials.metrics.compute, the one function every figure of the dashboard, "
@@ -38,6 +39,7 @@ def body(found: Methodology) -> Any:
         ),
         html.H2("Metrics"),
         _table(found.formulas, "methodology-formulas"),
+        html.P(f"Tank-to-wheel greenhouse gases: {DIESEL_TTW_NOTE}", id="methodology-ttw-note"),
         html.H2("How missing values are treated"),
         _table(found.helpers, "methodology-helpers"),
         html.H2("Primary activity unit per equipment class"),
@@ -46,4 +48,8 @@ def body(found: Methodology) -> Any:
         _table(found.constants, "methodology-constants"),
         html.H2(f"Emission factors: set {found.factor_set} (the default)"),
         _table(found.factors, "methodology-factors"),
+        html.H2("Plausible ranges"),
+        html.P(RANGES_INTRO),
+        _table(found.ranges, "methodology-ranges"),
+        html.P(EFFICIENCY_EXPECTATION, id="methodology-efficiency"),
     ]
