@@ -15,7 +15,7 @@ from werkzeug.utils import secure_filename
 
 from app import openapi
 from app.context import engine, require_role
-from app.params import MAX_PAGE, BadParameter, whole_number
+from app.params import MAX_PAGE, BadParameter, a_date, whole_number
 from importers.load import MEASURED_FIELDS, PROVENANCE
 from importers.pipeline import import_file
 from trials.baselines import RATE_AMOUNT_UNIT
@@ -163,9 +163,10 @@ def metrics(code: str) -> Response:
     """Give one visible trial's METHODOLOGY.md §3 metrics with their units, baseline and factor set."""
     scope = require_role(*READERS)
     basis = _basis()
+    as_of = a_date("as_of")
     with read_session(engine()) as session:
         found = _visible_trial(session, scope, code)
-        result = trial_metrics(session=session, scope=scope, trial=found, basis=basis)
+        result = trial_metrics(session=session, scope=scope, trial=found, basis=basis, as_of=as_of)
     baseline = result.baseline
     return _json(
         {

@@ -393,6 +393,11 @@ def document(*, session_cookie: str) -> Schema:
                     parameters=(
                         CODE,
                         _query("basis", "grid factor basis", {"enum": ["location", "market"], "default": "location"}),
+                        _query(
+                            "as_of",
+                            "count data up to this day (default today, UTC)",
+                            {"type": "string", "format": "date"},
+                        ),
                     ),
                 )
             },

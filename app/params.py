@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from flask import request
 from werkzeug.exceptions import BadRequest
@@ -27,3 +28,16 @@ def whole_number(name: str, default: int, highest: int) -> int:
     if not _WHOLE_NUMBER.fullmatch(text) or not 1 <= int(text) <= highest:
         raise BadParameter(name, f"must be a whole number from 1 to {highest}")
     return int(text)
+
+
+def a_date(name: str) -> date | None:
+    """Read an optional query parameter that must be a calendar date written YYYY-MM-DD."""
+    text = request.args.get(name)
+    if text is None or text == "":
+        return None
+    try:
+        if len(text) != 10:  # fromisoformat also takes 20240630 and week dates: one spelling only
+            raise ValueError(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        raise BadParameter(name, "must be a date written YYYY-MM-DD, e.g. 2025-06-30") from None

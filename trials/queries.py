@@ -98,14 +98,19 @@ def _summed(name: str) -> Any:
     return sa.func.sum(measured_column(_measurement, _unit, name)).label(name)
 
 
-def _totals_by_role(session: Session, trial_id: int) -> dict[UnitRole, Totals]:
+def _until(as_of: date | None) -> Any:
+    """Keep the measurements that started by as-of: nothing after it is counted (METHODOLOGY.md §7.3)."""
+    return sa.true() if as_of is None else col(Measurement.period_start) <= as_of
+
+
+def _totals_by_role(session: Session, trial_id: int, as_of: date) -> dict[UnitRole, Totals]:
     """Sum every field per unit role in one query; SQL SUM of no values is NULL, as the methodology wants."""
     columns = [_summed(name) for name in TOTALS_FIELDS]
     query = (
         sa.select(col(Unit.role), *columns)
         .select_from(Measurement)
         .join(Unit, col(Unit.id) == col(Measurement.unit_id))
-        .where(col(Measurement.trial_id) == trial_id)
+        .where(col(Measurement.trial_id) == trial_id, _until(as_of))
         .group_by(col(Unit.role))
     )
     rows = session.execute(query)
@@ -129,7 +134,7 @@ def covered_days(periods: Iterable[tuple[date, date]], first: date, last: date) 
     return len(days)
 
 
-def _by_year(session: Session, trial_id: int, name: str) -> YearEnergy:
+def _by_year(session: Session, trial_id: int, name: str, as_of: date) -> YearEnergy:
     """Sum the trial units' electricity (or hydrogen) by calendar year, since grid factors change from year to year."""
     year = sa.extract("year", col(Measurement.period_start))
     column = getattr(Measurement, name)
@@ -138,6 +143,7 @@ def _by_year(session: Session, trial_id: int, name: str) -> YearEnergy:
         .select_from(Measurement)
         .join(Unit, col(Unit.id) == col(Measurement.unit_id))
         .where(col(Measurement.trial_id) == trial_id, col(Unit.role) == UnitRole.trial, column.is_not(None))
+        .where(_until(as_of))
         .group_by(year)
     )
     return YearEnergy({int(row.year): float(row.amount) for row in session.execute(query)})
@@ -147,8 +153,8 @@ def trial_inputs(*, session: Session, scope: Scope, trial: Trial, as_of: date | 
     """Gather the sums and settings one trial's metrics need."""
     (trial_id,) = scope.visible_ids([trial])
     as_of = as_of or today()
-    totals = _totals_by_role(session, trial_id)
-    periods = _trial_unit_periods(session, trial_id)
+    totals = _totals_by_role(session, trial_id, as_of)
+    periods = _trial_unit_periods(session, trial_id, as_of)
     last_day = max((end for _start, end in periods), default=None)
     last_data = None if last_day is None else min(last_day - timedelta(days=1), as_of)
     window = coverage_window(trial, ALL_TIME, as_of)
@@ -158,8 +164,8 @@ def trial_inputs(*, session: Session, scope: Scope, trial: Trial, as_of: date | 
         session.get(Port, trial.port_locode),
         trial_totals=totals[UnitRole.trial],
         baseline_totals=totals[UnitRole.baseline],
-        energy_kwh_by_year=_by_year(session, trial_id, "energy_kwh"),
-        hydrogen_kg_by_year=_by_year(session, trial_id, "hydrogen_kg"),
+        energy_kwh_by_year=_by_year(session, trial_id, "energy_kwh", as_of),
+        hydrogen_kg_by_year=_by_year(session, trial_id, "hydrogen_kg", as_of),
         days_covered=covered_days(periods, *window) if window else 0,
         days_in_period=(reporting[1] - reporting[0]).days + 1 if reporting else 0,
         last_data_date=last_data,
@@ -242,13 +248,13 @@ def _next_month(month: date) -> date:
     return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
-def _trial_unit_periods(session: Session, trial_id: int) -> list[tuple[date, date]]:
-    """List the distinct periods the trial's own units were measured over."""
+def _trial_unit_periods(session: Session, trial_id: int, as_of: date | None = None) -> list[tuple[date, date]]:
+    """List the distinct periods the trial's own units were measured over (those started by as-of, if given)."""
     query = (
         sa.select(col(Measurement.period_start), col(Measurement.period_end))
         .distinct()
         .join(Unit, col(Unit.id) == col(Measurement.unit_id))
-        .where(col(Measurement.trial_id) == trial_id, col(Unit.role) == UnitRole.trial)
+        .where(col(Measurement.trial_id) == trial_id, col(Unit.role) == UnitRole.trial, _until(as_of))
     )
     return [(row.period_start, row.period_end) for row in session.execute(query)]
 
