@@ -170,13 +170,13 @@ def _name(_context: click.Context, _parameter: click.Parameter, value: str) -> s
     """Check a new set's name as the admin form does: not blank, at most as long as the table holds."""
     name = value.strip()
     if not name or len(name) > FACTOR_SET_NAME_LENGTH:
-        raise click.BadParameter(f"give a name of 1 to {FACTOR_SET_NAME_LENGTH} characters, e.g. ZE-2025")
+        raise click.BadParameter(f"give a name of 1 to {FACTOR_SET_NAME_LENGTH} characters, e.g. ZE-2026")
     return name
 
 
 @factors.command("add")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--name", required=True, callback=_name, help="Name of the new set, e.g. ZE-2025; never reused.")
+@click.option("--name", required=True, callback=_name, help="Name of the new set, e.g. ZE-2026; never reused.")
 @click.option("--description", help="What the set is, e.g. which years and sources it adds.")
 @click.option("--default", "make_default", is_flag=True, help="Make it the default set for new results.")
 def factors_add(file: Path, name: str, description: str | None, make_default: bool) -> None:
