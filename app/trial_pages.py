@@ -181,6 +181,8 @@ def _checked_fields(form: TrialForm, ports: list[Port], code: str | None = None)
         values["code"] = code
     typed_badly = {name for name, field in form._fields.items() if field.errors}
     for name, message in trial_problems(values, ports, typed_badly).items():
+        if name == "code" and code is not None:
+            continue  # a stored trial's code never changes, even if it predates the rules on codes
         form[name].errors = [*form[name].errors, message]
     if any(field.errors for field in form._fields.values()):
         return None

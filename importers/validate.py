@@ -318,12 +318,24 @@ def _hydrogen_problems(values: Mapping[str, Any]) -> dict[str, str]:
     return problems
 
 
+#: A trial code names the trial in every address (/trials/CODE, /api/v1/trials/CODE, report file names), so it holds
+#: only characters that need no escaping there, and starts with a letter or digit (never '.' or '..').
+TRIAL_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+TRIAL_CODE_RULE = (
+    "a trial code may hold only letters A-Z or a-z, digits 0-9, '.', '_' and '-', starting with a letter or digit "
+    "(no spaces, '/' or other signs), e.g. LGB-YT-01"
+)
+
+
 def trial_problems(values: Mapping[str, Any], ports: Sequence[Port], bad: Set[str] = frozenset()) -> dict[str, str]:
     """Apply the rules every trial obeys, whether from a Trials sheet or the web form, as {field: message}."""
     problems: dict[str, str] = {}
     for required in REQUIRED_TRIAL_FIELDS:
         if values.get(required) is None and required not in bad:
             problems[required] = f"{required.replace('_', ' ')} is required for a trial"
+    code = values.get("code")
+    if isinstance(code, str) and not TRIAL_CODE.fullmatch(code):
+        problems["code"] = TRIAL_CODE_RULE
     for name, limit in TRIAL_TEXT_LIMITS.items():
         text = values.get(name)
         if isinstance(text, str) and len(text) > limit:

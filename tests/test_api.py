@@ -14,6 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
+from openpyxl import Workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from werkzeug.test import TestResponse
@@ -21,6 +22,7 @@ from werkzeug.test import TestResponse
 from app import api as api_module
 from app.errors import MESSAGES
 from app.openapi import document
+from importers.validate import TRIAL_CODE_RULE
 from tests.factories import make_measurement, make_trial, make_unit, make_user
 from tests.test_import import standard_file
 from tests.test_web import sign_in
@@ -725,3 +727,34 @@ def test_every_api_route_is_documented_and_every_documented_route_exists(app: Fl
     }
     documented = {(path, method) for path, item in DOCUMENT["paths"].items() for method in item}
     assert served == documented
+
+
+# Trial codes (issue 18, finding 10): only characters that need no escaping in an address.
+
+
+def _trials_sheet(*codes: str) -> bytes:
+    """A workbook whose Trials sheet holds one valid trial per code."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = "Trials"
+    sheet.append(["Code", "Port", "Equipment class", "Technology", "Start date"])
+    for code in codes:
+        sheet.append([code, "USLGB", "yard_tractor", "battery_electric", date(2024, 1, 1)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("code", ["LGB/YT-01", "y](https://evil.example/p)", "..", "LGB YT 01", "-LGB"])
+def test_an_imported_trial_code_outside_letters_digits_dot_underscore_and_dash_is_refused(
+    as_viewer: Callable[[str], Api], code: str
+) -> None:
+    api = as_viewer("editor_a")
+    response = api.upload(_trials_sheet("LGB.YT_02-a", code), filename="t.xlsx")
+    assert response.status_code == 422
+    assert response.get_json()["problems"] == [
+        {"sheet": "Trials", "row": 3, "column": "Code", "value": code, "message": TRIAL_CODE_RULE}
+    ]
+    assert api.upload(_trials_sheet("LGB.YT_02-a"), filename="t.xlsx").status_code == 200
+    assert api.get("/api/v1/trials/LGB.YT_02-a").status_code == 200

@@ -11,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
 
+from importers.validate import TRIAL_CODE_RULE
 from tests.factories import make_measurement, make_trial, make_unit, make_user
 from tests.test_web import sign_in
 from trials.models import AuditEvent, BaselineKind, Role, Trial, TrialStatus, Unit, UnitRole, Visibility
@@ -396,3 +397,25 @@ def test_the_detail_page_computes_with_a_set_asked_for_by_name(client: FlaskClie
     signed_in(client, session, Role.executive)
     assert "Computed with factor set ZE-2024" in client.get("/trials/LGB-1?factors=ZE-2024").get_data(as_text=True)
     assert client.get("/trials/LGB-1?factors=NO-SUCH-SET").status_code == 404
+
+
+@pytest.mark.parametrize("code", ["LGB/YT-01", "y](https://evil.example/p)", "..", "LGB YT 01", "LGB-ÄÖ"])
+def test_a_code_outside_letters_digits_dot_underscore_and_dash_is_refused_beside_the_code(
+    client: FlaskClient, session: Session, code: str
+) -> None:
+    signed_in(client, session, Role.editor, "USLGB")
+    response = post(client, "/trials/new", trial_form(code=code))
+    assert response.status_code == 400
+    assert messages_beside(response.get_data(as_text=True), "code") == [TRIAL_CODE_RULE]
+    reread(session)
+    assert session.exec(select(Trial)).all() == []
+
+
+def test_a_stored_trial_whose_code_predates_the_rule_can_still_be_edited(client: FlaskClient, session: Session) -> None:
+    make_trial(session, code="LGB YT 01", equipment_class="top_handler")
+    signed_in(client, session, Role.editor, "USLGB")
+    path = "/trials/LGB%20YT%2001/edit"
+    response = post(client, path, {k: v for k, v in trial_form(status="active").items() if k != "code"})
+    assert response.status_code == 302
+    reread(session)
+    assert session.exec(select(Trial.status)).one() == TrialStatus.active
