@@ -176,7 +176,9 @@ def _name(_context: click.Context, _parameter: click.Parameter, value: str) -> s
 
 @factors.command("add")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--name", required=True, callback=_name, help="Name of the new set, e.g. ZE-2026; never reused.")
+@click.option(
+    "--name", required=True, metavar="NAME", callback=_name, help="Name of the new set, e.g. ZE-2026; never reused."
+)
 @click.option("--description", help="What the set is, e.g. which years and sources it adds.")
 @click.option("--default", "make_default", is_flag=True, help="Make it the default set for new results.")
 def factors_add(file: Path, name: str, description: str | None, make_default: bool) -> None:

@@ -85,7 +85,7 @@ def test_the_methodology_page_shows_the_ranges_in_words_with_sources(client: Fla
     assert header == ["Equipment class", "Quantity", "Plausible range", "Source"]
     rows = _body_rows(ranges)
     assert len(rows) == len(session.exec(select(PlausibleRange)).all()) == 26
-    assert rows[0] == DRAYAGE_DIESEL  # §8's order: classes as listed, diesel, electricity, hydrogen
+    assert rows[0] == DRAYAGE_DIESEL  # classes in the app's order, each one's diesel, electricity, hydrogen
     assert rows[3:6] == YARD_TRACTOR
     assert RTG_ELECTRICITY in rows and TUG_ELECTRICITY in rows
     assert not any("_" in cell for row in rows for cell in row[:3])  # no raw keys such as yard_tractor

@@ -49,12 +49,12 @@ def list_ports(*, session: Session) -> list[Port]:
     return list(session.exec(select(Port).order_by(col(Port.locode))))
 
 
-#: The order §8 lists a class's ranges in.
+#: A class's ranges in the order §8's columns give them.
 _RANGE_ORDER = {"diesel_l": 0, "energy_kwh": 1, "hydrogen_kg": 2}
 
 
 def list_plausible_ranges(*, session: Session) -> list[PlausibleRange]:
-    """List the plausible ranges of METHODOLOGY.md §8 in its order; ranges are shared reference data, as ports are."""
+    """List the plausible ranges of METHODOLOGY.md §8 by class, then quantity; shared reference data, as ports are."""
     classes = list(EquipmentClass)
     return sorted(
         session.exec(select(PlausibleRange)),
