@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
 from sqlalchemy.engine import Engine
 from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response as BaseResponse
@@ -21,8 +19,9 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.context import engine, require_role
 from importers.load import UndoRefused, undo_batch
 from importers.pipeline import ImportResult, import_file
+from reports.xlsx import Column, Properties, Sheet, Table, write_xlsx
 from trials.db import read_session, write_session
-from trials.models import Role
+from trials.models import Role, utcnow
 from trials.queries import list_import_batches
 from trials.scope import Scope
 
@@ -179,31 +178,40 @@ def confirm(job_id: str) -> BaseResponse:
     return redirect(url_for("imports.review", job_id=job.id))
 
 
+#: The problems workbook's columns: where each problem is, the value as read, and what is wrong.
+PROBLEM_COLUMNS = (
+    Column("File", 24),
+    Column("Sheet", 16),
+    Column("Row", 8, "integer"),
+    Column("Column", 20),
+    Column("Value", 30),
+    Column("Problem", 70, "wrap"),
+)
+
+
 @bp.get("/<job_id>/problems.xlsx")
 def problems(job_id: str) -> BaseResponse:
-    """The problems of a run as a workbook, to fix the file row by row."""
+    """The problems of a run as a workbook, to fix the file row by row; written by the reports' writer, so text from
+    the file (a value such as '=cmd|...') is stored as text and marked so (quotePrefix), never run as a formula."""
     scope = require_role(*EDITORS)
     job = Job(_uploads(), job_id).owned_by(scope)
     result = job.status.get("result") or {}
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Problems")
-    sheet.append(["File", "Sheet", "Row", "Column", "Value", "Problem"])
-    for problem, file in zip(result.get("problems", []), result.get("problem_files", []), strict=False):
-        values = [file, problem["sheet"], problem["row"], problem["column"], problem["value"], problem["message"]]
-        sheet.append([_literal(sheet, value) for value in values])
+    rows = [
+        (file, problem["sheet"], problem["row"], problem["column"], problem["value"], problem["message"])
+        for problem, file in zip(result.get("problems", []), result.get("problem_files", []), strict=False)
+    ]
+    filename = str(job.status["filename"])
+    properties = Properties(
+        title=f"Problems of {filename}",
+        subject="ZE Trials import problems",
+        description=f"Every problem found in {filename}, by file, sheet, row and column.",
+        keywords="ZE Trials; import problems",
+        created=utcnow(),
+    )
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    write_xlsx(buffer, [Sheet("Problems", [Table("Problems", PROBLEM_COLUMNS, rows, len(rows))])], properties)
     buffer.seek(0)
-    return send_file(buffer, as_attachment=True, download_name=f"problems-{job.status['filename']}.xlsx")
-
-
-def _literal(sheet: Any, value: object) -> object:
-    """Write text as a string cell, so a value such as '=cmd|...' from a bad file can never become a formula."""
-    if not isinstance(value, str):
-        return value
-    cell = WriteOnlyCell(sheet, value=value)
-    cell.data_type = "s"
-    return cell
+    return send_file(buffer, as_attachment=True, download_name=f"problems-{filename}.xlsx")
 
 
 @bp.post("/batches/<int:batch_id>/undo")

@@ -141,3 +141,17 @@ def test_upload_without_csrf_is_refused(editor: FlaskClient, tmp_path: Path) -> 
         "/imports", data={"file": (io.BytesIO(path.read_bytes()), path.name)}, content_type="multipart/form-data"
     )
     assert response.status_code == 400
+
+
+def test_the_problems_workbook_marks_formula_like_text_as_text_like_the_reports(
+    editor: FlaskClient, tmp_path: Path
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("Trial,Unit,Date,Energy (kWh)\n=cmd|' /C calc'!A0,U1,2024-03-01,5\n", encoding="utf-8")
+    review = upload(editor, path)
+    finished(editor, review)
+    sheet = load_workbook(io.BytesIO(editor.get(f"{review}/problems.xlsx").data))["Problems"]
+    assert [cell.value for cell in sheet[1]] == ["File", "Sheet", "Row", "Column", "Value", "Problem"]
+    value = sheet["E2"]
+    assert (value.value, value.data_type, value.quotePrefix) == ("=cmd|' /C calc'!A0", "s", True)
+    assert sheet["A2"].quotePrefix is False  # plain text stays plain
