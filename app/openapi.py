@@ -6,6 +6,7 @@ from enum import StrEnum
 from typing import Any, get_args
 
 from app.auth import CSRF_COOKIE
+from app.params import MAX_PAGE
 from importers.load import MEASURED_FIELDS
 from importers.pipeline import Status
 from importers.values import MEASUREMENT_FIELDS
@@ -179,7 +180,7 @@ SCHEMAS: dict[str, Schema] = {
         "One page of a trial's measurements, oldest first",
         {
             "items": {"type": "array", "items": _ref("Measurement")},
-            "page": {"type": "integer", "minimum": 1},
+            "page": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE},
             "per_page": {"type": "integer", "minimum": 1, "maximum": PER_PAGE_MAX},
             "total": {"type": "integer", "minimum": 0, "description": "measurements of the trial, on every page"},
             "units": _closed("Unit of each measured quantity", {k: {"const": v} for k, v in MEASUREMENT_UNITS.items()}),
@@ -321,7 +322,12 @@ UPLOAD: Schema = {
                 "type": "object",
                 "required": ["file"],
                 "properties": {
-                    "file": {"type": "string", "contentMediaType": "application/octet-stream"},
+                    "file": {
+                        "type": "string",
+                        "contentMediaType": "application/octet-stream",
+                        "minLength": 1,
+                        "description": "an .xlsx workbook or a .csv file; an empty or unreadable one is rejected (422)",
+                    },
                     "trial": {"type": "string", "description": "trial code for a file with no trial column"},
                     "dry_run": {"type": "boolean", "description": "check everything, write nothing"},
                     "day_first": {"type": "boolean", "description": "read 03/04/2024 as 3 April (else a problem)"},
@@ -344,7 +350,10 @@ def document(*, session_cookie: str) -> Schema:
         parameters=(CSRF_HEADER,),
         requestBody=UPLOAD,
     )
-    imports["responses"]["422"] = _json("Rejected: nothing was written; `problems` says why", _ref("ImportResult"))
+    imports["responses"]["422"] = _json(
+        "Rejected (an empty, unreadable or invalid file): nothing was written; `problems` says why",
+        _ref("ImportResult"),
+    )
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -363,7 +372,12 @@ def document(*, session_cookie: str) -> Schema:
                     "TrialList",
                     400,
                     parameters=(
-                        _query("port", "UN/LOCODE of a port", {"type": "string"}),
+                        _query(
+                            "port",
+                            "UN/LOCODE of a partner port, as /api/v1/ports lists them; any other value, empty or in"
+                            " lower case included, answers 400",
+                            {"type": "string", "pattern": "^[A-Z]{2}[A-Z0-9]{3}$"},
+                        ),
                         _query("class", "equipment class", {"enum": enum_values(EquipmentClass)}),
                         _query("technology", "technology", {"enum": enum_values(Technology)}),
                         _query("status", "status", {"enum": enum_values(TrialStatus)}),
@@ -379,7 +393,11 @@ def document(*, session_cookie: str) -> Schema:
                     404,
                     parameters=(
                         CODE,
-                        _query("page", "page number", {"type": "integer", "minimum": 1, "default": 1}),
+                        _query(
+                            "page",
+                            "page number",
+                            {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1},
+                        ),
                         _query("per_page", "measurements per page", per_page),
                     ),
                 )

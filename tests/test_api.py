@@ -758,3 +758,41 @@ def test_an_imported_trial_code_outside_letters_digits_dot_underscore_and_dash_i
     ]
     assert api.upload(_trials_sheet("LGB.YT_02-a"), filename="t.xlsx").status_code == 200
     assert api.get("/api/v1/trials/LGB.YT_02-a").status_code == 200
+
+
+# The document and the server agree (issue 18, finding 12): a value the document allows is answered, one it does not
+# allow is refused.
+
+MEASUREMENTS = "/api/v1/trials/{code}/measurements"
+
+
+def _parameter(path: str, name: str) -> dict[str, Any]:
+    """The documented schema of one query parameter of a GET route."""
+    [found] = [p for p in DOCUMENT["paths"][path]["get"]["parameters"] if p["name"] == name]
+    schema: dict[str, Any] = found["schema"]
+    return schema
+
+
+@pytest.mark.parametrize(
+    ("path", "url", "name", "value", "status"),
+    [
+        ("/api/v1/trials", "/api/v1/trials?port=", "port", "", 400),
+        ("/api/v1/trials", "/api/v1/trials?port=uslgb", "port", "uslgb", 400),
+        ("/api/v1/trials", "/api/v1/trials?port=USLGB", "port", "USLGB", 200),
+        (MEASUREMENTS, "/api/v1/trials/LGB-PRIV/measurements?page=1000000001", "page", 10**9 + 1, 400),
+        (MEASUREMENTS, "/api/v1/trials/LGB-PRIV/measurements?page=1000000000", "page", 10**9, 200),
+    ],
+)
+def test_the_document_allows_a_parameter_value_exactly_when_the_server_answers_it(
+    as_viewer: Callable[[str], Api], path: str, url: str, name: str, value: Any, status: int
+) -> None:
+    assert as_viewer("admin").get(url).status_code == status
+    assert Draft202012Validator(_parameter(path, name)).is_valid(value) == (status == 200)
+
+
+def test_the_document_says_an_empty_file_is_rejected_with_422(as_viewer: Callable[[str], Api]) -> None:
+    response = as_viewer("editor_a").upload(b"", filename="empty.csv")
+    assert response.status_code == 422
+    form = DOCUMENT["paths"]["/api/v1/imports"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert not Draft202012Validator(form["properties"]["file"]).is_valid("")
+    assert Draft202012Validator(form["properties"]["file"]).is_valid("Trial,Unit")
