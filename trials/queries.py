@@ -27,12 +27,12 @@ from trials.models import (
     UnitRole,
     User,
 )
+from trials.pieces import piece_column, pieces
 from trials.rollups import (
     ALL_TIME,
     YearEnergy,
     coverage_window,
     inputs_for,
-    measured_column,
     reporting_window,
     trial_unit_counts,
 )
@@ -90,29 +90,26 @@ def get_trial(*, session: Session, scope: Scope, code: str) -> Trial | None:
 
 
 _measurement = Measurement.__table__  # type: ignore[attr-defined]
-_unit = Unit.__table__  # type: ignore[attr-defined]
 
 
-def _summed(name: str) -> Any:
-    """Sum one field of raw measurements joined to their units (paired sums and unit-days as the rollups make them)."""
-    return sa.func.sum(measured_column(_measurement, _unit, name)).label(name)
+def _trial_pieces(trial_id: int, as_of: date | None) -> sa.Subquery:
+    """A trial's measurement pieces (each within one year, trials/pieces.py) that start by as-of, if given: nothing
+    after it is counted (METHODOLOGY.md §7.3)."""
+    found = pieces(_measurement.c.trial_id == trial_id)
+    if as_of is None:
+        return found
+    return sa.select(found).where(found.c.period_start <= as_of).subquery("pieces_by_as_of")
 
 
-def _until(as_of: date | None) -> Any:
-    """Keep the measurements that started by as-of: nothing after it is counted (METHODOLOGY.md §7.3)."""
-    return sa.true() if as_of is None else col(Measurement.period_start) <= as_of
+def _summed(p: sa.Subquery, name: str) -> Any:
+    """Sum one field over measurement pieces (paired sums and unit-days as the rollups make them)."""
+    return sa.func.sum(piece_column(p, name)).label(name)
 
 
 def _totals_by_role(session: Session, trial_id: int, as_of: date) -> dict[UnitRole, Totals]:
     """Sum every field per unit role in one query; SQL SUM of no values is NULL, as the methodology wants."""
-    columns = [_summed(name) for name in TOTALS_FIELDS]
-    query = (
-        sa.select(col(Unit.role), *columns)
-        .select_from(Measurement)
-        .join(Unit, col(Unit.id) == col(Measurement.unit_id))
-        .where(col(Measurement.trial_id) == trial_id, _until(as_of))
-        .group_by(col(Unit.role))
-    )
+    p = _trial_pieces(trial_id, as_of)
+    query = sa.select(p.c.role, *[_summed(p, name) for name in TOTALS_FIELDS]).group_by(p.c.role)
     rows = session.execute(query)
     found = {row.role: Totals(**{name: _float(getattr(row, name)) for name in TOTALS_FIELDS}) for row in rows}
     return {role: found.get(role, Totals()) for role in UnitRole}
@@ -136,14 +133,11 @@ def covered_days(periods: Iterable[tuple[date, date]], first: date, last: date) 
 
 def _by_year(session: Session, trial_id: int, name: str, as_of: date) -> YearEnergy:
     """Sum the trial units' electricity (or hydrogen) by calendar year, since grid factors change from year to year."""
-    year = sa.extract("year", col(Measurement.period_start))
-    column = getattr(Measurement, name)
+    p = _trial_pieces(trial_id, as_of)
+    year = sa.extract("year", p.c.period_start)
     query = (
-        sa.select(year.label("year"), sa.func.sum(column).label("amount"))
-        .select_from(Measurement)
-        .join(Unit, col(Unit.id) == col(Measurement.unit_id))
-        .where(col(Measurement.trial_id) == trial_id, col(Unit.role) == UnitRole.trial, column.is_not(None))
-        .where(_until(as_of))
+        sa.select(year.label("year"), sa.func.sum(p.c[name]).label("amount"))
+        .where(p.c.role == UnitRole.trial, p.c[name].is_not(None))
         .group_by(year)
     )
     return YearEnergy({int(row.year): float(row.amount) for row in session.execute(query)})
@@ -254,7 +248,8 @@ def _trial_unit_periods(session: Session, trial_id: int, as_of: date | None = No
         sa.select(col(Measurement.period_start), col(Measurement.period_end))
         .distinct()
         .join(Unit, col(Unit.id) == col(Measurement.unit_id))
-        .where(col(Measurement.trial_id) == trial_id, col(Unit.role) == UnitRole.trial, _until(as_of))
+        .where(col(Measurement.trial_id) == trial_id, col(Unit.role) == UnitRole.trial)
+        .where(sa.true() if as_of is None else col(Measurement.period_start) <= as_of)
     )
     return [(row.period_start, row.period_end) for row in session.execute(query)]
 
@@ -270,15 +265,13 @@ def monthly_inputs(
     """
     (trial_id,) = scope.visible_ids([trial])
     whole = whole or trial_inputs(session=session, scope=scope, trial=trial, as_of=as_of)
-    year = sa.extract("year", col(Measurement.period_start))
-    month = sa.extract("month", col(Measurement.period_start))
+    p = _trial_pieces(trial_id, None)
+    year = sa.extract("year", p.c.period_start)
+    month = sa.extract("month", p.c.period_start)
     sums = (
-        sa.select(year.label("year"), month.label("month"), col(Unit.role))
-        .add_columns(*[_summed(name) for name in TOTALS_FIELDS])
-        .select_from(Measurement)
-        .join(Unit, col(Unit.id) == col(Measurement.unit_id))
-        .where(col(Measurement.trial_id) == trial_id)
-        .group_by(year, month, col(Unit.role))
+        sa.select(year.label("year"), month.label("month"), p.c.role)
+        .add_columns(*[_summed(p, name) for name in TOTALS_FIELDS])
+        .group_by(year, month, p.c.role)
     )
     by_month: dict[date, dict[UnitRole, Totals]] = {}
     for row in session.execute(sums):

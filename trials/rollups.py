@@ -15,18 +15,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.elements import ColumnElement
-from sqlalchemy.sql.functions import FunctionElement
 from sqlmodel import Session, select
 
 from trials.metrics import TOTALS_FIELDS, Totals, TrialInputs, total
 from trials.models import (
-    ENERGY_CARRIERS,
-    FLEET_UNIT,
     MEASURED_NUMBERS,
     PAIRED_NUMBERS,
-    PAIRING_ACTIVITIES,
     PERIOD_NUMBERS,
     DailyRollup,
     Measurement,
@@ -37,8 +32,8 @@ from trials.models import (
     Unit,
     UnitRole,
     UnitRunningTotal,
-    paired_name,
 )
+from trials.pieces import derived_columns, pieces
 from trials.scope import Scope
 
 #: Every measured number the rollups sum, with a count of the rows that carried it, then the paired sums.
@@ -78,55 +73,16 @@ def month_end(month: int) -> date:
     return following.replace(day=1) - timedelta(days=1)
 
 
-class days_between(FunctionElement[int]):  # noqa: N801 - named as SQL functions are
-    """Whole days from one date column to a later one, in SQL both databases run."""
-
-    type = sa.Integer()
-    inherit_cache = True
-
-
-@compiles(days_between)
-def _days_between(element: days_between, compiler: Any, **kw: Any) -> str:
-    """PostgreSQL subtracts dates into days."""
-    end, start = list(element.clauses)
-    return f"({compiler.process(end, **kw)} - {compiler.process(start, **kw)})"
-
-
-@compiles(days_between, "sqlite")
-def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str:
-    """SQLite stores dates as text: julian day numbers subtract."""
-    end, start = list(element.clauses)
-    return f"CAST(julianday({compiler.process(end, **kw)}) - julianday({compiler.process(start, **kw)}) AS INTEGER)"
-
-
-def _derived_columns(m: sa.TableClause | sa.Table, u: sa.TableClause | sa.Table) -> dict[str, ColumnElement[Any]]:
-    """Each rollup sum that is not a stored number, on a raw measurement row joined to its unit.
-
-    unit_days: the row's days times the units it covers, every planned unit for a fleet-level row (§7.4); the paired
-    sums: the field where the row carries the activity and an energy carrier (METHODOLOGY.md §7.2), else NULL."""
-    planned = sa.select(sa.func.coalesce(_trial.c.units_planned, 1)).where(_trial.c.id == m.c.trial_id)
-    units = sa.case((u.c.unit_id == FLEET_UNIT, planned.scalar_subquery()), else_=1)
-    found: dict[str, ColumnElement[Any]] = {"unit_days": days_between(m.c.period_end, m.c.period_start) * units}
-    any_carrier = sa.or_(*(m.c[carrier].is_not(None) for carrier in ENERGY_CARRIERS))
-    for activity in PAIRING_ACTIVITIES:
-        paired = sa.and_(m.c[activity].is_not(None), any_carrier)
-        for carrier in (None, *ENERGY_CARRIERS):
-            found[paired_name(activity, carrier)] = sa.case((paired, m.c[carrier or activity]), else_=sa.null())
-    return found
-
-
-def measured_column(m: sa.TableClause | sa.Table, u: sa.TableClause | sa.Table, name: str) -> ColumnElement[Any]:
-    """A rollup field's value on a raw measurement row joined to its unit: the stored column, or the derived one."""
-    return m.c[name] if name in MEASURED_NUMBERS else _derived_columns(m, u)[name]
-
-
-def _sums(source: sa.TableClause | sa.Table, counts: Sequence[str] = ()) -> list[ColumnElement[Any]]:
-    """Sum every rollup field of a source, with its count: counted in raw rows (joined to their units), or summed
-    from rollup rows."""
-    derived = _derived_columns(source, _unit) if source is _measurement else {}
+def _sums(
+    source: sa.TableClause | sa.Table | sa.Subquery,
+    counts: Sequence[str] = (),
+    derived: Mapping[str, ColumnElement[Any]] | None = None,
+) -> list[ColumnElement[Any]]:
+    """Sum every rollup field of a source, with its count: counted in measurement pieces (with their derived
+    columns), or summed from rollup rows."""
     columns: list[ColumnElement[Any]] = []
     for name in ROLLUP_FIELDS:
-        value = derived[name] if name in derived else source.c[name]
+        value = derived[name] if derived and name in derived else source.c[name]
         columns.append(sa.func.sum(value))
         count_of = f"n_{name}"
         columns.append(sa.func.sum(source.c[count_of]) if count_of in counts else sa.func.count(value))
@@ -159,26 +115,34 @@ def refresh_rollups(session: Session, trial_ids: Iterable[int]) -> None:
 def _insert_daily(connection: sa.Connection, ids: list[int]) -> None:
     """One row per trial, role and start day with its sums, then a row for every further day a period covers.
 
-    Periods that start on the same day are nested ranges, so the days they cover are those up to the group's latest
-    end: one grouped read of the measurements gives the sums and the days alike."""
-    m, u = _measurement, _unit
-    grouped = (
-        sa.select(m.c.trial_id, u.c.role, m.c.period_start, sa.func.max(m.c.period_end), sa.func.count(), *_sums(m))
-        .select_from(m.join(u, u.c.id == m.c.unit_id))
-        .where(m.c.trial_id.in_(ids))
-        .group_by(m.c.trial_id, u.c.role, m.c.period_start)
-    )
+    Pieces that start on the same day are nested ranges, so the days they cover are those up to the group's latest
+    end: one grouped read of the measurement pieces gives the sums and the days alike."""
+    p = pieces(_measurement.c.trial_id.in_(ids))
+    grouped = sa.select(
+        p.c.trial_id,
+        p.c.role,
+        p.c.period_start,
+        sa.func.max(p.c.period_end),
+        sa.func.sum(p.c.first),
+        *_sums(p, derived=derived_columns(p)),
+    ).group_by(p.c.trial_id, p.c.role, p.c.period_start)
     columns = ["trial_id", "role", "day", "measurements", *_SUM_COLUMNS]
     days: list[dict[str, Any]] = []
     further: set[tuple[int, Any, date]] = set()
     for trial_id, role, start, end, *sums in connection.execute(grouped).all():
-        days.append(dict(zip(columns, (trial_id, role, start, *sums), strict=True)))
+        days.append(dict(zip(columns, (trial_id, role, _day(start), *sums), strict=True)))
+        start, end = _day(start), _day(end)
         further.update((trial_id, role, start + timedelta(days=offset)) for offset in range(1, (end - start).days))
     further -= {(day["trial_id"], day["role"], day["day"]) for day in days}
     empty = {name: 0 if name.startswith("n_") else None for name in _SUM_COLUMNS}
     days.extend({"trial_id": t, "role": r, "day": d, "measurements": 0, **empty} for t, r, d in sorted(further))
     if days:
         connection.execute(sa.insert(_daily), days)
+
+
+def _day(value: date | str) -> date:
+    """A piece's date as a date: SQLite gives the dates a union computes as their ISO text."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def _insert_monthly(connection: sa.Connection, ids: list[int]) -> None:
@@ -204,17 +168,20 @@ def _insert_monthly(connection: sa.Connection, ids: list[int]) -> None:
 
 
 def _insert_running_totals(connection: sa.Connection, ids: list[int]) -> None:
-    """Sum each unit's measurements by month of period_start, then add them up month after month."""
-    m, u = _measurement, _unit
-    month = month_key(m.c.period_start)
-    sums = [column.label(name) for column, name in zip(_sums(m), _SUM_COLUMNS, strict=True)]
+    """Sum each unit's measurement pieces by month of their start, then add them up month after month."""
+    p = pieces(_measurement.c.trial_id.in_(ids))
+    month = month_key(p.c.period_start)
+    sums = [column.label(name) for column, name in zip(_sums(p, derived=derived_columns(p)), _SUM_COLUMNS, strict=True)]
     by_month = (
         sa.select(
-            m.c.trial_id, m.c.unit_id, month.label("month"), u.c.role, sa.func.count().label("measurements"), *sums
+            p.c.trial_id,
+            p.c.unit_id,
+            month.label("month"),
+            p.c.role,
+            sa.func.sum(p.c.first).label("measurements"),
+            *sums,
         )
-        .select_from(m.join(u, u.c.id == m.c.unit_id))
-        .where(m.c.trial_id.in_(ids))
-        .group_by(m.c.trial_id, m.c.unit_id, month, u.c.role)
+        .group_by(p.c.trial_id, p.c.unit_id, month, p.c.role)
         .subquery()
     )
     running = sa.select(
@@ -382,21 +349,30 @@ class PeriodData:
 def period_data(
     *, session: Session, scope: Scope, trials: Sequence[Trial], period: Period = ALL_TIME, as_of: date
 ) -> dict[int, PeriodData]:
-    """Each visible trial's metric inputs over the period from the monthly rollups; over all time, trial_inputs'."""
+    """Each visible trial's metric inputs over the period from the monthly rollups; over all time, trial_inputs'.
+
+    Nothing after as-of is counted (METHODOLOGY.md §7.3): months after its month are left out, and the days of its
+    month after it are taken off with the daily rollups."""
     ids = scope.visible_ids(trials)
     if not ids:
         return {}
+    cut = Period(period.first_month, min(period.last_month or month_of(as_of), month_of(as_of)))
     r = _monthly
     year = (r.c.month // 100).label("year")
-    query = _sum_rows(r, [r.c.trial_id, r.c.role, year], r.c.trial_id.in_(ids) & period.months(r.c.month))
+    query = _sum_rows(r, [r.c.trial_id, r.c.role, year], r.c.trial_id.in_(ids) & cut.months(r.c.month))
     query = query.add_columns(
+        *[sa.func.sum(r.c[f"n_{name}"]).label(f"sum_n_{name}") for name in ROLLUP_FIELDS],
         sa.func.sum(r.c.days_covered).label("days_covered"),
         sa.func.min(r.c.first_day).label("first_day"),
         sa.func.max(r.c.last_day).label("last_day"),
     )
+    tail = _after_as_of(session, ids, cut, as_of)
     by_trial: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for row in session.execute(query):
-        by_trial[row.trial_id].append(_unprefixed(row))
+        found_row = _unprefixed(row)
+        if row.year == as_of.year and (row.trial_id, row.role) in tail:
+            found_row = _less(found_row, tail[row.trial_id, row.role])
+        by_trial[row.trial_id].append(found_row)
     ports = {port.locode: port for port in session.exec(select(Port))}
     units_seen = trial_unit_counts(session=session, scope=scope, trials=trials)
     found: dict[int, PeriodData] = {}
@@ -407,6 +383,8 @@ def period_data(
         window = coverage_window(trial, period, as_of)
         first_day = min((row["first_day"] for row in on_trial), default=None)
         last_day = max((row["last_day"] for row in on_trial), default=None)
+        if last_day is not None and last_day > as_of:
+            last_day = _last_day_by(session, trial.id, as_of)
         with_data = sum(int(row["days_covered"]) for row in on_trial)
         covered = with_data
         if window and first_day and last_day and (first_day < window[0] or last_day > window[1]):
@@ -421,7 +399,7 @@ def period_data(
             hydrogen_kg_by_year=energy_by_year(rows, "hydrogen_kg"),
             days_covered=covered if window else 0,
             days_in_period=(reporting[1] - reporting[0]).days + 1 if reporting else 0,
-            last_data_date=None if last_day is None else min(last_day, as_of),
+            last_data_date=last_day,
             as_of=as_of,
             units_seen=units_seen.get(trial.id),
         )
@@ -432,6 +410,45 @@ def period_data(
             days_with_data=with_data,
         )
     return found
+
+
+def _after_as_of(
+    session: Session, ids: Sequence[int], period: Period, as_of: date
+) -> dict[tuple[int, Any], dict[str, Any]]:
+    """The sums and counts of the days of as-of's month after as-of, by trial and role, when that month is in the
+    period: what the monthly rollups hold that as-of leaves out."""
+    month = month_of(as_of)
+    if as_of == month_end(month) or (period.first_month is not None and period.first_month > month):
+        return {}
+    d = _daily
+    sums = [sa.func.sum(d.c[name]).label(name) for name in ROLLUP_FIELDS]
+    counts = [sa.func.sum(d.c[f"n_{name}"]).label(f"n_{name}") for name in ROLLUP_FIELDS]
+    query = (
+        sa.select(d.c.trial_id, d.c.role, *sums, *counts)
+        .where(d.c.trial_id.in_(ids), d.c.day > as_of, d.c.day <= month_end(month))
+        .group_by(d.c.trial_id, d.c.role)
+    )
+    return {(row.trial_id, row.role): dict(row._mapping) for row in session.execute(query)}
+
+
+def _less(row: dict[str, Any], tail: Mapping[str, Any]) -> dict[str, Any]:
+    """A month's sums without the tail's; a field no remaining row carried is None again."""
+    kept = dict(row)
+    for name in ROLLUP_FIELDS:
+        count = int(row[f"n_{name}"] or 0) - int(tail[f"n_{name}"] or 0)
+        kept[f"n_{name}"] = count
+        kept[name] = None if count == 0 else _float(row[name]) - (_float(tail[name]) or 0.0)  # type: ignore[operator]
+    return kept
+
+
+def _last_day_by(session: Session, trial_id: int, as_of: date) -> date | None:
+    """The last day up to as-of that a trial unit's data cover."""
+    d = _daily
+    query = sa.select(sa.func.max(d.c.day)).where(
+        d.c.trial_id == trial_id, d.c.role == UnitRole.trial, d.c.day <= as_of
+    )
+    found = session.execute(query).scalar_one()
+    return None if found is None else _day(found)
 
 
 def _days_outside(session: Session, trial_id: int, period: Period, window: tuple[date, date]) -> int:
