@@ -31,6 +31,12 @@ METRICS: dict[str, tuple[str, str]] = {
         "baseline rate (L per activity unit) × the trial's activity in that unit",
     ),
     "diesel_displaced_l": ("Diesel displaced", "baseline_diesel_l − diesel_l"),
+    "baseline_energy_kwh": (
+        "Baseline electricity",
+        "for an electric baseline (the conventional machine is already electric): baseline rate (kWh per activity"
+        " unit) × the trial's paired activity",
+    ),
+    "energy_saved_kwh": ("Electricity saved", "baseline_energy_kwh − final_energy_kwh"),
     "efficiency_ratio": ("Efficiency ratio", f"(baseline_diesel_l × {DIESEL_KWH_PER_L}) ÷ final_energy_kwh"),
     "ghg_ttw_kg": ("GHG tank-to-wheel", f"diesel_l × EF_ttw(diesel); exactly 0 for {_NO_COMBUSTION}"),
     "ghg_wtw_kg": (
@@ -42,6 +48,15 @@ METRICS: dict[str, tuple[str, str]] = {
     "ghg_ttw_avoided_kg": ("GHG tank-to-wheel avoided", "baseline_ghg_ttw_kg − ghg_ttw_kg"),
     "ghg_wtw_avoided_kg": ("GHG well-to-wheel avoided", "baseline_ghg_wtw_kg − ghg_wtw_kg"),
     "ghg_wtw_reduction_pct": ("GHG well-to-wheel reduction", "100 × ghg_wtw_avoided_kg ÷ baseline_ghg_wtw_kg"),
+    "ghg_wtw_avoided_per_activity_kg": (
+        "GHG well-to-wheel avoided per unit of work",
+        "ghg_wtw_avoided_kg ÷ the paired primary activity: CO2e avoided per hour, move or km",
+    ),
+    "unit_years": ("Unit-years", "unit-days with trial data ÷ 365.25"),
+    "ghg_wtw_avoided_per_unit_year_kg": (
+        "GHG well-to-wheel avoided per unit-year",
+        "ghg_wtw_avoided_kg ÷ unit_years: what one machine avoids in a year of service",
+    ),
     "nox_avoided_kg": ("NOx avoided", _POLLUTANT.format(name="NOx")),
     "pm25_avoided_kg": ("PM2.5 avoided", _POLLUTANT.format(name="PM2.5")),
     "availability_pct": ("Availability", "100 × (scheduled_hours − downtime_hours) ÷ scheduled_hours"),
@@ -56,8 +71,14 @@ METRICS: dict[str, tuple[str, str]] = {
     ),
     "data_coverage_pct": (
         "Data coverage",
-        "100 × days with at least one measurement ÷ days in the trial period so far",
+        "100 × unit-days with data ÷ (planned units × days from the start to the last data date, capped by the end"
+        " and the as-of day); a fleet-level row covers every planned unit that day",
     ),
+    "paired_share_pct": (
+        "Paired share",
+        "100 × primary activity on rows that also carry an energy figure ÷ all primary activity",
+    ),
+    "days_since_data": ("Days since data", "days from the last day with trial data to the as-of day (reporting lag)"),
 }
 
 BASELINE_METHODS = (
