@@ -3,6 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+HOST = 127.0.0.1
+PORT = 8050
+DEMO_DIR = instance/demo
 
 .PHONY: run run-prod test test-fast lint bench clean
 
@@ -12,10 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Development: the demo data and, the first time, demo accounts whose passwords `zetrials demo` prints once.
+run: export ZETRIALS_ENV = development
 run: $(STAMP)
 	$(BIN)/zetrials init
-	$(BIN)/zetrials demo --if-empty
-	ZETRIALS_ENV=development $(BIN)/zetrials serve --host 127.0.0.1 --port 8050
+	$(BIN)/zetrials demo --if-empty --dir $(DEMO_DIR)
+	$(BIN)/zetrials serve --host $(HOST) --port $(PORT)
 
 # Production: PostgreSQL and a real secret are required; TLS terminates in front (see README).
 run-prod: $(STAMP)

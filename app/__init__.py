@@ -7,7 +7,20 @@ from typing import Any
 
 from flask import Flask
 
-from app import admin, api, auth, config, downloads, errors, import_pages, requestlog, security, trial_pages, views
+from app import (
+    admin,
+    api,
+    auth,
+    config,
+    demo_accounts,
+    downloads,
+    errors,
+    import_pages,
+    requestlog,
+    security,
+    trial_pages,
+    views,
+)
 from app.dashboard import init_dashboard
 from trials.db import make_engine
 
@@ -20,9 +33,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     config.check(app.config, Path(app.instance_path))
     app.extensions["zetrials.engine"] = make_engine(app.config["DATABASE_URL"])
+    demo_accounts.refuse_in_production(app)
     requestlog.init_app(app)
     security.init_app(app)
     auth.init_app(app)
+    demo_accounts.init_app(app)
     views.init_app(app)
     api.init_app(app)
     trial_pages.init_app(app)

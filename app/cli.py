@@ -16,6 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.cli_report import report
+from app.config import ConfigError
+from app.demo_accounts import after_demo, demo_accounts, remind, sign_in_hint
 from importers.demo import write_demo_files
 from importers.load import UndoRefused, undo_batch
 from importers.pipeline import ImportResult, import_file
@@ -74,8 +76,11 @@ def serve(host: str, port: int) -> None:
     """Serve the web app (single process; use gunicorn in production)."""
     from app.serving import server_app
 
-    app = server_app()
-    click.echo(f"ZE Trials on http://{host}:{port}/  (sign in with a user made by `zetrials users add`)")
+    try:
+        app = server_app()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"ZE Trials on http://{host}:{port}/  ({sign_in_hint()})")
     app.run(host=host, port=port, debug=False, use_reloader=False)
 
 
@@ -440,8 +445,10 @@ def demo(directory: Path, if_empty: bool) -> None:
     """Write realistic sample files in several real-world shapes and import them through the importer."""
     with _engine() as engine:
         with read_session(engine) as session:
-            if if_empty and list_trials(session=session, scope=OPERATOR):
+            was_empty = not list_trials(session=session, scope=OPERATOR)
+            if if_empty and not was_empty:
                 click.echo("The database holds trials already: no demo data loaded.")
+                remind(engine)
                 return
             ports = list_ports(session=session)
         files = write_demo_files(directory, ports)
@@ -451,8 +458,11 @@ def demo(directory: Path, if_empty: bool) -> None:
             result = import_file(engine, file, scope=OPERATOR, day_first=file.suffix == ".csv")
             _print_import(result)
             failed = failed or result.status == "rejected"
+        if not failed:
+            after_demo(engine, database_was_empty=was_empty)  # development only: the demo accounts, printed once
     if failed:
         sys.exit(1)
 
 
 main.add_command(report)
+main.add_command(demo_accounts)

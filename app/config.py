@@ -17,9 +17,14 @@ class ConfigError(RuntimeError):
     """Raised at start-up when the app would run unsafely."""
 
 
+def environment() -> str:
+    """Name the environment the app and commands run in: ZETRIALS_ENV, production unless it is set."""
+    return os.environ.get("ZETRIALS_ENV", "production")
+
+
 def defaults() -> dict[str, Any]:
     """Give the settings every deployment starts from."""
-    env = os.environ.get("ZETRIALS_ENV", "production")
+    env = environment()
     return {
         "ENV_NAME": env,
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
