@@ -10,13 +10,12 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from reports.data import Selection, gather
-from reports.sheets import methodology
-from reports.xlsx import Properties, write_xlsx
+from reports.data import Selection
+from reports.workbook import write_report
 from tests.factories import make_measurement, make_trial, make_unit, make_user
 from tests.test_dashboard_callbacks import post
 from tests.test_web import sign_in
-from trials.models import EquipmentClass, PlausibleRange, utcnow
+from trials.models import EquipmentClass, PlausibleRange
 from trials.scope import Scope
 
 EFFICIENCY = "A battery or fuel-cell machine is expected to be 1.5-6× as energy-efficient as its diesel baseline."
@@ -116,9 +115,9 @@ def test_the_methodology_page_is_behind_sign_in(client: FlaskClient) -> None:
 def test_the_report_methodology_sheet_shows_the_ranges_and_notes(session: Session) -> None:
     trial = make_trial(session, baseline_rate=3.0, baseline_unit="L/h", baseline_source="terminal fuel records")
     make_measurement(session, make_unit(session, trial), date(2024, 2, 1), operating_hours=10.0, energy_kwh=180.0)
-    data = gather(session=session, scope=Scope.operator(), selection=Selection(), generated_at=utcnow())
+    session.close()  # a report reads from a fresh session
     target = io.BytesIO()
-    write_xlsx(target, [methodology(data)], Properties("Methodology", "test", "test", "test", data.generated_at))
+    write_report(target, session=session, scope=Scope.operator(), selection=Selection(), as_of=date(2024, 12, 31))
 
     book = load_workbook(io.BytesIO(target.getvalue()))
     sheet = book["Methodology"]
