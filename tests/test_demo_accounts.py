@@ -27,7 +27,6 @@ from app.cli import main
 from app.config import ConfigError
 from tests.factories import make_trial
 from tests.server import PROJECT, browser, sign_in
-from tests.test_web import csrf_token
 from trials.db import make_engine, read_session, write_session
 from trials.demo_accounts import DEMO_DOMAIN, create_demo_accounts, demo_ports, demo_users, is_demo_email
 from trials.models import Role, Trial, User, Visibility
@@ -37,6 +36,7 @@ STAMP = ".venv/.installed"
 #: The demo import takes about half a minute on SQLite; a slow CI machine on PostgreSQL gets ample room.
 BOOT_TIMEOUT_S = 600.0
 _RUNNING = re.compile(r"Running on (http://127\.0\.0\.1:\d+)")
+_FORM_TOKEN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
 @dataclass(frozen=True)
@@ -254,8 +254,10 @@ def dev_app(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 def _signs_in(client: FlaskClient, email: str, password: str) -> bool:
-    """Post the real sign-in form; True if it signed in."""
-    data = {"email": email, "password": password, "csrf_token": csrf_token(client)}
+    """Post the real sign-in form with the CSRF token it carries; True if it signed in."""
+    found = _FORM_TOKEN.search(client.get("/login").get_data(as_text=True))
+    assert found is not None
+    data = {"email": email, "password": password, "csrf_token": found.group(1)}
     return client.post("/login", data=data).status_code == 302
 
 
