@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import zipfile
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +112,7 @@ def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
             initialise(engine)
             with read_session(engine) as session:
                 ports = list_ports(session=session)
-            for file in write_demo_files(folder, ports):
+            for file in write_demo_files(folder, ports, today=AS_OF + timedelta(days=1)):
                 result = import_file(engine, file, scope=OPERATOR, day_first=file.suffix == ".csv")
                 assert result.status == "imported", result.problems[:3]
             yield engine
