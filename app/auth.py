@@ -14,6 +14,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
 from app.context import engine
+from app.params import refuse_unstorable_text
 from trials.accounts import authenticate, begin_sign_in, end_session, finish_sign_in, session_is_live, user_for_token
 from trials.db import read_session, write_session
 from trials.models import User, utcnow
@@ -170,4 +171,5 @@ def init_app(app: Flask) -> None:
     app.add_url_rule("/login", "auth.login", login, methods=["GET", "POST"])
     app.add_url_rule("/logout", "auth.logout", logout, methods=["POST"])
     app.before_request(guard)
+    app.before_request(refuse_unstorable_text)  # after sign-in, so anonymous requests never get their forms parsed
     app.after_request(share_csrf_cookie)

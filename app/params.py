@@ -13,6 +13,25 @@ MAX_PAGE = 10**9
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")
 
 
+#: What no database here can store or look up: PostgreSQL refuses NUL in text, and no UTF-8 column takes half a
+#: UTF-16 surrogate pair; a query with either would fail with 500.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> bool:
+    """Tell whether text can be stored, and searched for, on both databases."""
+    return _UNSTORABLE.search(text) is None
+
+
+def refuse_unstorable_text() -> None:
+    """Refuse (400) an address, query or form field holding text no database can take, before a query fails on it."""
+    if not storable(request.path):
+        raise BadRequest("the address holds a NUL character or half a surrogate pair, which no trial or page has")
+    for name, value in [*request.args.items(multi=True), *request.form.items(multi=True)]:
+        if not (storable(name) and storable(value)):
+            raise BadParameter(_UNSTORABLE.sub("?", name), "holds a NUL character or half a surrogate pair")
+
+
 class BadParameter(BadRequest):
     """A request parameter that cannot be used; the message starts with its name, so clients know which to fix."""
 

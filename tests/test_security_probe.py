@@ -461,3 +461,42 @@ def test_fuzzed_callback_bodies_answer_400_never_500(app: Flask, dashboard: Flas
         body[field] = data.draw(JSON)
     answer = _call(dashboard, body)
     assert answer.status_code in (200, 204, 400), (body, answer.status_code)
+
+
+# --- finding 5 (every parameter): text no database can store answers 400, never 500 -------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/trials?port=%00",
+        "/api/v1/trials/%00",
+        "/api/v1/trials/LGB%00/metrics",
+        "/trials/%00",
+        "/trials/LGB-1?factors=%00",
+        "/admin/audit?actor=%00",
+        "/admin/audit?action=%00",
+        "/reports/trial/%00.xlsx",
+        "/dashboard/trials/%00",
+    ],
+)
+def test_a_nul_character_in_an_address_or_query_answers_400(client: FlaskClient, session: Session, url: str) -> None:
+    make_user(session, ADMIN, role=Role.admin)
+    token = create_token(session, email=ADMIN, actor="test")
+    session.commit()
+    answer = client.get(url, headers={"Authorization": f"Bearer {token}", "Accept": "application/json"})
+    assert answer.status_code == 400, answer.get_data(as_text=True)[:300]
+    assert answer.get_json()["status"] == 400
+
+
+def test_a_nul_character_in_the_sign_in_form_answers_400(client: FlaskClient, session: Session) -> None:
+    make_user(session, PARTNER, role=Role.partner, port_locode="USLGB")
+    form = {"email": "p\x00@lgb.example", "password": PASSWORD, "csrf_token": csrf_token(client)}
+    assert client.post("/login", data=form).status_code == 400
+    assert sign_in(client, PARTNER) == 302
+
+
+def test_a_nul_character_in_a_callback_value_answers_400(app: Flask, dashboard: FlaskClient) -> None:
+    key = "page.children"
+    answer = _call(dashboard, _body(key, _callbacks(app)[key], ["/dashboard/trials/LGB\x00"]))
+    assert answer.status_code == 400 and "url.pathname" in answer.get_json()["error"]

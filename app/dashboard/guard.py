@@ -11,6 +11,8 @@ import dash
 from flask import request
 from werkzeug.exceptions import BadRequest
 
+from app.params import storable
+
 #: The longest text a control or the URL may send: far beyond any real view's query string or path.
 MAX_TEXT = 4096
 #: The highest page of measurements a trial page may ask for; the SQL offset stays a sane number.
@@ -20,7 +22,7 @@ Check = Callable[[Any], bool]
 
 def _text(value: Any) -> bool:
     """A control's text, or nothing chosen."""
-    return value is None or (isinstance(value, str) and len(value) <= MAX_TEXT)
+    return value is None or (isinstance(value, str) and len(value) <= MAX_TEXT and storable(value))
 
 
 def _texts(value: Any) -> bool:
