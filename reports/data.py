@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
+from trials.checks import ranges_by_class, with_checks
 from trials.factors import list_factor_sets, load_factors
 from trials.metrics import MetricsResult, TrialInputs, compute
 from trials.models import EmissionFactor, EquipmentClass, FactorSet, ImportBatch, PlausibleRange, Port, Trial
@@ -136,6 +137,8 @@ def gather(
     )
     ports = {port.locode: port for port in list_ports(session=session)}
     counts = measurement_counts(session=session, scope=scope, trials=trials)
+    ranges = list_plausible_ranges(session=session)
+    by_class = ranges_by_class(ranges)
     reports = []
     for trial in trials:
         inputs = trial_inputs(session=session, scope=scope, trial=trial, as_of=day)
@@ -145,7 +148,7 @@ def gather(
                 trial=trial,
                 port=ports[trial.port_locode],
                 inputs=inputs,
-                result=compute(inputs, factors),
+                result=with_checks(inputs, compute(inputs, factors), status=trial.status, ranges=by_class),
                 months={
                     month: (inputs_of_month, compute(inputs_of_month, factors))
                     for month, inputs_of_month in months.items()
@@ -163,5 +166,5 @@ def gather(
         factor_rows=factor_rows,
         trials=reports,
         batches=import_batches_of(session=session, scope=scope, trials=trials),
-        ranges=list_plausible_ranges(session=session),
+        ranges=ranges,
     )

@@ -449,6 +449,7 @@ COVERAGE_COLUMNS = (
     Column("Inputs with no data", 40),
     Column("Metrics n/a", 50),
     Column("Flagged", 16),
+    Column("Trust checks (METHODOLOGY.md §7.5)", 70),
 )
 BATCH_COLUMNS = (
     Column("Import batch", 11, "integer"),
@@ -496,6 +497,7 @@ def data_quality(data: ReportData) -> Sheet:
                 _missing_inputs(report),
                 ", ".join(key for key, value in values.items() if value is None),
                 ", ".join(report.result.flags),
+                "; ".join(f"{check.level.value}: {check.message}" for check in report.result.checks),
             ]
         )
     batches: list[list[Cell]] = [

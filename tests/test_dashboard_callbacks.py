@@ -298,7 +298,7 @@ def test_the_methodology_is_read_from_the_code_and_factor_set(client: FlaskClien
     sign_in(client, PARTNER)
     client.get("/dashboard/")
     answer = _text(post(client, [("methodology-body", "children")], _search()))
-    assert "ratio(final, t.operating_hours)" in answer
+    assert "ratio(ghg_wtw_avoided, compared.activity)" in answer
     assert "US EPA GHG Emission Factors Hub" in answer
     assert "Electricity Maps 2024 yearly average" in answer
 

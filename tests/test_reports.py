@@ -34,7 +34,7 @@ from reports.xlsx import Column, Line, Properties, Sheet, Table, write_xlsx
 from tests.conftest import empty_database
 from tests.factories import make_measurement, make_trial, make_unit
 from trials.db import make_engine, read_session
-from trials.factors import load_factors
+from trials.factors import DEFAULT_SET, load_factors
 from trials.metrics import METRIC_KEYS, METRIC_UNITS, compute, total
 from trials.models import EquipmentClass, Measurement, Role, Trial, Unit
 from trials.queries import list_ports, list_trials, monthly_inputs, trial_metrics
@@ -299,9 +299,9 @@ def test_document_properties_and_names_say_what_the_file_is(long_beach_book: Wor
     book = long_beach_book
     assert book.properties.title == "ZE Trials report: Port USLGB (Long Beach)"
     assert book.properties.created == GENERATED.replace(tzinfo=None)
-    assert "ZE-2024" in book.properties.keywords
+    assert DEFAULT_SET in book.properties.keywords
     custom = {prop.name: prop.value for prop in book.custom_doc_props}
-    assert custom["Scope"] == "Port USLGB (Long Beach)" and custom["Factor set"] == "ZE-2024"
+    assert custom["Scope"] == "Port USLGB (Long Beach)" and custom["Factor set"] == DEFAULT_SET
     assert custom["Generated at"] == GENERATED.replace(tzinfo=None)
     assert {"ReportScope", "GeneratedAt", "FactorSet", "AsOf", "TrialCount"} <= set(book.defined_names)
     methodology = table_rows(book, "Factors")

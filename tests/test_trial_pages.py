@@ -385,17 +385,20 @@ def test_the_detail_page_says_which_baseline_the_metrics_use(client: FlaskClient
         assert found is not None
         return " ".join(re.sub(r"<[^>]+>", "", found.group(1)).split())
 
-    assert baseline_text().startswith("Metrics use the declared baseline: 3.0 L/h")
+    assert baseline_text().startswith("Metrics use the declared diesel baseline: 3.0 L/h")
     assert "source: OEM spec" in baseline_text()
     diesel = make_unit(session, trial, "D-1", UnitRole.baseline)
     make_measurement(session, diesel, date(2024, 3, 1), operating_hours=10, diesel_l=40)
-    assert baseline_text().startswith("Metrics use the measured baseline: 4.000 L of diesel per hour")
+    assert "rests on fewer than 30 unit-days, so the declared rate is used" in baseline_text()  # one day: thin
+    make_measurement(session, diesel, date(2024, 3, 2), days=29, operating_hours=290, diesel_l=1160)
+    assert baseline_text().startswith("Metrics use the measured diesel baseline: 4.000 L of diesel per hour")
 
 
 def test_the_detail_page_computes_with_a_set_asked_for_by_name(client: FlaskClient, session: Session) -> None:
     make_trial(session, code="LGB-1")
     signed_in(client, session, Role.executive)
     assert "Computed with factor set ZE-2024" in client.get("/trials/LGB-1?factors=ZE-2024").get_data(as_text=True)
+    assert "Computed with factor set ZE-2025" in client.get("/trials/LGB-1").get_data(as_text=True)
     assert client.get("/trials/LGB-1?factors=NO-SUCH-SET").status_code == 404
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from trials import units
@@ -307,6 +307,11 @@ def trial_checks(inputs: TrialInputs, result: MetricsResult, *, status: TrialSta
     found = [check for rule in RULES if (check := rule(subject)) is not None]
     order = list(Level)
     return sorted(found, key=lambda check: order.index(check.level))
+
+
+def with_checks(inputs: TrialInputs, result: MetricsResult, *, status: TrialStatus, ranges: Ranges) -> MetricsResult:
+    """The result with its trust checks, as every page, the API, the CLI and reports show it."""
+    return replace(result, checks=tuple(trial_checks(inputs, result, status=status, ranges=ranges)))
 
 
 def ranges_by_class(rows: Iterable[PlausibleRange]) -> dict[tuple[EquipmentClass, str], PlausibleRange]:

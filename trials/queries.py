@@ -10,7 +10,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from trials.checks import Ranges, ranges_by_class, trial_checks
+from trials.checks import Ranges, ranges_by_class, with_checks
 from trials.factors import Factors, find_factor_set, load_factors
 from trials.metrics import TOTALS_FIELDS, MetricsResult, Totals, TrialInputs, compute
 from trials.models import (
@@ -184,7 +184,7 @@ def trial_metrics(
     result = compute(inputs, factors or load_factors(session), basis)
     if ranges is None:
         ranges = ranges_by_class(list_plausible_ranges(session=session))
-    return replace(result, checks=tuple(trial_checks(inputs, result, status=trial.status, ranges=ranges)))
+    return with_checks(inputs, result, status=trial.status, ranges=ranges)
 
 
 def metrics_by_trial(
