@@ -506,6 +506,11 @@ def test_metrics_match_hand_computed_figures(client: FlaskClient, session: Sessi
     assert market["basis"] == "market"
     assert market["metrics"]["ghg_wtw_kg"] == pytest.approx(kwh * 0.050)
 
+    first_day = api.get("/api/v1/trials/LGB-CALC/metrics?as_of=2024-03-01").get_json()["metrics"]
+    assert (first_day["energy_kwh"], first_day["last_data_date"]) == (250.0, "2024-03-01")  # 2 March is after as-of
+    refused = api.get("/api/v1/trials/LGB-CALC/metrics?as_of=20240301")
+    assert refused.status_code == 400 and refused.get_json()["error"].startswith("as_of:")
+
 
 # Imports.
 
