@@ -111,7 +111,7 @@ def register(app: dash.Dash) -> None:
         scope, view = _reader(), state.parse(search)
         with read_session(engine()) as session:
             rows = data.trial_rows(session=session, scope=scope, state=view, as_of=today())
-        return overview.headlines(data.headline_table(rows), data.data_span(rows))
+        return overview.headlines(data.headline_table(rows), data.data_span(rows), data.left_out(rows))
 
     @app.callback(Output("chart-map", "figure"), Input("url", "search"))
     def port_map(search: str | None) -> Any:

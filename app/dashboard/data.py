@@ -17,6 +17,7 @@ from app.dashboard.calc import MEMO_SIZE, Calculator, Remembered, calculator
 from app.dashboard.state import METRICS, Grain, ViewState
 from app.dashboard.table import Table
 from trials import metrics, units
+from trials.checks import Level, counts_in_totals, ranges_by_class, with_checks
 from trials.metrics import METRIC_KEYS, METRIC_UNITS, PRIMARY_ACTIVITY, MetricsResult, TrialInputs, total
 from trials.models import Port, Trial, TrialStatus, UnitRole
 from trials.queries import (
@@ -89,13 +90,28 @@ def trial_rows(
     unit_counts = trial_unit_counts(session=session, scope=scope, trials=trials)
     ports = _ports(session)
     calc = calc or calculator(session)
+    ranges = ranges_by_class(list_plausible_ranges(session=session))
     rows = []
     for trial in trials:
         assert trial.id is not None
         found = data[trial.id]
-        result = calc.compute(found.inputs, basis)
+        result = with_checks(found.inputs, calc.compute(found.inputs, basis), status=trial.status, ranges=ranges)
         rows.append(TrialRow(trial, ports[trial.port_locode], found, result, unit_counts.get(trial.id, 0)))
     return rows
+
+
+def left_out(rows: Sequence[TrialRow]) -> list[tuple[str, str]]:
+    """The trials whose avoided emissions are not in the totals, with the reasons in plain words (METHODOLOGY.md
+    §7.5): every headline says "from N of M trials", and these are the M - N."""
+    found = []
+    for row in rows:
+        if row.result.values["ghg_wtw_avoided_kg"] is not None and counts_in_totals(row.result.checks, avoided=True):
+            continue
+        reasons = [
+            check.message for check in row.result.checks if check.level != Level.info or check.code == "no_baseline"
+        ]
+        found.append((row.trial.code, " ".join(reasons) or "No data in this period."))
+    return found
 
 
 def _sum_metric(rows: Sequence[TrialRow], key: str) -> tuple[float | None, int]:

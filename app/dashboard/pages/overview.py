@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -22,8 +23,9 @@ def layout() -> Any:
     )
 
 
-def headlines(table: Table, span: tuple[date, date] | None) -> Any:
-    """The headline cards, each saying how many trials it stands on, and the period the data cover."""
+def headlines(table: Table, span: tuple[date, date] | None, left_out: Sequence[tuple[str, str]] = ()) -> Any:
+    """The headline cards, each saying how many trials it stands on, the period the data cover, and one click away,
+    why the other trials' avoided emissions are not in the totals."""
     trials = table.rows[0][table.columns.index("trials")] if table.rows else 0
     period = f"data from {span[0].isoformat()} to {span[1].isoformat()}" if span else "no data in this period"
     cards = [
@@ -40,9 +42,18 @@ def headlines(table: Table, span: tuple[date, date] | None) -> Any:
         )
         for index, (figure, value, unit, with_data, count) in enumerate(table.rows)
     ]
+    reasons = html.Details(
+        [
+            html.Summary(f"Why {len(left_out)} of {trials} trials are not in the avoided-emission totals"),
+            html.Ul([html.Li([html.Strong(code), f": {reason}"]) for code, reason in left_out]),
+        ],
+        id="headline-left-out",
+        className="muted small",
+    )
     return html.Div(
         [
             html.P(f"Trials in view: {trials} · {period}", id="headline-period", className="muted"),
             html.Div(cards, className="cards"),
+            *([reasons] if left_out else []),
         ]
     )
