@@ -268,3 +268,16 @@ def test_the_methodology_page_lists_formulas_and_factor_sources(admin: Any, serv
     assert "ratio(final, t.operating_hours)" in _text(admin, "#methodology-formulas", "kwh_per_hour")
     assert "US EPA GHG Emission Factors Hub" in _text(admin, "#methodology-factors", "diesel_ttw")
     _finish(admin, tmp_path, "methodology")
+
+
+def test_trial_links_in_the_grid_lead_only_to_trial_pages(admin: Any, server: str, tmp_path: Path) -> None:
+    admin.get(f"{server}/dashboard/trials?tech=battery_electric&z=)[EVIL](https://evil.example/phish)")
+    links = "#trials-grid .ag-pinned-left-cols-container a"
+    WebDriverWait(admin, WAIT_S).until(lambda b: _count(b, links) > 0)
+    found = [(a.text, a.get_attribute("href")) for a in admin.find_elements(By.CSS_SELECTOR, links)]
+    assert found == [(code, f"{server}/dashboard/trials/{code}?tech=battery_electric") for code, _href in found], (
+        found
+    )  # each link: its own code as text, its own page, the view's filters and nothing else
+    admin.find_elements(By.CSS_SELECTOR, links)[0].click()
+    _text(admin, "#trial-title", f"{found[0][0]}: ")
+    _finish(admin, tmp_path, "trials-grid-links")
