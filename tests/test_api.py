@@ -801,3 +801,51 @@ def test_the_document_says_an_empty_file_is_rejected_with_422(as_viewer: Callabl
     form = DOCUMENT["paths"]["/api/v1/imports"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert not Draft202012Validator(form["properties"]["file"]).is_valid("")
     assert Draft202012Validator(form["properties"]["file"]).is_valid("Trial,Unit")
+
+
+# Trial fields of METHODOLOGY.md §7, written through the import and read back.
+
+TRIAL_FIELDS_CSV = (
+    "Code,Name,Port,Equipment class,Technology,Start date,Baseline kind,Baseline rate,Baseline unit,"
+    "Baseline engine,Hydrogen pathway,Hydrogen factor (kg CO2e/kg),Hydrogen factor source\n"
+)
+
+
+def test_an_imported_trial_answers_its_baseline_kind_engine_and_hydrogen_factor(
+    as_viewer: Callable[[str], Api],
+) -> None:
+    row = "LGB-H2,Fuel-cell tractors,USLGB,yard_tractor,hydrogen_fuel_cell,2024-01-01,diesel,1.85,gal/h,"
+    row += "nonroad_tier3,declared,2.4,supplier certificate 2024\n"
+    imported = as_viewer("editor_a").upload((TRIAL_FIELDS_CSV + row).encode(), filename="trials.csv")
+    assert imported.status_code == 200, imported.get_json()
+    body = as_viewer("editor_a").get("/api/v1/trials/LGB-H2").get_json()
+    assert {name: body[name] for name in ("baseline_kind", "baseline_rate", "baseline_unit", "baseline_engine")} == {
+        "baseline_kind": "diesel",
+        "baseline_rate": 1.85,
+        "baseline_unit": "gal/h",
+        "baseline_engine": "nonroad_tier3",
+    }
+    assert (body["hydrogen_pathway"], body["hydrogen_factor_kg_per_kg"], body["hydrogen_factor_source"]) == (
+        "declared",
+        2.4,
+        "supplier certificate 2024",
+    )
+
+
+def test_an_imported_yearly_baseline_is_422_naming_its_cell_and_writes_nothing(
+    as_viewer: Callable[[str], Api],
+) -> None:
+    row = "LGB-TUG,Electric tug,USLGB,tug,battery_electric,2024-01-01,diesel,30000,gal/yr,,,,\n"
+    response = as_viewer("editor_a").upload((TRIAL_FIELDS_CSV + row).encode(), filename="trials.csv")
+    assert response.status_code == 422
+    assert response.get_json()["problems"] == [
+        {
+            "sheet": "trials",
+            "row": 2,
+            "column": "Baseline unit",
+            "value": "gal/yr",
+            "message": "a rate per year depends on the hours worked: give litres per hour (or per move, km), "
+            "e.g. 'L/h' or 'gal/mi'",
+        }
+    ]
+    assert as_viewer("editor_a").get("/api/v1/trials/LGB-TUG").status_code == 404
