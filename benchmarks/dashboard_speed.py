@@ -47,18 +47,19 @@ from sqlalchemy.engine import Engine  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.serving import settle_collector  # noqa: E402
-from importers.demo import DEMO_TRIALS, PROFILES  # noqa: E402
+from importers.demo import DEMO_TRIALS, PROFILES, Profile  # noqa: E402
 from trials.accounts import add_user  # noqa: E402
 from trials.db import make_engine, read_session, write_session  # noqa: E402
 from trials.factors import load_factors  # noqa: E402
-from trials.models import Measurement, Role, Technology, Trial, Unit, UnitRole, utcnow  # noqa: E402
+from trials.metrics import PRIMARY_ACTIVITY, Activity  # noqa: E402
+from trials.models import EquipmentClass, Measurement, Role, Technology, Trial, Unit, UnitRole, utcnow  # noqa: E402
 from trials.queries import list_trials, metrics_by_trial, trial_metrics  # noqa: E402
 from trials.rollups import refresh_rollups  # noqa: E402
 from trials.scope import Scope  # noqa: E402
 from trials.seed import initialise  # noqa: E402
 
 DEFAULT_OUT = Path(tempfile.gettempdir()) / "zetrials-benchmark"
-GENERATOR_VERSION = 1  # bump when the data's shape changes, so cached databases are rebuilt
+GENERATOR_VERSION = 2  # bump when the data's shape changes, so cached databases are rebuilt
 FIRST_DAY = date(2024, 1, 1)
 SEED = 20250101
 TARGET_P95_MS = 150.0
@@ -108,6 +109,21 @@ def _energy(
     return round(work, 1), None, None
 
 
+def _per_hour(profile: Profile) -> tuple[float, float, float, float]:
+    """A profile's work per operating hour: energy (kWh, or hydrogen's at 16 kWh/kg as _energy splits it), baseline
+    diesel (L), km and moves, with its primary activity counted where the class counts it."""
+    energy = profile.kwh if profile.kwh is not None else (profile.h2_fuel_cell or profile.h2_combustion or 0) * 16.0
+    primary = PRIMARY_ACTIVITY[profile_class(profile)]
+    km = profile.per_hour if primary == Activity.km else profile.km_per_h
+    moves = profile.per_hour if primary == Activity.move else profile.moves_per_h
+    return energy * profile.per_hour, profile.diesel_l * profile.per_hour, km, moves
+
+
+def profile_class(profile: Profile) -> EquipmentClass:
+    """The equipment class a profile belongs to."""
+    return next(equipment for equipment, found in PROFILES.items() if found is profile)
+
+
 def _rows(size: Size, units: list[tuple[int, int, int]]) -> Iterator[tuple[Any, ...]]:
     """Yield one row per unit and day: (trial id, unit id, demo shape index, is baseline) drives the values."""
     chance = random.Random(SEED)
@@ -117,15 +133,16 @@ def _rows(size: Size, units: list[tuple[int, int, int]]) -> Iterator[tuple[Any, 
         demo = DEMO_TRIALS[shape]
         profile = PROFILES[demo.equipment_class]
         technology = Technology.diesel if baseline else demo.technology
+        kwh_per_h, diesel_per_h, km_per_h, moves_per_h = _per_hour(profile)
         for offset in range(size.days):
             day = FIRST_DAY + timedelta(days=offset)
             hours = round(profile.hours * chance.uniform(0.75, 1.1), 1)
-            energy, hydrogen, diesel = _energy(technology, hours, profile.kwh_per_h, profile.diesel_l_per_h, chance)
+            energy, hydrogen, diesel = _energy(technology, hours, kwh_per_h, diesel_per_h, chance)
             number += 1
             yield (
                 trial_id, unit_id, day, day + timedelta(days=1), hours, energy, hydrogen, diesel,
-                round(hours * profile.km_per_h, 1) if profile.km_per_h else None,
-                round(hours * profile.moves_per_h) if profile.moves_per_h else None,
+                round(hours * km_per_h, 1) if km_per_h else None,
+                round(hours * moves_per_h) if moves_per_h else None,
                 profile.hours + 2, 0.0 if chance.random() < 0.9 else 2.0, "Measurements", number,
             )  # fmt: skip
 
@@ -151,9 +168,7 @@ def _trials_and_units(connection: sa.Connection, size: Size) -> list[tuple[int, 
                 "start_date": FIRST_DAY,
                 "end_date": None,
                 "status": "active",
-                "baseline_rate": round(profile.diesel_l_per_h / profile.km_per_h, 3)
-                if per_km
-                else profile.diesel_l_per_h,
+                "baseline_rate": profile.diesel_l if per_km else round(_per_hour(profile)[1], 3),
                 "baseline_unit": "L/km" if per_km else "L/h",
                 "baseline_source": "benchmark",
                 "rated_power_kw": demo.rated_power_kw,
