@@ -1,14 +1,27 @@
-"""Small makers of rows with sensible defaults; tests override what they are about."""
+"""Small makers of rows with sensible defaults (tests override what they are about), and every helper tests share:
+signing in, posting forms and Dash callbacks, import files, answers checked against the API document."""
 
 from __future__ import annotations
 
+import json
+import re
+import time
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session
+import pytest
+from flask.testing import FlaskClient
+from jsonschema import Draft202012Validator
+from openpyxl import Workbook
+from sqlmodel import Session, col, select
 from werkzeug.security import generate_password_hash
+from werkzeug.test import TestResponse
 
+from app.openapi import document
+from tests import hostile_files
 from trials.models import (
+    AuditEvent,
     EquipmentClass,
     Measurement,
     Role,
@@ -61,8 +74,9 @@ def make_measurement(session: Session, unit: Unit, day: date, days: int = 1, **v
     return row
 
 
+PASSWORD = "correct horse battery"
 #: scrypt is slow on purpose: hash the test password once, not once per user.
-PASSWORD_HASH = generate_password_hash("correct horse battery")
+PASSWORD_HASH = generate_password_hash(PASSWORD)
 
 
 def make_user(session: Session, email: str = "ana@example.org", **overrides: Any) -> User:
@@ -72,3 +86,241 @@ def make_user(session: Session, email: str = "ana@example.org", **overrides: Any
     session.add(user)
     session.commit()
     return user
+
+
+# --- signing in and posting forms, as a browser does ---------------------------------------------------------------
+
+
+def csrf_token(client: FlaskClient) -> str:
+    """Read the CSRF token from the sign-in form, as a browser would."""
+    page = client.get("/login").get_data(as_text=True)
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert found is not None, page
+    return found.group(1)
+
+
+def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> int:
+    """Post the sign-in form with its CSRF token and return the status."""
+    response = client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)})
+    return response.status_code
+
+
+def page_token(client: FlaskClient, path: str) -> str:
+    """Read the CSRF token from a page's form, as a browser would."""
+    page = client.get(path).get_data(as_text=True)
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert found is not None, page
+    return found.group(1)
+
+
+def post_form(client: FlaskClient, path: str, data: dict[str, Any], form_page: str | None = None) -> Any:
+    """Post a form with the CSRF token of the page that shows it."""
+    return client.post(path, data=data | {"csrf_token": page_token(client, form_page or path)})
+
+
+def reread(session: Session) -> None:
+    """End the test session's transaction and forget what it loaded, so it sees what the app wrote meanwhile."""
+    session.rollback()
+    session.expire_all()
+
+
+def events(session: Session, action: str) -> list[AuditEvent]:
+    """The audit events of one action, oldest first, read afresh."""
+    reread(session)
+    return list(session.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))))
+
+
+# --- dashboard callbacks, as Dash's renderer calls them ------------------------------------------------------------
+
+
+CALLBACK = "/dashboard/_dash-update-component"
+
+
+def csrf_header(client: FlaskClient) -> dict[str, str]:
+    """Send back the CSRF cookie as Dash's renderer does."""
+    cookie = client.get_cookie("_csrf_token")
+    assert cookie is not None
+    return {"X-CSRFToken": cookie.value}
+
+
+def _callback_key(output: tuple[Any, str], pattern: bool = False) -> str:
+    """Dash's name for one output: id.property; a pattern-matching id as sorted JSON, as the pattern if asked."""
+    component, prop = output
+    if not isinstance(component, dict):
+        return f"{component}.{prop}"
+    if pattern:  # the callback is registered under MATCH in every key but the type
+        component = {key: value if key == "type" else ["MATCH"] for key, value in component.items()}
+    return f"{json.dumps(component, sort_keys=True, separators=(',', ':'))}.{prop}"
+
+
+def post_callback(
+    client: FlaskClient,
+    outputs: list[tuple[Any, str]],
+    inputs: list[tuple[Any, str, Any]],
+    state: list[tuple[Any, str, Any]] | None = None,
+    changed: tuple[Any, str] | None = None,
+) -> Any:
+    """Call a callback as Dash's renderer does, and give its response (or the status when it failed)."""
+    key = (
+        _callback_key(outputs[0], True)
+        if len(outputs) == 1
+        else ".." + "...".join(_callback_key(o, True) for o in outputs) + ".."
+    )
+    body = {
+        "output": key,
+        "outputs": [{"id": c, "property": p} for c, p in outputs] if len(outputs) > 1 else {
+            "id": outputs[0][0], "property": outputs[0][1]},
+        "inputs": [{"id": c, "property": p, "value": v} for c, p, v in inputs],
+        "state": [{"id": c, "property": p, "value": v} for c, p, v in (state or [])],
+        "changedPropIds": [_callback_key(changed or (inputs[0][0], inputs[0][1]))],
+    }  # fmt: skip
+    response = client.post(CALLBACK, json=body, headers=csrf_header(client) if client.get_cookie("_csrf_token") else {})
+    return response.get_json()["response"] if response.status_code == 200 else response.status_code
+
+
+def url_search(value: str = "") -> list[tuple[Any, str, Any]]:
+    """The URL query string as a callback input."""
+    return [("url", "search", value)]
+
+
+TRIAL_PAGE = [("url", "pathname", "/dashboard/trials/SIN-PRIVATE")]
+#: Every callback that answers with trial data, as (outputs, inputs, state) for an all-time view of yard tractors.
+DATA_CALLBACKS: dict[str, tuple[list[tuple[Any, str]], list[tuple[Any, str, Any]], list[tuple[Any, str, Any]]]] = {
+    "headlines": ([("headlines", "children")], url_search(), []),
+    "map": ([("chart-map", "figure")], url_search(), []),
+    "monthly": ([("chart-monthly", "figure")], url_search(), []),
+    "compare": (
+        [("chart-bars", "figure"), ("chart-grid", "figure"), ("compare-note", "children"), ("compare-report", "href")],
+        url_search("?class=yard_tractor"),
+        [],
+    ),
+    "spread": ([("chart-spread", "figure")], url_search("?class=yard_tractor"), []),
+    "trials": ([("trials-grid", "rowData")], url_search(), []),
+    "trial": (
+        [
+            ("trial-title", "children"),
+            ("trial-header", "children"),
+            ("trial-metrics", "children"),
+            ("chart-series", "figure"),
+            ("chart-baseline", "figure"),
+            ("chart-availability", "figure"),
+            ("chart-charging", "figure"),
+            ("chart-calendar", "figure"),
+        ],
+        url_search(),
+        TRIAL_PAGE,
+    ),
+    "provenance": (
+        [("provenance-grid", "rowData"), ("provenance-status", "children"), ("provenance-page", "data")],
+        [("provenance-previous", "n_clicks", 0), ("provenance-next", "n_clicks", 0)],
+        [("provenance-page", "data", 0), *TRIAL_PAGE, ("url", "search", "")],
+    ),
+    "download": (
+        [({"chart": "trials", "type": "download"}, "data")],
+        [({"chart": "trials", "type": "download-button"}, "n_clicks", 1)],
+        [("url", "search", ""), ("url", "pathname", "/dashboard/trials")],
+    ),
+}
+
+
+# --- import files --------------------------------------------------------------------------------------------------
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-files"
+needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the shared real-file corpus is not at {CORPUS}")
+TRIALS_HEADER = [
+    "Code",
+    "Name",
+    "Port",
+    "Equipment class",
+    "Technology",
+    "Start date",
+    "Baseline rate",
+    "Baseline unit",
+]
+LGB_TRIAL = ["LGB-YT-01", "Yard tractors", "USLGB", "yard_tractor", "battery_electric", date(2024, 1, 1), 3, "L/h"]
+MEASURE_HEADER = ["Trial", "Unit", "Date", "Operating hours (h)", "Energy (kWh)", "Moves"]
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
+    """Write a workbook with these sheets and rows, in this order."""
+    workbook = Workbook()
+    default = workbook.active
+    assert default is not None
+    workbook.remove(default)
+    for name, rows in sheets.items():
+        sheet = workbook.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def standard_file(path: Path, energy: float = 250.0) -> Path:
+    """A Trials sheet with one trial and three days of one tractor's measurements."""
+    return write_xlsx(
+        path,
+        {
+            "Trials": [TRIALS_HEADER, LGB_TRIAL],
+            "Measurements": [
+                MEASURE_HEADER,
+                ["LGB-YT-01", "YT-1", date(2024, 3, 1), 10, energy, 40],
+                ["LGB-YT-01", "YT-1", date(2024, 3, 2), 12, 310, 50],
+                ["LGB-YT-01", "YT-2", date(2024, 3, 1), 8, 190, None],
+            ],
+        },
+    )
+
+
+#: The makers of tests/hostile_files.py, each writing one file that no import may accept.
+HOSTILE = sorted(name for name in dir(hostile_files) if name.startswith("make_"))
+
+
+def finished(client: FlaskClient, review: str) -> str:
+    """Wait (bounded) for the background run to finish and return the review page."""
+    for _ in range(200):
+        state = client.get(f"{review}/status").get_json()["state"]
+        if state != "running":
+            return client.get(review).get_data(as_text=True)
+        time.sleep(0.05)
+    raise AssertionError("the import did not finish within 10 s")
+
+
+# --- API answers held to the OpenAPI document ----------------------------------------------------------------------
+
+
+DOCUMENT = document(session_cookie="session")
+FORMATS = Draft202012Validator.FORMAT_CHECKER
+
+
+def _documented_path(path: str) -> str | None:
+    """Find the documented path that a request path matches, `{name}` standing for one segment."""
+    parts = path.rstrip("/").split("/")
+    template: str
+    for template in DOCUMENT["paths"]:
+        pattern = template.split("/")
+        if len(pattern) != len(parts):
+            continue
+        if all(p == q or (p.startswith("{") and q) for p, q in zip(pattern, parts, strict=True)):
+            return template
+    return None
+
+
+def response_schema(method: str, path: str, status: int) -> dict[str, Any]:
+    """Give the documented schema of this route's answer with this status; undocumented answers fail the test."""
+    template = _documented_path(path)
+    operation = DOCUMENT["paths"][template].get(method.lower()) if template else None
+    if operation is None:  # a path or method the API does not have: a plain JSON error
+        assert status in (401, 404, 405), f"{method} {path} answered {status}"
+        return {"$ref": "#/components/schemas/Error"}
+    responses = operation["responses"]
+    assert str(status) in responses, f"{method} {template} answered {status}, which the document does not list"
+    schema: dict[str, Any] = responses[str(status)]["content"]["application/json"]["schema"]
+    return schema
+
+
+def check_against_document(method: str, path: str, response: TestResponse) -> None:
+    """Validate a real answer's body against the JSON Schema the document gives for its route and status."""
+    assert response.mimetype == "application/json", response.get_data(as_text=True)[:200]
+    schema = {**response_schema(method, path, response.status_code), "components": DOCUMENT["components"]}
+    Draft202012Validator(schema, format_checker=FORMATS).validate(response.get_json())

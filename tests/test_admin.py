@@ -14,9 +14,17 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session, col, select
 
-from tests.factories import make_measurement, make_trial, make_unit, make_user
-from tests.test_trial_pages import events, page_token, post, reread
-from tests.test_web import sign_in
+from tests.factories import (
+    events,
+    make_measurement,
+    make_trial,
+    make_unit,
+    make_user,
+    page_token,
+    post_form,
+    reread,
+    sign_in,
+)
 from trials import audit
 from trials.factors import (
     DATA,
@@ -94,7 +102,7 @@ def test_every_admin_page_opens(admin_client: FlaskClient) -> None:
 
 def test_an_admin_adds_a_user_who_can_then_sign_in(admin_client: FlaskClient, session: Session, app: Flask) -> None:
     form = {"email": "Pat@Example.org", "password": "a long password", "role": "partner", "port": "USLGB"}
-    assert post(admin_client, "/admin/users", form).status_code == 302
+    assert post_form(admin_client, "/admin/users", form).status_code == 302
     added = user(session, "pat@example.org")
     assert (added.role, added.port_locode, added.active) == (Role.partner, "USLGB", True)
     [event] = events(session, "user.add")
@@ -104,7 +112,7 @@ def test_an_admin_adds_a_user_who_can_then_sign_in(admin_client: FlaskClient, se
 
 def test_a_partner_without_a_port_is_refused_and_nothing_saved(admin_client: FlaskClient, session: Session) -> None:
     form = {"email": "pat@example.org", "password": "a long password", "role": "partner", "port": ""}
-    response = post(admin_client, "/admin/users", form)
+    response = post_form(admin_client, "/admin/users", form)
     assert response.status_code == 400
     assert "a partner must belong to a port" in response.get_data(as_text=True)
     reread(session)
@@ -134,7 +142,7 @@ def test_an_admin_cannot_demote_or_deactivate_themselves(admin_client: FlaskClie
     admin_client.post(f"/admin/users/{me.id}/role", data=role_form(admin_client, me, "editor", ""))
     page = admin_client.get("/admin/users").get_data(as_text=True)
     assert "you cannot take away your own admin role" in html.unescape(page)
-    post(admin_client, f"/admin/users/{me.id}/deactivate", {}, "/admin/users")
+    post_form(admin_client, f"/admin/users/{me.id}/deactivate", {}, "/admin/users")
     assert "you cannot deactivate your own account" in admin_client.get("/admin/users").get_data(as_text=True)
     assert (user(session, ADMIN).role, user(session, ADMIN).active) == (Role.admin, True)
 
@@ -144,12 +152,12 @@ def test_a_deactivated_user_loses_the_live_session(admin_client: FlaskClient, se
     other = app.test_client()
     assert sign_in(other, "ed@example.org") == 302
     assert other.get("/").status_code == 200
-    assert post(admin_client, f"/admin/users/{target.id}/deactivate", {}, "/admin/users").status_code == 302
+    assert post_form(admin_client, f"/admin/users/{target.id}/deactivate", {}, "/admin/users").status_code == 302
     assert other.get("/", headers={"Accept": "text/html"}).status_code == 302
     assert sign_in(app.test_client(), "ed@example.org") == 200  # refused
     [event] = events(session, "user.deactivate")
     assert (event.before, event.after) == ({"active": True}, {"active": False})
-    assert post(admin_client, f"/admin/users/{target.id}/reactivate", {}, "/admin/users").status_code == 302
+    assert post_form(admin_client, f"/admin/users/{target.id}/reactivate", {}, "/admin/users").status_code == 302
     assert sign_in(app.test_client(), "ed@example.org") == 302
 
 
@@ -157,7 +165,7 @@ def test_a_token_is_shown_once_and_refused_once_revoked(
     admin_client: FlaskClient, session: Session, app: Flask
 ) -> None:
     make_user(session, "bot@example.org", role=Role.executive)
-    response = post(admin_client, "/admin/tokens", {"email": "bot@example.org"})
+    response = post_form(admin_client, "/admin/tokens", {"email": "bot@example.org"})
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     found = re.search(r'<code id="new-token">([^<]+)</code>', response.get_data(as_text=True))
     assert found is not None
@@ -168,7 +176,7 @@ def test_a_token_is_shown_once_and_refused_once_revoked(
     assert machine.get("/", headers=bearer).status_code == 200
     reread(session)
     stored = session.exec(select(ApiToken)).one()
-    assert post(admin_client, f"/admin/tokens/{stored.id}/revoke", {}, "/admin/tokens").status_code == 302
+    assert post_form(admin_client, f"/admin/tokens/{stored.id}/revoke", {}, "/admin/tokens").status_code == 302
     assert machine.get("/", headers=bearer).status_code == 401
     assert machine.get("/api/v1/trials", headers=bearer).status_code == 401
     assert [e.object for e in events(session, "token.create")] == ["user:bot@example.org"]
@@ -244,7 +252,7 @@ def test_a_new_default_set_leaves_results_by_name_unchanged(admin_client: FlaskC
     reread(session)
     new_set = session.exec(select(FactorSet).where(FactorSet.name == "ZE-2026")).one()
     assert not new_set.is_default
-    assert post(admin_client, f"/admin/factors/{new_set.id}/default", {}, "/admin/factors").status_code == 302
+    assert post_form(admin_client, f"/admin/factors/{new_set.id}/default", {}, "/admin/factors").status_code == 302
 
     reread(session)
     assert [s.name for s in session.exec(select(FactorSet).where(FactorSet.is_default))] == ["ZE-2026"]

@@ -21,11 +21,17 @@ from werkzeug.test import TestResponse
 
 from app import api as api_module
 from app.errors import MESSAGES
-from app.openapi import document
 from importers.validate import TRIAL_CODE_RULE
-from tests.factories import make_measurement, make_trial, make_unit, make_user
-from tests.test_import import standard_file
-from tests.test_web import sign_in
+from tests.factories import (
+    DOCUMENT,
+    check_against_document,
+    make_measurement,
+    make_trial,
+    make_unit,
+    make_user,
+    sign_in,
+    standard_file,
+)
 from trials.accounts import create_token, revoke_token
 from trials.factors import DEFAULT_SET
 from trials.metrics import METRIC_KEYS, METRIC_UNITS
@@ -40,44 +46,6 @@ from trials.models import (
     User,
     Visibility,
 )
-
-DOCUMENT = document(session_cookie="session")
-FORMATS = Draft202012Validator.FORMAT_CHECKER
-
-# Holding every answer to the document.
-
-
-def _template(path: str) -> str | None:
-    """Find the documented path that a request path matches, `{name}` standing for one segment."""
-    parts = path.rstrip("/").split("/")
-    template: str
-    for template in DOCUMENT["paths"]:
-        pattern = template.split("/")
-        if len(pattern) != len(parts):
-            continue
-        if all(p == q or (p.startswith("{") and q) for p, q in zip(pattern, parts, strict=True)):
-            return template
-    return None
-
-
-def response_schema(method: str, path: str, status: int) -> dict[str, Any]:
-    """Give the documented schema of this route's answer with this status; undocumented answers fail the test."""
-    template = _template(path)
-    operation = DOCUMENT["paths"][template].get(method.lower()) if template else None
-    if operation is None:  # a path or method the API does not have: a plain JSON error
-        assert status in (401, 404, 405), f"{method} {path} answered {status}"
-        return {"$ref": "#/components/schemas/Error"}
-    responses = operation["responses"]
-    assert str(status) in responses, f"{method} {template} answered {status}, which the document does not list"
-    schema: dict[str, Any] = responses[str(status)]["content"]["application/json"]["schema"]
-    return schema
-
-
-def check_against_document(method: str, path: str, response: TestResponse) -> None:
-    """Validate a real answer's body against the JSON Schema the document gives for its route and status."""
-    assert response.mimetype == "application/json", response.get_data(as_text=True)[:200]
-    schema = {**response_schema(method, path, response.status_code), "components": DOCUMENT["components"]}
-    Draft202012Validator(schema, format_checker=FORMATS).validate(response.get_json())
 
 
 class Api:

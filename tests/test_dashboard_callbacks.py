@@ -14,9 +14,16 @@ from sqlmodel import Session
 
 from app.dashboard.pages.common import number
 from app.dashboard.pages.trials import trial_layout
-from tests.factories import make_measurement, make_trial, make_unit, make_user
-from tests.test_dashboard_mount import CALLBACK, csrf_header
-from tests.test_web import sign_in
+from tests.factories import (
+    DATA_CALLBACKS,
+    make_measurement,
+    make_trial,
+    make_unit,
+    make_user,
+    post_callback,
+    sign_in,
+    url_search,
+)
 from trials.models import Role, RollupStamp, Trial, UnitRole, Visibility
 from trials.queries import today, trial_metrics
 from trials.rollups import refresh_rollups
@@ -61,85 +68,9 @@ def trials(session: Session) -> dict[str, Trial]:
     return found
 
 
-def _key(output: tuple[Any, str], pattern: bool = False) -> str:
-    """Dash's name for one output: id.property; a pattern-matching id as sorted JSON, as the pattern if asked."""
-    component, prop = output
-    if not isinstance(component, dict):
-        return f"{component}.{prop}"
-    if pattern:  # the callback is registered under MATCH in every key but the type
-        component = {key: value if key == "type" else ["MATCH"] for key, value in component.items()}
-    return f"{json.dumps(component, sort_keys=True, separators=(',', ':'))}.{prop}"
-
-
-def post(
-    client: FlaskClient,
-    outputs: list[tuple[Any, str]],
-    inputs: list[tuple[Any, str, Any]],
-    state: list[tuple[Any, str, Any]] | None = None,
-    changed: tuple[Any, str] | None = None,
-) -> Any:
-    """Call a callback as Dash's renderer does, and give its response (or the status when it failed)."""
-    key = _key(outputs[0], True) if len(outputs) == 1 else ".." + "...".join(_key(o, True) for o in outputs) + ".."
-    body = {
-        "output": key,
-        "outputs": [{"id": c, "property": p} for c, p in outputs] if len(outputs) > 1 else {
-            "id": outputs[0][0], "property": outputs[0][1]},
-        "inputs": [{"id": c, "property": p, "value": v} for c, p, v in inputs],
-        "state": [{"id": c, "property": p, "value": v} for c, p, v in (state or [])],
-        "changedPropIds": [_key(changed or (inputs[0][0], inputs[0][1]))],
-    }  # fmt: skip
-    response = client.post(CALLBACK, json=body, headers=csrf_header(client) if client.get_cookie("_csrf_token") else {})
-    return response.get_json()["response"] if response.status_code == 200 else response.status_code
-
-
 def _text(answer: Any) -> str:
     """An answer as the text a person would search it for."""
     return json.dumps(answer, ensure_ascii=False)
-
-
-def _search(value: str = "") -> list[tuple[Any, str, Any]]:
-    """The URL query string as a callback input."""
-    return [("url", "search", value)]
-
-
-#: Every callback that answers with trial data, as (outputs, inputs, state) for an all-time view of yard tractors.
-TRIAL_PAGE = [("url", "pathname", "/dashboard/trials/SIN-PRIVATE")]
-DATA_CALLBACKS: dict[str, tuple[list[tuple[Any, str]], list[tuple[Any, str, Any]], list[tuple[Any, str, Any]]]] = {
-    "headlines": ([("headlines", "children")], _search(), []),
-    "map": ([("chart-map", "figure")], _search(), []),
-    "monthly": ([("chart-monthly", "figure")], _search(), []),
-    "compare": (
-        [("chart-bars", "figure"), ("chart-grid", "figure"), ("compare-note", "children"), ("compare-report", "href")],
-        _search("?class=yard_tractor"),
-        [],
-    ),
-    "spread": ([("chart-spread", "figure")], _search("?class=yard_tractor"), []),
-    "trials": ([("trials-grid", "rowData")], _search(), []),
-    "trial": (
-        [
-            ("trial-title", "children"),
-            ("trial-header", "children"),
-            ("trial-metrics", "children"),
-            ("chart-series", "figure"),
-            ("chart-baseline", "figure"),
-            ("chart-availability", "figure"),
-            ("chart-charging", "figure"),
-            ("chart-calendar", "figure"),
-        ],
-        _search(),
-        TRIAL_PAGE,
-    ),
-    "provenance": (
-        [("provenance-grid", "rowData"), ("provenance-status", "children"), ("provenance-page", "data")],
-        [("provenance-previous", "n_clicks", 0), ("provenance-next", "n_clicks", 0)],
-        [("provenance-page", "data", 0), *TRIAL_PAGE, ("url", "search", "")],
-    ),
-    "download": (
-        [({"chart": "trials", "type": "download"}, "data")],
-        [({"chart": "trials", "type": "download-button"}, "n_clicks", 1)],
-        [("url", "search", ""), ("url", "pathname", "/dashboard/trials")],
-    ),
-}
 
 
 @pytest.mark.parametrize("name", DATA_CALLBACKS)
@@ -149,7 +80,7 @@ def test_no_callback_shows_a_trial_outside_the_partners_scope(
     sign_in(client, PARTNER)
     client.get("/dashboard/")
     outputs, inputs, state = DATA_CALLBACKS[name]
-    found = post(client, outputs, inputs, state)
+    found = post_callback(client, outputs, inputs, state)
     assert not isinstance(found, int), f"the callback failed with {found}"
     answer = _text(found)
     assert "SIN-PRIVATE" not in answer.replace("No trial SIN-PRIVATE", "")
@@ -162,10 +93,10 @@ def test_port_totals_leave_out_a_private_trial_of_another_port(
     client.get("/dashboard/")
     shared = trial_metrics(session=session, scope=Scope.operator(), trial=trials["SIN-SHARED"]).values
     avoided_t = (shared["ghg_wtw_avoided_kg"] or 0) / 1000
-    (ports,) = post(client, *DATA_CALLBACKS["map"][:2])["chart-map"]["figure"]["data"]
+    (ports,) = post_callback(client, *DATA_CALLBACKS["map"][:2])["chart-map"]["figure"]["data"]
     singapore = ports["hovertext"][ports["text"].index("SGSIN")]
     assert f"1 trials, 1 with a figure<br>avoided: {number(avoided_t)} t CO2e" in singapore
-    monthly = post(client, *DATA_CALLBACKS["monthly"][:2])["chart-monthly"]["figure"]["data"]
+    monthly = post_callback(client, *DATA_CALLBACKS["monthly"][:2])["chart-monthly"]["figure"]["data"]
     by_port = {trace["name"]: (trace["x"], _array(trace["y"])) for trace in monthly}
     assert by_port["SGSIN"] == (["2024-03"], [avoided_t])
 
@@ -173,7 +104,7 @@ def test_port_totals_leave_out_a_private_trial_of_another_port(
 @pytest.mark.parametrize("name", DATA_CALLBACKS)
 def test_every_callback_needs_sign_in(client: FlaskClient, trials: dict[str, Trial], name: str) -> None:
     outputs, inputs, state = DATA_CALLBACKS[name]
-    assert post(client, outputs, inputs, state) == 401
+    assert post_callback(client, outputs, inputs, state) == 401
 
 
 def test_headlines_add_up_the_api_figures_of_the_trials_in_scope(
@@ -181,7 +112,7 @@ def test_headlines_add_up_the_api_figures_of_the_trials_in_scope(
 ) -> None:
     sign_in(client, PARTNER)
     client.get("/dashboard/")
-    answer = _text(post(client, *DATA_CALLBACKS["headlines"][:2]))
+    answer = _text(post_callback(client, *DATA_CALLBACKS["headlines"][:2]))
     scope = Scope(role=Role.partner, port_locode="USLGB")
     api = [trial_metrics(session=session, scope=scope, trial=trials[c]).values for c in ("LGB-1", "SIN-SHARED")]
     avoided = sum(values["ghg_wtw_avoided_kg"] or 0 for values in api) / 1000
@@ -194,7 +125,7 @@ def test_headlines_add_up_the_api_figures_of_the_trials_in_scope(
 def test_the_trials_grid_rows_equal_the_api(client: FlaskClient, session: Session, trials: dict[str, Trial]) -> None:
     sign_in(client, PARTNER)
     client.get("/dashboard/")
-    rows = post(client, *DATA_CALLBACKS["trials"][:2])["trials-grid"]["rowData"]
+    rows = post_callback(client, *DATA_CALLBACKS["trials"][:2])["trials-grid"]["rowData"]
     assert [row["code"] for row in rows] == ["SIN-SHARED", "LGB-1"]
     api = trial_metrics(session=session, scope=Scope.operator(), trial=trials["LGB-1"], as_of=today()).values
     lgb = rows[1]
@@ -210,7 +141,7 @@ def test_compare_bars_show_each_trial_per_activity_unit_with_its_n(
 ) -> None:
     sign_in(client, "exec@example.org")
     client.get("/dashboard/")
-    answer = post(client, *DATA_CALLBACKS["compare"][:2])
+    answer = post_callback(client, *DATA_CALLBACKS["compare"][:2])
     bars = [trace for trace in answer["chart-bars"]["figure"]["data"] if trace["type"] == "bar"]
     assert [(trace["x"][1], _array(trace["y"])) for trace in bars] == [
         (["SIN-PRIVATE", "SIN-SHARED", "LGB-1"], [777.7, 12.0, 10.0])
@@ -230,7 +161,7 @@ def _array(sent: Any) -> list[float]:
 def test_the_spread_shows_every_units_result(client: FlaskClient, trials: dict[str, Trial]) -> None:
     sign_in(client, PARTNER)
     client.get("/dashboard/")
-    traces = post(client, *DATA_CALLBACKS["spread"][:2])["chart-spread"]["figure"]["data"]
+    traces = post_callback(client, *DATA_CALLBACKS["spread"][:2])["chart-spread"]["figure"]["data"]
     boxes = [trace for trace in traces if trace["type"] == "box"]
     assert [(box["x"][1], _array(box["y"]), box["hovertext"]) for box in boxes] == [
         (["SIN-SHARED", "LGB-1"], [12.0, 10.0], ["SIN-SHARED unit SIN-SHARED-U1", "LGB-1 unit LGB-1-U1"])
@@ -241,7 +172,7 @@ def test_compare_asks_for_a_class_before_comparing(client: FlaskClient, trials: 
     sign_in(client, "exec@example.org")
     client.get("/dashboard/")
     outputs = DATA_CALLBACKS["compare"][0]
-    answer = post(client, outputs, _search(""))
+    answer = post_callback(client, outputs, url_search(""))
     assert answer["compare-note"]["children"].startswith("Choose an equipment class")
 
 
@@ -251,8 +182,8 @@ def test_a_trial_outside_the_scope_reads_exactly_like_a_missing_one(
     sign_in(client, PARTNER)
     client.get("/dashboard/")
     outputs, inputs, _state = DATA_CALLBACKS["trial"]
-    hidden = post(client, outputs, inputs, [("url", "pathname", "/dashboard/trials/SIN-PRIVATE")])
-    missing = post(client, outputs, inputs, [("url", "pathname", "/dashboard/trials/NOPE")])
+    hidden = post_callback(client, outputs, inputs, [("url", "pathname", "/dashboard/trials/SIN-PRIVATE")])
+    missing = post_callback(client, outputs, inputs, [("url", "pathname", "/dashboard/trials/NOPE")])
     assert hidden["trial-title"]["children"] == "No trial SIN-PRIVATE"
     assert missing["trial-title"]["children"] == "No trial NOPE"
     assert hidden["trial-header"] == missing["trial-header"]
@@ -262,7 +193,7 @@ def test_the_trial_page_shows_the_trials_own_figures(client: FlaskClient, trials
     sign_in(client, PARTNER)
     client.get("/dashboard/")
     outputs, inputs, _state = DATA_CALLBACKS["trial"]
-    answer = post(client, outputs, _search("?grain=day"), [("url", "pathname", "/dashboard/trials/LGB-1")])
+    answer = post_callback(client, outputs, url_search("?grain=day"), [("url", "pathname", "/dashboard/trials/LGB-1")])
     assert answer["trial-title"]["children"] == "LGB-1: Trial LGB-1"
     series = answer["chart-series"]["figure"]["data"]
     assert series[0]["x"] == ["2024-03-01", "2024-03-02"]
@@ -274,7 +205,7 @@ def test_provenance_names_the_batch_file_sheet_and_row(client: FlaskClient, tria
     client.get("/dashboard/")
     outputs, inputs, _state = DATA_CALLBACKS["provenance"]
     lgb = [("provenance-page", "data", 0), ("url", "pathname", "/dashboard/trials/LGB-1"), ("url", "search", "")]
-    answer = post(client, outputs, inputs, lgb)
+    answer = post_callback(client, outputs, inputs, lgb)
     rows = answer["provenance-grid"]["rowData"]
     assert [(r["period_start"], r["unit"], r["role"], r["energy_kwh"]) for r in rows] == [
         ("2024-03-01", "LGB-1-U1", UnitRole.trial.value, 100.0),
@@ -286,7 +217,7 @@ def test_provenance_names_the_batch_file_sheet_and_row(client: FlaskClient, tria
 def test_downloads_hold_only_the_trials_in_scope(client: FlaskClient, trials: dict[str, Trial]) -> None:
     sign_in(client, PARTNER)
     client.get("/dashboard/")
-    download = post(client, *DATA_CALLBACKS["download"])
+    download = post_callback(client, *DATA_CALLBACKS["download"])
     data = download[json.dumps({"chart": "trials", "type": "download"}, separators=(",", ":"))]["data"]
     lines = data["content"].splitlines()
     assert lines[0].startswith("code,name,port,equipment_class")
@@ -297,7 +228,7 @@ def test_downloads_hold_only_the_trials_in_scope(client: FlaskClient, trials: di
 def test_the_methodology_is_read_from_the_code_and_factor_set(client: FlaskClient, trials: dict[str, Trial]) -> None:
     sign_in(client, PARTNER)
     client.get("/dashboard/")
-    answer = _text(post(client, [("methodology-body", "children")], _search()))
+    answer = _text(post_callback(client, [("methodology-body", "children")], url_search()))
     assert "ratio(ghg_wtw_avoided, compared.activity)" in answer
     assert "US EPA GHG Emission Factors Hub" in answer
     assert "Electricity Maps 2024 yearly average" in answer
@@ -316,7 +247,7 @@ def test_a_shared_link_sets_the_controls(client: FlaskClient, session: Session) 
     make_user(session)
     sign_in(client, "ana@example.org")
     client.get("/dashboard/")
-    answer = post(client, SYNC_OUTPUTS, _sync_inputs("?port=USLAX&class=tug&from=2025-01", [None] * 9))
+    answer = post_callback(client, SYNC_OUTPUTS, _sync_inputs("?port=USLAX&class=tug&from=2025-01", [None] * 9))
     assert "url" not in answer
     assert [answer[c]["value"] for c in CONTROLS] == [
         ["USLAX"],
@@ -336,7 +267,8 @@ def test_changing_a_control_rewrites_the_link(client: FlaskClient, session: Sess
     sign_in(client, "ana@example.org")
     client.get("/dashboard/")
     values = [["USLAX"], "rtg_crane", [], "2025-01", None, "energy_per_activity", "wtw", "location", "month"]
-    answer = post(client, SYNC_OUTPUTS, _sync_inputs("?port=USLAX&class=tug", values), changed=("f-class", "value"))
+    inputs = _sync_inputs("?port=USLAX&class=tug", values)
+    answer = post_callback(client, SYNC_OUTPUTS, inputs, changed=("f-class", "value"))
     assert answer == {"url": {"search": "?port=USLAX&class=rtg_crane&from=2025-01"}}
 
 
@@ -344,7 +276,7 @@ def test_an_unknown_page_says_not_found(client: FlaskClient, session: Session) -
     make_user(session)
     sign_in(client, "ana@example.org")
     client.get("/dashboard/")
-    answer = _text(post(client, [("page", "children")], [("url", "pathname", "/dashboard/nowhere")]))
+    answer = _text(post_callback(client, [("page", "children")], [("url", "pathname", "/dashboard/nowhere")]))
     assert "Not found" in answer
 
 
@@ -369,7 +301,8 @@ def test_the_spread_is_remembered_across_metrics_and_forgotten_when_the_rollups_
     client.get("/dashboard/")
 
     def spread(search: str) -> list[float]:
-        traces = post(client, [("chart-spread", "figure")], _search(search))["chart-spread"]["figure"]["data"]
+        answer = post_callback(client, [("chart-spread", "figure")], url_search(search))
+        traces = answer["chart-spread"]["figure"]["data"]
         return [value for trace in traces if trace["type"] == "box" for value in _array(trace["y"])]
 
     assert spread("?class=yard_tractor") == [12.0, 10.0]  # kWh per operating hour: 240 / 20 and 200 / 20

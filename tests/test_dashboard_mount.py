@@ -7,11 +7,9 @@ from typing import Any
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from tests.factories import make_trial, make_user
-from tests.test_web import sign_in
+from tests.factories import CALLBACK, csrf_header, make_trial, make_user, sign_in
 from trials.models import Role, Visibility
 
-CALLBACK = "/dashboard/_dash-update-component"
 HEADLINES: dict[str, Any] = {
     "output": "headlines.children",
     "outputs": {"id": "headlines", "property": "children"},
@@ -19,13 +17,6 @@ HEADLINES: dict[str, Any] = {
     "changedPropIds": ["url.search"],
     "state": [],
 }
-
-
-def csrf_header(client: FlaskClient) -> dict[str, str]:
-    """Send back the CSRF cookie as Dash's renderer does."""
-    cookie = client.get_cookie("_csrf_token")
-    assert cookie is not None
-    return {"X-CSRFToken": cookie.value}
 
 
 def test_the_dashboard_page_needs_sign_in(client: FlaskClient) -> None:

@@ -13,8 +13,7 @@ from sqlmodel import Session, col, select
 from werkzeug.test import TestResponse
 
 from app import downloads
-from tests.factories import make_measurement, make_trial, make_unit, make_user
-from tests.test_web import sign_in
+from tests.factories import make_measurement, make_trial, make_unit, make_user, sign_in
 from trials.models import AuditEvent, EquipmentClass, Role, Visibility
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

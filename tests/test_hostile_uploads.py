@@ -19,11 +19,7 @@ from werkzeug.test import TestResponse, encode_multipart
 
 from app.import_pages import ACCEPTED
 from tests import hostile_files
-from tests.factories import make_user
-from tests.test_api import check_against_document
-from tests.test_import import CORPUS, HOSTILE
-from tests.test_import_pages import finished
-from tests.test_web import csrf_token, sign_in
+from tests.factories import CORPUS, HOSTILE, check_against_document, csrf_token, finished, make_user, sign_in
 from trials.accounts import create_token
 from trials.models import ImportBatch, Measurement, Role, Trial
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -20,54 +20,21 @@ from importers.load import UndoRefused, undo_batch
 from importers.pipeline import ImportResult, import_file
 from importers.template import write_template
 from tests import hostile_files
+from tests.factories import (
+    CORPUS,
+    HOSTILE,
+    LGB_TRIAL,
+    MEASURE_HEADER,
+    TRIALS_HEADER,
+    needs_corpus,
+    standard_file,
+    write_xlsx,
+)
 from trials.db import write_session
 from trials.models import AuditEvent, BaselineKind, ImportBatch, Measurement, Port, Role, Trial, Unit, UnitRole
 from trials.scope import Scope
 
 OPERATOR = Scope.operator()
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-files"
-TRIALS_HEADER = [
-    "Code",
-    "Name",
-    "Port",
-    "Equipment class",
-    "Technology",
-    "Start date",
-    "Baseline rate",
-    "Baseline unit",
-]
-LGB_TRIAL = ["LGB-YT-01", "Yard tractors", "USLGB", "yard_tractor", "battery_electric", date(2024, 1, 1), 3, "L/h"]
-MEASURE_HEADER = ["Trial", "Unit", "Date", "Operating hours (h)", "Energy (kWh)", "Moves"]
-
-
-def write_xlsx(path: Path, sheets: dict[str, list[list[Any]]]) -> Path:
-    """Write a workbook with these sheets and rows, in this order."""
-    workbook = Workbook()
-    default = workbook.active
-    assert default is not None
-    workbook.remove(default)
-    for name, rows in sheets.items():
-        sheet = workbook.create_sheet(name)
-        for row in rows:
-            sheet.append(row)
-    workbook.save(path)
-    return path
-
-
-def standard_file(path: Path, energy: float = 250.0) -> Path:
-    """A Trials sheet with one trial and three days of one tractor's measurements."""
-    return write_xlsx(
-        path,
-        {
-            "Trials": [TRIALS_HEADER, LGB_TRIAL],
-            "Measurements": [
-                MEASURE_HEADER,
-                ["LGB-YT-01", "YT-1", date(2024, 3, 1), 10, energy, 40],
-                ["LGB-YT-01", "YT-1", date(2024, 3, 2), 12, 310, 50],
-                ["LGB-YT-01", "YT-2", date(2024, 3, 1), 8, 190, None],
-            ],
-        },
-    )
 
 
 def snapshot(engine: Engine) -> dict[str, Any]:
@@ -442,11 +409,6 @@ def test_the_template_imports_once_filled_in(engine: Engine, tmp_path: Path) -> 
     assert (row.period_start, row.period_end, row.energy_kwh) == (date(2024, 2, 1), date(2024, 2, 8), 3400.0)
 
 
-HOSTILE = sorted(
-    (name for name in dir(hostile_files) if name.startswith("make_")),
-)
-
-
 @pytest.mark.parametrize("maker", HOSTILE)
 def test_hostile_and_malformed_files_change_nothing(engine: Engine, tmp_path: Path, maker: str) -> None:
     """None of the builders' files is a ZE Trials import: each is rejected with problems and writes nothing."""
@@ -490,7 +452,7 @@ def test_a_sheet_that_breaks_after_rows_were_read_rejects_the_whole_file(
     assert import_file(engine, fixed, scope=OPERATOR).counts.created == 1 + 28  # the trial and every row
 
 
-@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the shared real-file corpus is not at {CORPUS}")
+@needs_corpus
 @pytest.mark.parametrize("name", sorted(path.name for path in CORPUS.glob("*")) if CORPUS.is_dir() else [])
 def test_real_world_files_are_rejected_with_a_specific_message(engine: Engine, name: str) -> None:
     before = snapshot(engine)

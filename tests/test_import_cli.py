@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from app.cli import main
-from tests.test_import import standard_file
+from tests.factories import standard_file
 
 
 def test_import_prints_a_summary_and_exits_0(runner: CliRunner, tmp_path: Path) -> None:

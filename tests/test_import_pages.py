@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,7 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from tests.factories import make_user
-from tests.test_import import standard_file
-from tests.test_web import csrf_token, sign_in
+from tests.factories import csrf_token, finished, make_user, sign_in, standard_file
 from trials.models import ImportBatch, Measurement, Role
 
 
@@ -36,16 +33,6 @@ def upload(client: FlaskClient, path: Path, **fields: str) -> str:
     response = client.post("/imports", data=data, content_type="multipart/form-data")
     assert response.status_code == 302, response.get_data(as_text=True)
     return response.headers["Location"]
-
-
-def finished(client: FlaskClient, review: str) -> str:
-    """Wait (bounded) for the background run to finish and return the review page."""
-    for _ in range(200):
-        state = client.get(f"{review}/status").get_json()["state"]
-        if state != "running":
-            return client.get(review).get_data(as_text=True)
-        time.sleep(0.05)
-    raise AssertionError("the import did not finish within 10 s")
 
 
 def confirm(client: FlaskClient, review: str) -> str:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session, select
 
 from importers.pipeline import import_file
-from tests.test_import import LGB_TRIAL, TRIALS_HEADER, write_xlsx
+from tests.factories import LGB_TRIAL, TRIALS_HEADER, write_xlsx
 from trials.db import make_engine
 from trials.models import Measurement, Unit
 from trials.scope import Scope

@@ -16,8 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from tests.factories import make_measurement, make_trial, make_unit, make_user
-from tests.test_web import sign_in
+from tests.factories import csrf_header, make_measurement, make_trial, make_unit, make_user, sign_in
 from trials.models import EquipmentClass, ImportBatch, Role, Visibility
 
 #: Long Beach is port A, Singapore port B.
@@ -142,13 +141,6 @@ def readable(body: bytes) -> str:
 def without_tokens(body: bytes) -> bytes:
     """Blank the CSRF tokens, which differ on every page, so two answers can be compared byte for byte."""
     return re.sub(rb'name="csrf_token" value="[^"]+"', b'name="csrf_token" value=""', body)
-
-
-def csrf_header(client: FlaskClient) -> dict[str, str]:
-    """The CSRF token as Dash and fetch send it."""
-    cookie = client.get_cookie("_csrf_token")
-    assert cookie is not None
-    return {"X-CSRFToken": cookie.value}
 
 
 def dash_requests(app: Flask) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -12,9 +12,7 @@ from sqlmodel import Session, select
 
 from reports.data import Selection
 from reports.workbook import write_report
-from tests.factories import make_measurement, make_trial, make_unit, make_user
-from tests.test_dashboard_callbacks import post
-from tests.test_web import sign_in
+from tests.factories import make_measurement, make_trial, make_unit, make_user, post_callback, sign_in
 from trials.models import EquipmentClass, PlausibleRange
 from trials.scope import Scope
 
@@ -69,7 +67,7 @@ def _body_rows(table: Any) -> list[list[str]]:
 def _methodology_page(client: FlaskClient) -> Any:
     """The methodology page as a signed-in executive gets it: the page, then its body's callback."""
     assert client.get("/dashboard/methodology").status_code == 200
-    answer = post(client, [("methodology-body", "children")], [("url", "search", "")])
+    answer = post_callback(client, [("methodology-body", "children")], [("url", "search", "")])
     assert isinstance(answer, dict), answer
     return answer["methodology-body"]["children"]
 
@@ -108,7 +106,7 @@ def test_the_methodology_page_reads_the_ranges_as_stored(client: FlaskClient, se
 
 
 def test_the_methodology_page_is_behind_sign_in(client: FlaskClient) -> None:
-    answer = post(client, [("methodology-body", "children")], [("url", "search", "")])
+    answer = post_callback(client, [("methodology-body", "children")], [("url", "search", "")])
     assert answer in (401, 403)
 
 

@@ -24,7 +24,7 @@ from importers.problems import Problem
 from importers.read import FormulaWithoutValue, RawWorkbook, Row, UnreadableSheet, read_file
 from importers.sniff import Limits
 from tests import hostile_files as hostile
-from tests.test_sniff import CORPUS, needs_corpus
+from tests.factories import CORPUS, needs_corpus
 
 SPARE_CORE = read._spare_core  # before the fixture below replaces it for every test
 

@@ -21,10 +21,17 @@ from app.dashboard import figures, guard
 from app.dashboard.data import COMPARE_COLUMNS, GRID_COLUMNS, MAP_COLUMNS, SPREAD_COLUMNS
 from app.dashboard.pages.trials import TRIAL_GRID_COLUMNS, layout
 from app.dashboard.table import Table
-from tests.factories import make_trial, make_user
-from tests.test_dashboard_callbacks import DATA_CALLBACKS, post
-from tests.test_dashboard_mount import CALLBACK, csrf_header
-from tests.test_web import PASSWORD, csrf_token, sign_in
+from tests.factories import (
+    CALLBACK,
+    DATA_CALLBACKS,
+    PASSWORD,
+    csrf_header,
+    csrf_token,
+    make_trial,
+    make_user,
+    post_callback,
+    sign_in,
+)
 from trials import accounts
 from trials.accounts import authenticate, create_token
 from trials.models import Role
@@ -195,7 +202,7 @@ def test_the_audit_log_refuses_a_page_beyond_any_database_integer(client: FlaskC
 def _grid_rows(client: FlaskClient, search: str) -> list[dict[str, Any]]:
     """The Trials grid's rows as the dashboard's callback answers them for a view."""
     outputs, _inputs, _state = DATA_CALLBACKS["trials"]
-    rows: list[dict[str, Any]] = post(client, outputs, [("url", "search", search)])["trials-grid"]["rowData"]
+    rows: list[dict[str, Any]] = post_callback(client, outputs, [("url", "search", search)])["trials-grid"]["rowData"]
     return rows
 
 

@@ -10,9 +10,7 @@ import pytest
 
 from importers.sniff import DEFAULT_LIMITS, Limits, sniff
 from tests import hostile_files as hostile
-
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-files"
-needs_corpus = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the shared real-file corpus is not at {CORPUS}")
+from tests.factories import CORPUS, needs_corpus
 
 XLS = "this is an Excel 97-2003 .xls workbook (OLE2); open it in Excel or LibreOffice and save it as .xlsx"
 XLSB = "this is a binary .xlsb workbook; open it in Excel and save it as .xlsx (Excel Workbook)"

@@ -5,16 +5,14 @@ from __future__ import annotations
 import html
 import re
 from datetime import date
-from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from importers.validate import TRIAL_CODE_RULE
-from tests.factories import make_measurement, make_trial, make_unit, make_user
-from tests.test_web import sign_in
-from trials.models import AuditEvent, BaselineKind, Role, Trial, TrialStatus, Unit, UnitRole, Visibility
+from tests.factories import events, make_measurement, make_trial, make_unit, make_user, post_form, reread, sign_in
+from trials.models import BaselineKind, Role, Trial, TrialStatus, Unit, UnitRole, Visibility
 
 
 def signed_in(client: FlaskClient, session: Session, role: Role, port: str | None = None) -> FlaskClient:
@@ -23,14 +21,6 @@ def signed_in(client: FlaskClient, session: Session, role: Role, port: str | Non
     make_user(session, email, role=role, port_locode=port)
     assert sign_in(client, email) == 302
     return client
-
-
-def page_token(client: FlaskClient, path: str) -> str:
-    """Read the CSRF token from a page's form, as a browser would."""
-    page = client.get(path).get_data(as_text=True)
-    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
-    assert found is not None, page
-    return found.group(1)
 
 
 def messages_beside(page: str, field: str) -> list[str]:
@@ -62,23 +52,6 @@ def trial_form(**overrides: str) -> dict[str, str]:
     return fields | overrides
 
 
-def post(client: FlaskClient, path: str, data: dict[str, Any], form_page: str | None = None) -> Any:
-    """Post a form with the CSRF token of the page that shows it."""
-    return client.post(path, data=data | {"csrf_token": page_token(client, form_page or path)})
-
-
-def reread(session: Session) -> None:
-    """End the test session's transaction and forget what it loaded, so it sees what the app wrote meanwhile."""
-    session.rollback()
-    session.expire_all()
-
-
-def events(session: Session, action: str) -> list[AuditEvent]:
-    """The audit events of one action, oldest first, read afresh."""
-    reread(session)
-    return list(session.exec(select(AuditEvent).where(AuditEvent.action == action).order_by(col(AuditEvent.id))))
-
-
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -95,7 +68,7 @@ def test_a_bad_field_is_explained_beside_it_and_nothing_is_saved(
     client: FlaskClient, session: Session, field: str, value: str, message: str
 ) -> None:
     signed_in(client, session, Role.editor)
-    response = post(client, "/trials/new", trial_form(**{field: value}))
+    response = post_form(client, "/trials/new", trial_form(**{field: value}))
     assert response.status_code == 400
     assert any(message in shown for shown in messages_beside(response.get_data(as_text=True), field))
     reread(session)
@@ -105,7 +78,7 @@ def test_a_bad_field_is_explained_beside_it_and_nothing_is_saved(
 
 def test_a_valid_trial_is_created_with_an_audit_event(client: FlaskClient, session: Session) -> None:
     signed_in(client, session, Role.editor, "USLGB")
-    response = post(client, "/trials/new", trial_form())
+    response = post_form(client, "/trials/new", trial_form())
     assert response.status_code == 302 and response.headers["Location"] == "/trials/LGB-NEW-01/edit"
     trial = session.exec(select(Trial).where(Trial.code == "LGB-NEW-01")).one()
     assert (trial.port_locode, trial.baseline_rate, trial.baseline_unit) == ("USLGB", 11.5, "gal/h")
@@ -118,7 +91,7 @@ def test_a_valid_trial_is_created_with_an_audit_event(client: FlaskClient, sessi
 def test_a_code_in_use_is_refused_beside_the_code(client: FlaskClient, session: Session) -> None:
     make_trial(session, code="LGB-NEW-01")
     signed_in(client, session, Role.admin)
-    response = post(client, "/trials/new", trial_form())
+    response = post_form(client, "/trials/new", trial_form())
     assert response.status_code == 400
     assert messages_beside(response.get_data(as_text=True), "code") == [
         "another trial has this code already; choose another"
@@ -131,7 +104,7 @@ def test_an_edit_is_saved_and_audited_with_before_and_after(client: FlaskClient,
     changes = {"status": "active", "visibility": "partners", "baseline_rate": "12", "load_factor": ""}
     data = trial_form(**changes)
     del data["code"]
-    response = post(client, "/trials/LGB-NEW-01/edit", data)
+    response = post_form(client, "/trials/LGB-NEW-01/edit", data)
     assert response.status_code == 302 and response.headers["Location"] == "/trials/LGB-NEW-01"
     reread(session)
     trial = session.exec(select(Trial).where(Trial.code == "LGB-NEW-01")).one()
@@ -147,7 +120,7 @@ def test_an_edit_is_saved_and_audited_with_before_and_after(client: FlaskClient,
 def test_the_code_of_a_trial_cannot_be_changed(client: FlaskClient, session: Session) -> None:
     make_trial(session, code="LGB-NEW-01", equipment_class="top_handler")
     signed_in(client, session, Role.admin)
-    assert post(client, "/trials/LGB-NEW-01/edit", trial_form(code="OTHER")).status_code == 302
+    assert post_form(client, "/trials/LGB-NEW-01/edit", trial_form(code="OTHER")).status_code == 302
     reread(session)
     assert [trial.code for trial in session.exec(select(Trial))] == ["LGB-NEW-01"]
 
@@ -155,7 +128,7 @@ def test_the_code_of_a_trial_cannot_be_changed(client: FlaskClient, session: Ses
 def test_an_edit_with_a_bad_field_changes_nothing(client: FlaskClient, session: Session) -> None:
     make_trial(session, code="LGB-NEW-01")
     signed_in(client, session, Role.editor)
-    response = post(client, "/trials/LGB-NEW-01/edit", trial_form(baseline_rate="-3"))
+    response = post_form(client, "/trials/LGB-NEW-01/edit", trial_form(baseline_rate="-3"))
     assert response.status_code == 400
     assert messages_beside(response.get_data(as_text=True), "baseline_rate") == [NOT_POSITIVE]
     assert events(session, "trial.update") == []
@@ -227,7 +200,7 @@ def test_a_baseline_or_hydrogen_factor_against_the_rules_is_refused_beside_its_f
     client: FlaskClient, session: Session, changes: dict[str, str], field: str, message: str
 ) -> None:
     signed_in(client, session, Role.editor)
-    response = post(client, "/trials/new", trial_form(**changes))
+    response = post_form(client, "/trials/new", trial_form(**changes))
     assert response.status_code == 400
     [shown] = messages_beside(response.get_data(as_text=True), field)
     assert message in shown
@@ -248,7 +221,7 @@ def test_the_form_takes_the_baseline_kind_engine_and_hydrogen_factor_and_shows_t
         "hydrogen_factor_kg_per_kg": "2.4",
         "hydrogen_factor_source": "supplier certificate 2024",
     }
-    assert post(client, "/trials/new", trial_form(**chosen)).status_code == 302
+    assert post_form(client, "/trials/new", trial_form(**chosen)).status_code == 302
     trial = session.exec(select(Trial).where(Trial.code == "LGB-NEW-01")).one()
     assert (trial.baseline_kind, trial.baseline_engine, trial.hydrogen_pathway) == (
         BaselineKind.diesel,
@@ -276,7 +249,7 @@ def test_an_sts_crane_is_compared_with_an_electric_one_in_kwh_per_move(client: F
         "baseline_engine": "",
         "hydrogen_pathway": "",
     }
-    assert post(client, "/trials/new", trial_form(**electric)).status_code == 302
+    assert post_form(client, "/trials/new", trial_form(**electric)).status_code == 302
     trial = session.exec(select(Trial).where(Trial.code == "LGB-NEW-01")).one()
     assert (trial.baseline_kind, trial.baseline_rate, trial.baseline_unit) == (BaselineKind.electric, 4.5, "kWh/move")
     assert (trial.baseline_engine, trial.hydrogen_pathway) == (None, None)
@@ -293,15 +266,15 @@ def test_an_editor_cannot_create_or_edit_at_another_port(client: FlaskClient, se
     make_trial(session, code="SIN-SHARED", port_locode="SGSIN", visibility=Visibility.partners)
     make_trial(session, code="LGB-OWN", port_locode="USLGB")
     signed_in(client, session, Role.editor, "USLGB")
-    assert post(client, "/trials/new", trial_form(port="SGSIN")).status_code == 403
+    assert post_form(client, "/trials/new", trial_form(port="SGSIN")).status_code == 403
     assert client.get("/trials/SIN-SHARED").status_code == 200
     assert client.get("/trials/SIN-SHARED/edit").status_code == 403
     shared = trial_form(code="SIN-SHARED", port="SGSIN", status="cancelled")
-    assert post(client, "/trials/SIN-SHARED/edit", shared, form_page="/trials/new").status_code == 403
+    assert post_form(client, "/trials/SIN-SHARED/edit", shared, form_page="/trials/new").status_code == 403
     own = trial_form(code="LGB-OWN", port="SGSIN")
-    assert post(client, "/trials/LGB-OWN/edit", own).status_code == 403  # may not move a trial away either
+    assert post_form(client, "/trials/LGB-OWN/edit", own).status_code == 403  # may not move a trial away either
     unit = {"unit_id": "X-1", "role": "trial"}
-    assert post(client, "/trials/SIN-SHARED/units", unit, form_page="/trials/new").status_code == 403
+    assert post_form(client, "/trials/SIN-SHARED/units", unit, form_page="/trials/new").status_code == 403
     reread(session)
     assert {t.code: (t.port_locode, t.status) for t in session.exec(select(Trial))} == {
         "SIN-SHARED": ("SGSIN", TrialStatus.active),
@@ -327,18 +300,18 @@ def test_readers_see_a_trial_but_cannot_reach_the_edit_pages(client: FlaskClient
     assert "Edit this trial" not in client.get("/trials/LGB-1").get_data(as_text=True)
     for path in ("/trials/new", "/trials/LGB-1/edit"):
         assert client.get(path).status_code == 403
-        assert post(client, path, trial_form(), form_page="/trials/LGB-1").status_code == 403
-    assert post(client, "/trials/LGB-1/units", {"unit_id": "X"}, form_page="/trials/LGB-1").status_code == 403
+        assert post_form(client, path, trial_form(), form_page="/trials/LGB-1").status_code == 403
+    assert post_form(client, "/trials/LGB-1/units", {"unit_id": "X"}, form_page="/trials/LGB-1").status_code == 403
 
 
 def test_units_are_added_and_removed_with_audit_events(client: FlaskClient, session: Session) -> None:
     make_trial(session, code="LGB-1")
     signed_in(client, session, Role.editor, "USLGB")
     edit = "/trials/LGB-1/edit"
-    assert post(client, "/trials/LGB-1/units", {"unit_id": " YT-7 ", "role": "baseline"}, edit).status_code == 302
+    assert post_form(client, "/trials/LGB-1/units", {"unit_id": " YT-7 ", "role": "baseline"}, edit).status_code == 302
     unit = session.exec(select(Unit)).one()
     assert (unit.unit_id, unit.role) == ("YT-7", UnitRole.baseline)
-    response = post(client, f"/trials/LGB-1/units/{unit.id}/remove", {}, edit)
+    response = post_form(client, f"/trials/LGB-1/units/{unit.id}/remove", {}, edit)
     assert response.status_code == 302
     reread(session)
     assert session.exec(select(Unit)).all() == []
@@ -355,7 +328,7 @@ def test_a_bad_unit_id_is_explained_beside_it(
 ) -> None:
     make_unit(session, make_trial(session, code="LGB-1"), "YT-1")
     signed_in(client, session, Role.editor)
-    response = post(client, "/trials/LGB-1/units", {"unit_id": unit_id, "role": "trial"}, "/trials/LGB-1/edit")
+    response = post_form(client, "/trials/LGB-1/units", {"unit_id": unit_id, "role": "trial"}, "/trials/LGB-1/edit")
     assert response.status_code == 400
     assert any(message in shown for shown in messages_beside(response.get_data(as_text=True), "unit_id"))
     assert len(session.exec(select(Unit)).all()) == 1
@@ -365,7 +338,7 @@ def test_a_unit_with_measurements_is_kept_and_the_page_says_why(client: FlaskCli
     unit = make_unit(session, make_trial(session, code="LGB-1"), "YT-1")
     make_measurement(session, unit, date(2024, 3, 1), operating_hours=8)
     signed_in(client, session, Role.editor)
-    response = post(client, f"/trials/LGB-1/units/{unit.id}/remove", {}, "/trials/LGB-1/edit")
+    response = post_form(client, f"/trials/LGB-1/units/{unit.id}/remove", {}, "/trials/LGB-1/edit")
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Unit YT-1 has 1 measurement(s) and cannot be removed" in page
@@ -407,7 +380,7 @@ def test_a_code_outside_letters_digits_dot_underscore_and_dash_is_refused_beside
     client: FlaskClient, session: Session, code: str
 ) -> None:
     signed_in(client, session, Role.editor, "USLGB")
-    response = post(client, "/trials/new", trial_form(code=code))
+    response = post_form(client, "/trials/new", trial_form(code=code))
     assert response.status_code == 400
     assert messages_beside(response.get_data(as_text=True), "code") == [TRIAL_CODE_RULE]
     reread(session)
@@ -418,7 +391,7 @@ def test_a_stored_trial_whose_code_predates_the_rule_can_still_be_edited(client:
     make_trial(session, code="LGB YT 01", equipment_class="top_handler")
     signed_in(client, session, Role.editor, "USLGB")
     path = "/trials/LGB%20YT%2001/edit"
-    response = post(client, path, {k: v for k, v in trial_form(status="active").items() if k != "code"})
+    response = post_form(client, path, {k: v for k, v in trial_form(status="active").items() if k != "code"})
     assert response.status_code == 302
     reread(session)
     assert session.exec(select(Trial.status)).one() == TrialStatus.active

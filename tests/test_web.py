@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -14,24 +13,8 @@ from sqlmodel import Session
 from app import create_app
 from app.config import ConfigError
 from app.requestlog import logger as request_logger
-from tests.factories import make_trial, make_user
+from tests.factories import PASSWORD, csrf_token, make_trial, make_user, sign_in
 from trials.models import Role, Visibility
-
-PASSWORD = "correct horse battery"
-
-
-def csrf_token(client: FlaskClient) -> str:
-    """Read the CSRF token from the sign-in form, as a browser would."""
-    page = client.get("/login").get_data(as_text=True)
-    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
-    assert found is not None, page
-    return found.group(1)
-
-
-def sign_in(client: FlaskClient, email: str, password: str = PASSWORD) -> int:
-    """Post the sign-in form with its CSRF token and return the status."""
-    response = client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_token(client)})
-    return response.status_code
 
 
 def test_healthz_is_public_and_checks_the_database(client: FlaskClient) -> None:
