@@ -25,7 +25,9 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from app import create_app
+from tests.factories import make_user, sign_in
 from trials.db import make_engine
+from trials.models import Role
 from trials.seed import initialise
 
 IN_CI = os.environ.get("CI") == "true"
@@ -167,6 +169,15 @@ def app(engine: Engine, db_url: str) -> Iterator[Flask]:
 def client(app: Flask) -> FlaskClient:
     """A browser-like client of the app."""
     return app.test_client()
+
+
+@pytest.fixture
+def editor(client: FlaskClient, session: Session, tmp_path: Path) -> FlaskClient:
+    """A client signed in as an editor without a port, with uploads kept in the test's folder."""
+    client.application.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+    make_user(session, "ed@example.org", role=Role.editor)
+    assert sign_in(client, "ed@example.org") == 302
+    return client
 
 
 @pytest.fixture

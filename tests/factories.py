@@ -3,6 +3,7 @@ signing in, posting forms and Dash callbacks, import files, answers checked agai
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
@@ -274,6 +275,17 @@ def standard_file(path: Path, energy: float = 250.0) -> Path:
 
 #: The makers of tests/hostile_files.py, each writing one file that no import may accept.
 HOSTILE = sorted(name for name in dir(hostile_files) if name.startswith("make_"))
+
+
+def upload(client: FlaskClient, path: Path, **fields: str) -> str:
+    """Post a file with the form's CSRF token and return the review page's path."""
+    page = client.get("/imports").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None
+    data = {"file": (io.BytesIO(path.read_bytes()), path.name), "csrf_token": token.group(1), **fields}
+    response = client.post("/imports", data=data, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return response.headers["Location"]
 
 
 def finished(client: FlaskClient, review: str) -> str:

@@ -11,28 +11,8 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
-from tests.factories import csrf_token, finished, make_user, sign_in, standard_file
+from tests.factories import csrf_token, finished, make_user, sign_in, standard_file, upload
 from trials.models import ImportBatch, Measurement, Role
-
-
-@pytest.fixture
-def editor(client: FlaskClient, session: Session, tmp_path: Path) -> FlaskClient:
-    """A client signed in as an editor without a port, with uploads kept in the test's folder."""
-    client.application.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
-    make_user(session, "ed@example.org", role=Role.editor)
-    assert sign_in(client, "ed@example.org") == 302
-    return client
-
-
-def upload(client: FlaskClient, path: Path, **fields: str) -> str:
-    """Post a file with the form's CSRF token and return the review page's path."""
-    page = client.get("/imports").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token is not None
-    data = {"file": (io.BytesIO(path.read_bytes()), path.name), "csrf_token": token.group(1), **fields}
-    response = client.post("/imports", data=data, content_type="multipart/form-data")
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response.headers["Location"]
 
 
 def confirm(client: FlaskClient, review: str) -> str:
