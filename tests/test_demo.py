@@ -11,11 +11,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from app.dashboard.data import headline_table, left_out, trial_rows
+from app.dashboard.state import ViewState
 from importers.demo import DEMO_TRIALS, STALE_DAYS, write_demo_files
 from importers.pipeline import import_file
 from tests.conftest import empty_database
+from trials.checks import Level
 from trials.db import make_engine, read_session
 from trials.models import BaselineKind, PlausibleRange, Port, Technology, Trial, TrialStatus
+from trials.queries import metrics_by_trial
 from trials.scope import Scope
 from trials.seed import initialise
 
@@ -165,3 +169,26 @@ def test_only_one_source_sends_its_own_avoided_figure_and_it_is_15_percent_high(
     assert code == "SHA-DT-01"
     computed = 0.45 * km * 3.324 - kwh * 0.513  # declared 0.45 L/km, diesel WTW, CNSHA grid (METHODOLOGY.md §4)
     assert reported / computed == pytest.approx(1.15, abs=0.001)
+
+
+def test_only_the_two_deliberate_checks_rise_above_info(demo: Engine) -> None:
+    """METHODOLOGY.md §9: one stale trial and one source 15 % off; every other check is for information only."""
+    with read_session(demo) as session:
+        results = metrics_by_trial(session=session, scope=Scope.operator(), as_of=TODAY)
+    raised = sorted(
+        (check.code, code) for code, result in results.items() for check in result.checks if check.level != Level.info
+    )
+    assert [check for check, _code in raised] == ["reported_gap", "stale"]
+    stale_trial = next(code for check, code in raised if check == "stale")
+    assert results[stale_trial].values["days_since_data"] == STALE_DAYS
+    assert all(result.values["ghg_wtw_avoided_kg"] is not None for result in results.values())
+
+
+def test_the_overview_headline_says_it_stands_on_every_demo_trial(demo: Engine) -> None:
+    with read_session(demo) as session:
+        rows = trial_rows(session=session, scope=Scope.operator(), state=ViewState(), as_of=TODAY)
+    headline = {row[0]: row for row in headline_table(rows).rows}
+    _figure, avoided_t, unit, with_data, trials = headline["GHG avoided, well-to-wheel"]
+    assert (unit, with_data, trials) == ("t CO2e", len(DEMO_TRIALS), len(DEMO_TRIALS))
+    assert avoided_t is not None and avoided_t > 0
+    assert left_out(rows) == []
