@@ -72,7 +72,8 @@ def parse_rate_unit(unit: str, kind: BaselineKind = BaselineKind.diesel) -> tupl
         to_amount = units.factor(amount, RATE_AMOUNT_UNIT[kind])
     except units.UnknownUnitError:
         raise RateUnitError(
-            f"a {kind.value} baseline rate is in {amount_word} per unit of work, like {example}; {amount!r} is not"
+            f"{'an' if kind == BaselineKind.electric else 'a'} {kind.value} baseline rate is in {amount_word} per unit "
+            f"of work, like {example}; {amount!r} is not"
         ) from None
     word = per.lower()
     if word in _ACTIVITY_WORDS:
