@@ -2,6 +2,8 @@
 
 Every parser returns the value, None for a blank (missing) cell, or an `Invalid` saying what was expected.
 Bad cells are data, not exceptions (STYLE.md §10), and a row loop checks them with one `type(v) is Invalid`.
+Numbers and units are read in `numbers.py`, dates in `dates.py`; this module holds the fields, the choices and
+text, and builds one parser per column.
 """
 
 from __future__ import annotations
@@ -11,11 +13,21 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, time
 from functools import cache, lru_cache
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal
 
-from importers.problems import Problem, shown_value
+from importers.cells import FORMULA_MESSAGE, MISSING, FormulaCell, Invalid, text_marker, unexpected
+from importers.dates import Month, date_from_serial, parse_bound, parse_date, parse_period, resolve_period
+from importers.numbers import (
+    MAX_EXACT_INT,
+    UNIT_SPELLINGS,
+    parse_amount,
+    parse_count,
+    parse_number,
+    read_unit,
+    unit_factor,
+)
 from trials.models import (
     BaselineKind,
     EngineStandard,
@@ -26,7 +38,24 @@ from trials.models import (
     UnitRole,
     Visibility,
 )
-from trials.units import UnknownUnitError, factor, kind_of, parse_unit
+
+__all__ = [  # the cell readers callers know by this module, wherever they now live
+    "FORMULA_MESSAGE",
+    "UNIT_SPELLINGS",
+    "FormulaCell",
+    "Invalid",
+    "Month",
+    "date_from_serial",
+    "parse_amount",
+    "parse_bound",
+    "parse_count",
+    "parse_date",
+    "parse_number",
+    "parse_period",
+    "read_unit",
+    "resolve_period",
+    "unit_factor",
+]
 
 # --- vocabularies --------------------------------------------------------------------------------------------
 
@@ -208,563 +237,10 @@ TRIAL_FIELDS: dict[str, FieldSpec] = {
     "notes": _NOTES,
 }
 
-FORMULA_MESSAGE = "formula without a cached value; open the file in Excel, let it calculate, and save it"
-
-# Cells that mean "no value" in a number, date or choice column.
-_MISSING = frozenset({"", "-", "--", "–", "—", "n/a", "na", "n.a.", "n.a", "none", "null", "nil", "?", "."})
-# Excel's error values as they appear when a sheet is saved as text.
-_EXCEL_ERRORS = frozenset(
-    {"#n/a", "#div/0!", "#value!", "#ref!", "#name?", "#num!", "#null!", "#spill!", "#calc!", "#getting_data"}
-)
-_NOT_FINITE = frozenset({"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity", "∞"})
-
-
-@runtime_checkable
-class FormulaCell(Protocol):
-    """A formula cell the reader found without a cached value (importers.read.FormulaWithoutValue)."""
-
-    formula: str
-
-
-@dataclass(frozen=True, slots=True)
-class Invalid:
-    """Why a cell cannot be used, in words a sustainability analyst understands."""
-
-    message: str
-    field: str | None = None  # set when a value built from several columns (the period) names the one at fault
-
-    def problem(self, *, file: str, sheet: str | None, row: int | None, column: str | None, value: object) -> Problem:
-        """Place this reason in the file, so the analyst can find the cell."""
-        return Problem(file, self.message, sheet=sheet, row=row, column=column, value=shown_value(value))
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Month:
-    """A whole calendar month, the period of a monthly report row."""
-
-    year: int
-    month: int
-
-    @classmethod
-    def of(cls, day: date) -> Month:
-        """Name the month a day falls in, because a monthly column may hold any day of it."""
-        return cls(day.year, day.month)
-
-    @property
-    def start(self) -> date:
-        """Give the first day, the inclusive start of the month."""
-        return date(self.year, self.month, 1)
-
-    @property
-    def end(self) -> date:
-        """Give the first day of the next month, the exclusive end."""
-        return date(self.year + self.month // 12, self.month % 12 + 1, 1)
-
-    def __str__(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
-
 
 Value = str | float | int | date | time | Month
 Parsed = Value | Invalid | None
 Parser = Callable[[object], Parsed]
-
-# --- odd cells -------------------------------------------------------------------------------------------------
-
-
-def _unexpected(raw: object, expected: str) -> Invalid:
-    """Explain a cell of the wrong type, naming what the column needs."""
-    if isinstance(raw, FormulaCell):
-        return Invalid(FORMULA_MESSAGE)
-    if isinstance(raw, bool):
-        return Invalid(f"expected {expected}, found TRUE/FALSE")
-    if isinstance(raw, datetime | date):
-        return Invalid(f"expected {expected}, found a date")
-    if isinstance(raw, time):
-        return Invalid(f"expected {expected}, found a time of day")
-    return Invalid(f"expected {expected}")
-
-
-def _text_marker(text: str, expected: str) -> Invalid | None:
-    """Catch cells that look like values but are not: Excel errors, NaN and infinity written as text."""
-    folded = text.casefold()
-    if folded in _EXCEL_ERRORS:
-        return Invalid(f"the cell shows the Excel error {text}; fix the formula, or leave the cell blank")
-    if folded in _NOT_FINITE:
-        return Invalid(f"expected {expected}; {text} is not a real value (leave the cell blank if it is unknown)")
-    return None
-
-
-# --- units -----------------------------------------------------------------------------------------------------
-
-#: Case-folded unit spellings -> pint spellings. Headers are case-insensitive, so 'mWh' and 'MWH' mean the megawatt
-#: hour (a milliwatt hour never occurs in port data); likewise 'mw' is the megawatt.
-_UNIT_WORDS: dict[str, tuple[str, ...]] = {
-    "kWh": ("kwh",),
-    "MWh": ("mwh",),
-    "GWh": ("gwh",),
-    "Wh": ("wh",),
-    "GJ": ("gj",),
-    "MJ": ("mj",),
-    "kJ": ("kj",),
-    "L": ("l", "lt", "ltr", "ltrs", "litre", "litres", "liter", "liters"),
-    "gal": ("gal", "gals", "gallon", "gallons", "usgal", "us gal", "gal us", "us gallons", "usg"),
-    "imperial_gallon": ("imp gal", "uk gal", "imperial gallons"),
-    "m**3": ("m3", "cbm", "cubic metres", "cubic meters"),
-    "kg": ("kg", "kgs", "kilograms"),
-    "g": ("g",),
-    "t": ("t", "tonne", "tonnes", "metric tons", "metric tonnes"),
-    "lb": ("lb", "lbs"),
-    "km": ("km", "kms", "kilometres", "kilometers"),
-    "mi": ("mi", "mile", "miles"),
-    "nmi": ("nmi", "nm", "nautical miles"),
-    "h": ("h", "hr", "hrs", "hour", "hours"),
-    "min": ("min", "mins", "minute", "minutes"),
-    "s": ("s", "sec", "secs", "seconds"),
-    "d": ("d", "day", "days"),
-    "kW": ("kw",),
-    "MW": ("mw",),
-    "hp": ("hp", "bhp"),
-    "percent": ("%", "pct", "percent"),
-}
-#: Case-folded unit spellings -> pint spellings. Headers are case-insensitive, so 'mWh' and 'MWH' mean the megawatt
-#: hour (a milliwatt hour never occurs in port data); likewise 'mw' is the megawatt.
-UNIT_SPELLINGS: dict[str, str] = {word: unit for unit, words in _UNIT_WORDS.items() for word in words}
-
-#: Spellings that mean different amounts to different readers: refuse them rather than guess.
-AMBIGUOUS_UNITS: dict[str, str] = {
-    "ton": "'ton' means 907 kg in the US and 1000 kg elsewhere; write 't' for tonnes or 'short ton'",
-    "tons": "'tons' means 907 kg in the US and 1000 kg elsewhere; write 't' for tonnes or 'short ton'",
-    "mt": "'MT' may mean tonnes or megatonnes; write 't' for tonnes",
-}
-
-# What a header needs, by canonical unit, for messages.
-_NEEDS: dict[str, str] = {
-    "kWh": "an energy unit such as kWh, MWh or GJ",
-    "L": "a volume unit such as L, gal or m3",
-    "kg": "a mass unit such as kg or t",
-    "t": "a mass unit such as t or kg",
-    "km": "a distance unit such as km, mi or nmi",
-    "h": "a time unit such as h or min",
-    "kW": "a power unit such as kW or hp",
-    "g/kWh": "an emission intensity such as g/kWh or kg/MWh",
-}
-
-_SUBSTANCE_RE = re.compile(r"co2[\s-]?e(?:q)?|co2|ghg|nox", re.IGNORECASE)
-
-
-@lru_cache(maxsize=512)
-def read_unit(text: str) -> str | Invalid:
-    """Turn a unit as people write it ('litres', 'kgCO2e/MWh', 'gal (US)') into a spelling trials.units accepts."""
-    folded = " ".join(unicodedata.normalize("NFKC", text).casefold().split()).strip(" .")
-    if folded in AMBIGUOUS_UNITS:
-        return Invalid(AMBIGUOUS_UNITS[folded])
-    folded = " ".join(_SUBSTANCE_RE.sub(" ", folded).split())  # 'kg CO2e' is a mass in kg
-    folded = re.sub(r"\s+per\s+|\s*/\s*", "/", folded)
-    spelled = "/".join(UNIT_SPELLINGS.get(part.strip(), part.strip()) for part in folded.split("/"))
-    for candidate in (spelled, text.strip()):
-        try:
-            parse_unit(candidate)
-        except UnknownUnitError:
-            continue
-        return candidate
-    return Invalid(f"unknown unit '{text.strip()}'")
-
-
-def unit_factor(unit: str, target: str, *, written: str | None = None) -> float | Invalid:
-    """Give the factor from a unit to the one a field is kept in, or say why the unit does not fit."""
-    try:
-        return factor(unit, target)
-    except UnknownUnitError:
-        needs = _NEEDS.get(target, f"a unit convertible to {target}")
-        return Invalid(f"'{written or unit}' is {_kind_words(unit)}, but this column needs {needs}")
-
-
-def _kind_words(unit: str) -> str:
-    """Say what kind of quantity a unit measures ('a volume unit'), for messages."""
-    if parse_unit(unit) == parse_unit("percent"):
-        return "a percentage"
-    kind = kind_of(unit)
-    if kind is None:
-        return "another kind of unit"
-    return f"an {kind} unit" if kind[0] in "aeiou" else f"a {kind} unit"
-
-
-# --- numbers ---------------------------------------------------------------------------------------------------
-
-_SPACERS = " \u00a0\u202f\u2009'\u2019"
-_NUMBER_RE = re.compile(r"([0-9.,' \u00a0\u202f\u2009\u2019]*[0-9])([eE][+-]?[0-9]+)?(.*)", re.DOTALL)
-_SPACED_RE = re.compile(r"([0-9]{1,3}(?:[ \u00a0\u202f\u2009'\u2019][0-9]{3})+)(?:([.,])([0-9]*))?")
-_SPACER_RE = re.compile(r"[ \u00a0\u202f\u2009'\u2019]")
-_PLAIN_DOT_RE = re.compile(r"-?[0-9]{1,15}(?:\.[0-9]{1,15})?")
-_PLAIN_COMMA_RE = re.compile(r"-?[0-9]{1,15}(?:,[0-9]{1,15})?")
-_MAX_EXACT_INT = 2**53
-
-
-def _grouped(text: str, sep: str) -> bool:
-    """Tell whether text is digits in thousands groups ('1,234,567'), the only shape a separator can group."""
-    return re.fullmatch(rf"[1-9][0-9]{{0,2}}(?:{re.escape(sep)}[0-9]{{3}})*", text) is not None
-
-
-def _plain_digits(body: str, decimal_comma: bool) -> str | None:
-    """Rewrite digits with '.' as the decimal point and no grouping; None if no reading of them is sound.
-
-    Only a lone separator followed by exactly three digits ('1,234', '1.234') can be read two ways; the file's
-    decimal style decides it. Every other shape has one reading whatever the file says ('12,5', '1.234,5').
-    """
-    if any(c in _SPACERS for c in body):
-        spaced = _SPACED_RE.fullmatch(body)
-        if spaced is None:
-            return None
-        return _SPACER_RE.sub("", spaced[1]) + ("." + spaced[3] if spaced[2] else "")
-    commas, dots = body.count(","), body.count(".")
-    if commas and dots:
-        point = "," if body.rfind(",") > body.rfind(".") else "."
-        group = "." if point == "," else ","
-        whole, _, fraction = body.rpartition(point)
-        if point in whole or not _grouped(whole, group):
-            return None
-        return whole.replace(group, "") + "." + fraction
-    if not commas and not dots:
-        return body
-    sep = "," if commas else "."
-    if commas + dots > 1:
-        return body.replace(sep, "") if _grouped(body, sep) else None
-    whole, _, fraction = body.partition(sep)
-    file_point = "," if decimal_comma else "."
-    if sep != file_point and len(fraction) == 3 and _grouped(body, sep):
-        return whole + fraction
-    return whole + "." + fraction
-
-
-def _suffix_factor(suffix: str, unit: str | None) -> float | Invalid:
-    """Read the unit written after a number in a cell and give its factor to the column's unit."""
-    if suffix == "%":
-        if unit is None:
-            return 0.01
-        return 1.0 if unit == "%" else Invalid(f"expected an amount in {unit}, not a percentage")
-    cell_unit = read_unit(suffix)
-    if isinstance(cell_unit, Invalid):
-        return Invalid(f"expected a number; cannot read '{suffix}' after it")
-    if unit is None:
-        return Invalid(f"expected a plain number, without the unit '{suffix}'")
-    try:
-        parse_unit(unit)
-    except UnknownUnitError:  # a unit kept as text, such as 'L/move': the cell must not carry its own
-        return Invalid(f"expected a plain number in {unit}, without the unit '{suffix}'")
-    return unit_factor(cell_unit, "percent" if unit == "%" else unit, written=suffix)
-
-
-def _number_from_text(text: str, decimal_comma: bool, unit: str | None) -> float | Invalid | None:
-    """Read a number written as text, with grouping, either decimal style, and perhaps a unit after it."""
-    if decimal_comma:
-        if _PLAIN_COMMA_RE.fullmatch(text):  # most csv cells: '12', '12,5'
-            return float(text.replace(",", "."))
-    elif _PLAIN_DOT_RE.fullmatch(text):
-        return float(text)
-    if text.casefold() in _MISSING:
-        return None
-    marker = _text_marker(text, "a number")
-    if marker is not None:
-        return marker
-    negative = False
-    if text.startswith("(") and text.endswith(")"):  # accountants' negative: (1,234)
-        negative, text = True, text[1:-1].strip()
-    if text[:1] in ("+", "-", "\u2212"):
-        if text[0] != "+":
-            negative = not negative
-        text = text[1:].lstrip()
-    match = _NUMBER_RE.fullmatch(text)
-    digits = _plain_digits(match[1], decimal_comma) if match else None
-    if match is None or digits is None:
-        return Invalid("expected a number such as 1234.5")
-    value = float(digits + (match[2] or ""))
-    if not math.isfinite(value):
-        return Invalid("this number is too large to be a measurement")
-    suffix = match[3].strip()
-    if suffix:
-        scale = _suffix_factor(suffix, unit)
-        if isinstance(scale, Invalid):
-            return scale
-        value *= scale
-    return -value if negative else value
-
-
-def parse_number(raw: object, *, decimal_comma: bool = False, unit: str | None = None) -> float | Invalid | None:
-    """Read any number, in the column's unit: a text cell may carry its own unit ('1.5 MWh'), which is converted."""
-    kind = type(raw)
-    if kind is float:
-        assert isinstance(raw, float)
-        if math.isfinite(raw):
-            return raw
-        if math.isnan(raw):
-            return Invalid("expected a number; NaN is not a value (leave the cell blank if it is unknown)")
-        return Invalid("expected a number; an infinite value is not a measurement")
-    if kind is int:
-        assert isinstance(raw, int)
-        return float(raw) if -_MAX_EXACT_INT <= raw <= _MAX_EXACT_INT else Invalid("this number is too large")
-    if raw is None:
-        return None
-    if isinstance(raw, str):
-        return _number_from_text(raw.strip(), decimal_comma, unit)
-    return _unexpected(raw, "a number")
-
-
-def parse_amount(
-    raw: object, *, factor: float = 1.0, signed: bool = False, decimal_comma: bool = False, unit: str | None = None
-) -> float | Invalid | None:
-    """Read a measured amount and express it in the canonical unit; negative amounts of energy, fuel or time are
-    impossible."""
-    if type(raw) is float and 0.0 <= raw < math.inf:  # the common cell, checked in two steps
-        return raw * factor
-    value = parse_number(raw, decimal_comma=decimal_comma, unit=unit)
-    if type(value) is float and value < 0.0 and not signed:
-        return Invalid("expected zero or more; a negative amount is not possible here")
-    return value * factor if type(value) is float else value
-
-
-def parse_count(raw: object, *, decimal_comma: bool = False) -> int | Invalid | None:
-    """Read a count (moves, TEU, sessions, units), which must be a whole number of zero or more."""
-    if type(raw) is int and raw >= 0:
-        return raw
-    value = parse_number(raw, decimal_comma=decimal_comma)
-    if value is None or isinstance(value, Invalid):
-        return value
-    if value < 0:
-        return Invalid("expected a count of zero or more; a negative count is not possible")
-    if not value.is_integer():
-        return Invalid(f"expected a whole number; {value:g} is not a count")
-    return int(value)
-
-
-# --- dates -----------------------------------------------------------------------------------------------------
-
-_EPOCH_1900 = date(1899, 12, 30)  # serial 61 is 1900-03-01 counted from here (Excel keeps Lotus's 1900-02-29)
-_EPOCH_1904 = date(1904, 1, 1)
-_MONTH_WORDS: tuple[tuple[str, ...], ...] = (
-    ("january", "jan"),
-    ("february", "feb"),
-    ("march", "mar"),
-    ("april", "apr"),
-    ("may",),
-    ("june", "jun"),
-    ("july", "jul"),
-    ("august", "aug"),
-    ("september", "sep", "sept"),
-    ("october", "oct"),
-    ("november", "nov"),
-    ("december", "dec"),
-)
-_MONTH_NAMES: dict[str, int] = {name: number for number, names in enumerate(_MONTH_WORDS, 1) for name in names}
-_MONTH_TITLES: tuple[str, ...] = ("", *(names[0].capitalize() for names in _MONTH_WORDS))
-_IGNORED_WORDS = frozenset(
-    {"st", "nd", "rd", "th", "of", "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"}
-    | {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
-)
-_ISO_RE = re.compile(
-    r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})"  # the date, then perhaps a time and a UTC offset, which are dropped
-    r"(?:[T ][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?\s*(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?"
-)
-_TIME_SUFFIX_RE = re.compile(
-    r"[T ]+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?\s*(?:[ap]\.?m\.?)?\s*$", re.IGNORECASE
-)
-_TIME_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?\s*([ap])?\.?m?\.?", re.IGNORECASE)
-_SERIAL_TEXT_RE = re.compile(r"[0-9]{1,7}(?:\.[0-9]+)?")
-_MIN_YEAR = 1900
-
-
-def _make_date(year: int, month: int, day: int) -> date | Invalid:
-    """Build a date, saying plainly when the calendar has no such day."""
-    if year < _MIN_YEAR:
-        return Invalid(f"the year {year} is before 1900; write the date as 2024-03-05")
-    try:
-        return date(year, month, day)
-    except ValueError:
-        if 1 <= month <= 12:
-            return Invalid(f"there is no day {day} in {_MONTH_TITLES[month]} {year}")
-        return Invalid(f"there is no month {month}; write the date as 2024-03-05")
-
-
-def date_from_serial(serial: float, *, date1904: bool) -> date | Invalid:
-    """Turn an Excel date serial into a date, in the workbook's 1900 or 1904 date system."""
-    serial = float(serial)  # an int cell, too
-    shown = f"{serial:.0f}" if serial.is_integer() else f"{serial}"
-    if not math.isfinite(serial):
-        return Invalid("expected a date; this is not a number of days")
-    if serial.is_integer() and 1900 <= serial <= 2100:
-        return Invalid(f"{shown} looks like a year; a date needs a day and a month too, e.g. 2024-03-05")
-    days = math.floor(serial)
-    epoch = _EPOCH_1904 if date1904 else _EPOCH_1900
-    if days < (0 if date1904 else 1):
-        return Invalid(f"date serial {shown} is before {'1904' if date1904 else '1900'}")
-    if days > (date.max - epoch).days:
-        return Invalid(f"date serial {shown} is beyond the year 9999")
-    if not date1904 and days == 60:
-        return Invalid("date serial 60 is 29 February 1900, a day that never existed (an Excel quirk)")
-    if not date1904 and days < 60:
-        days += 1  # before Excel's phantom 1900-02-29 the serials run one day behind
-    return epoch + timedelta(days=days)
-
-
-def _day_month(a: int, b: int, year: int, day_first: bool | None) -> date | Invalid:
-    """Read 'a/b/year' as day/month or month/day, refusing to guess when both readings are real dates."""
-    may_be_day_first, may_be_month_first = 1 <= b <= 12, 1 <= a <= 12
-    if may_be_day_first and may_be_month_first and a != b:
-        if day_first is None:
-            return Invalid(
-                f"ambiguous date: {a} {_MONTH_TITLES[b]} or {b} {_MONTH_TITLES[a]}? write it as "
-                f"{year:04d}-{b:02d}-{a:02d}, or state the order (for example a header 'Date (dd/mm/yyyy)')"
-            )
-        return _make_date(year, b, a) if day_first else _make_date(year, a, b)
-    if day_first is True and not may_be_day_first:
-        return Invalid(f"{a}/{b}/{year} does not fit the day/month/year order stated for this file")
-    if day_first is False and not may_be_month_first:
-        return Invalid(f"{a}/{b}/{year} does not fit the month/day/year order stated for this file")
-    return _make_date(year, b, a) if may_be_day_first else _make_date(year, a, b)
-
-
-def _year(token: str) -> int:
-    """Read a year, taking two digits as this century (every zero-emission pilot is)."""
-    return int(token) + (2000 if len(token) == 2 else 0)
-
-
-def _named_month_date(tokens: list[str], month: int, numbers: list[str]) -> date | Month | Invalid:
-    """Read dates with a month name: '5 Mar 2024', 'March 5, 2024', '05-Mar-24', 'Mar 2024'."""
-    if len(numbers) == 1 and len(numbers[0]) == 4:
-        return Month(int(numbers[0]), month)
-    if len(numbers) == 2:
-        years = [n for n in numbers if len(n) == 4]
-        if len(years) == 1:
-            day = numbers[1] if len(numbers[0]) == 4 else numbers[0]
-            return _make_date(int(years[0]), month, int(day))
-        if not years and tokens[0] == numbers[0] and tokens[-1] == numbers[1] and len(numbers[1]) == 2:
-            return _make_date(_year(numbers[1]), month, int(numbers[0]))  # Excel's d-mmm-yy
-    return Invalid("expected a date such as 2024-03-05 or 5 Mar 2024")
-
-
-def _numeric_date(numbers: list[str], day_first: bool | None) -> date | Month | Invalid:
-    """Read dates written in digits: '2024/03/05', '15/03/2024', '03/2024', '20240305'."""
-    lengths = [len(n) for n in numbers]
-    if lengths == [8]:
-        return _make_date(int(numbers[0][:4]), int(numbers[0][4:6]), int(numbers[0][6:]))
-    if len(numbers) == 2 and sorted(lengths)[1] == 4 and min(lengths) <= 2:
-        year, month = (numbers[0], numbers[1]) if lengths[0] == 4 else (numbers[1], numbers[0])
-        return Month(int(year), int(month)) if 1 <= int(month) <= 12 else Invalid(f"there is no month {int(month)}")
-    if len(numbers) == 3 and lengths[0] == 4 and max(lengths[1:]) <= 2:
-        return _make_date(int(numbers[0]), int(numbers[1]), int(numbers[2]))
-    if len(numbers) == 3 and lengths[2] in (2, 4) and max(lengths[:2]) <= 2:
-        return _day_month(int(numbers[0]), int(numbers[1]), _year(numbers[2]), day_first)
-    return Invalid("expected a date such as 2024-03-05")
-
-
-def _date_from_text(text: str, date1904: bool, day_first: bool | None) -> date | Month | Invalid | None:
-    """Read a date or month written as text, in any unambiguous form people use."""
-    if text.casefold() in _MISSING:
-        return None
-    marker = _text_marker(text, "a date")
-    if marker is not None:
-        return marker
-    iso = _ISO_RE.fullmatch(text)
-    if iso:
-        return _make_date(int(iso[1]), int(iso[2]), int(iso[3]))
-    if _SERIAL_TEXT_RE.fullmatch(text):
-        return date_from_serial(float(text), date1904=date1904)
-    words = re.findall(r"[a-z]+|[0-9]+", _TIME_SUFFIX_RE.sub("", text).casefold())
-    tokens = [t for t in words if t not in _IGNORED_WORDS]
-    numbers = [t for t in tokens if t.isdigit()]
-    names = [t for t in tokens if not t.isdigit()]
-    if len(names) == 1 and names[0] in _MONTH_NAMES:
-        return _named_month_date(tokens, _MONTH_NAMES[names[0]], numbers)
-    if not names and numbers:
-        return _numeric_date(numbers, day_first)
-    return Invalid("expected a date such as 2024-03-05")
-
-
-def _any_date(raw: object, date1904: bool, day_first: bool | None) -> date | Month | Invalid | None:
-    """Read a date cell of any type: a real date, text, or an Excel serial number."""
-    kind = type(raw)
-    if kind is date:
-        assert isinstance(raw, date)
-        return raw
-    if kind is datetime:
-        assert isinstance(raw, datetime)
-        return raw.date()
-    if raw is None:
-        return None
-    if isinstance(raw, str):
-        return _date_from_text(raw.strip(), date1904, day_first)
-    if isinstance(raw, int | float) and not isinstance(raw, bool):
-        return date_from_serial(float(raw), date1904=date1904)
-    return _unexpected(raw, "a date")
-
-
-def parse_date(raw: object, *, date1904: bool = False, day_first: bool | None = None) -> date | Invalid | None:
-    """Read a single day (a trial's start or end), from a date cell, text, or an Excel serial."""
-    value = _any_date(raw, date1904, day_first)
-    if isinstance(value, Month):
-        return Invalid(f"expected a day, not a whole month; write the day, e.g. {value.start.isoformat()}")
-    return value
-
-
-def parse_period(
-    raw: object, *, date1904: bool = False, day_first: bool | None = None, monthly: bool = False
-) -> date | Month | Invalid | None:
-    """Read a measurement's period cell: a day, or a month; in a monthly column any day stands for its month."""
-    value = _any_date(raw, date1904, day_first)
-    return Month.of(value) if monthly and type(value) is date else value
-
-
-def parse_bound(raw: object, *, date1904: bool = False, day_first: bool | None = None) -> date | time | Invalid | None:
-    """Read a Start or End cell: a date, or a shift's time of day when a Date column gives the day."""
-    if type(raw) is time:
-        assert isinstance(raw, time)
-        return raw
-    if isinstance(raw, str):
-        clock = _TIME_RE.fullmatch(raw.strip())
-        if clock:
-            hour = int(clock[1])
-            if clock[4]:  # 12-hour clock: 12 am is midnight, 12 pm is noon
-                hour = hour % 12 + (12 if clock[4].lower() == "p" else 0)
-            if hour > 23 or int(clock[2]) > 59:
-                return Invalid("expected a time of day such as 06:30")
-            return time(hour, int(clock[2]), int(clock[3] or 0))
-    return parse_date(raw, date1904=date1904, day_first=day_first)
-
-
-_LAST_MONTH = Month(date.max.year, date.max.month)
-_PLACEHOLDER = "9999-12-31 is a placeholder, not a day of operation (no period can end after it); write the real date"
-
-
-def resolve_period(
-    period: date | Month | None, start: date | time | None, end: date | time | None
-) -> tuple[date, date] | Invalid:
-    """Give a row's period as [start, end) with an exclusive end.
-
-    A day D is [D, D+1); a month is the whole month. Start and End are calendar dates as people write them,
-    both inclusive, so the period is [Start, End + 1 day); times of day in them are ignored. When Start and End
-    hold only times of day (a shift log), the Date column gives the day. Start/End win over a Date or Month.
-    """
-    start_day = start if isinstance(start, date) else None
-    end_day = end if isinstance(end, date) else None
-    if start_day is not None and end_day is not None:
-        if end_day < start_day:
-            return Invalid(f"the end date {end_day} is before the start date {start_day}", field="period_end")
-        if end_day == date.max:
-            return Invalid(_PLACEHOLDER, field="period_end")
-        return start_day, end_day + timedelta(days=1)
-    if start_day is not None and period is None:
-        return Invalid("a start date without an end date; give the end date too", field="period_end")
-    if end_day is not None and period is None:
-        return Invalid("an end date without a start date; give the start date too", field="period_start")
-    if period == _LAST_MONTH or period == date.max:
-        return Invalid(_PLACEHOLDER, field="period")
-    if isinstance(period, Month):
-        return period.start, period.end
-    if period is not None:
-        return period, period + timedelta(days=1)
-    if start is not None or end is not None:
-        return Invalid("a time of day without a date; add a 'Date' column or write full dates", field="period")
-    return Invalid("no period: each row needs a date, a month, or start and end dates", field="period")
-
 
 # --- text and choices ------------------------------------------------------------------------------------------
 
@@ -840,11 +316,11 @@ def parse_enum(raw: object, kind: str) -> str | Invalid | None:
     if raw is None:
         return None
     if not isinstance(raw, str):
-        return _unexpected(raw, "one of " + ", ".join(ALLOWED[kind]))
+        return unexpected(raw, "one of " + ", ".join(ALLOWED[kind]))
     folded = raw.strip().casefold()
-    if folded in _MISSING and folded not in ALLOWED[kind]:  # 'none' is a baseline kind, not a blank
+    if folded in MISSING and folded not in ALLOWED[kind]:  # 'none' is a baseline kind, not a blank
         return None
-    marker = _text_marker(raw.strip(), "one of " + ", ".join(ALLOWED[kind]))
+    marker = text_marker(raw.strip(), "one of " + ", ".join(ALLOWED[kind]))
     if marker is not None:
         return marker
     value = _choices(kind).get(choice_key(raw))
@@ -876,7 +352,7 @@ def cell_parser(
             """A measured amount; the common cells, numbers of zero or more, without a further call."""
             if type(raw) is float and 0.0 <= raw < math.inf:
                 return raw * factor
-            if type(raw) is int and 0 <= raw <= _MAX_EXACT_INT:
+            if type(raw) is int and 0 <= raw <= MAX_EXACT_INT:
                 return raw * factor  # a float, as parse_amount gives: the int is exact as a float
             return parse_amount(raw, factor=factor, signed=signed, decimal_comma=decimal_comma, unit=unit)
 
