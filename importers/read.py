@@ -29,96 +29,36 @@ and loading instead of before them. On a busy machine the worker would only add 
 from __future__ import annotations
 
 import codecs
-import contextlib
-import csv
 import os
-import pickle
 import posixpath
 import re
-import signal
-import struct
 import subprocess
 import sys
 import zipfile
 import zlib
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import NoReturn
 from xml.etree.ElementTree import Element, ParseError  # types only; parsing goes through defusedxml  # nosec B405
 from xml.parsers import expat
 
 from defusedxml import ElementTree as SafeElementTree
 from defusedxml.common import DefusedXmlException
 
+from importers.csv import read_csv
+from importers.legacy import read_legacy
 from importers.problems import Problem
+from importers.raw import Cell, FormulaWithoutValue, RawSheet, RawWorkbook, Row, UnreadableSheet, clean_text
 from importers.sniff import DEFAULT_LIMITS, MB, Limits, sniff
+from importers.worker import FRAME, WorkerLost, received_batches, serve, start_worker, worker_command
+
+__all__ = ["FormulaWithoutValue", "RawSheet", "RawWorkbook", "Row", "UnreadableSheet", "read_file"]
 
 CHUNK_BYTES = 256 * 1024
-MAX_CSV_PROBLEMS = 100  # a badly encoded file would otherwise give one problem per row
 _MAX_SMALL_PART_BYTES = 64 * MB  # workbook, relationships and styles of real workbooks stay far below this
 _MAX_SHARED_STRINGS_BYTES = 256 * MB  # the table is held in memory while the sheets stream
-
-
-class FormulaWithoutValue:
-    """A formula cell saved with no cached result (written by a program that does not calculate).
-
-    The value layer reports it as "formula without a cached value; open and save the file in Excel".
-    `formula` is the formula text as stored (without "="); it is "" for a cell that shares another's formula.
-    """
-
-    __slots__ = ("formula",)
-
-    def __init__(self, formula: str) -> None:
-        self.formula = formula
-
-    def __repr__(self) -> str:
-        return f"FormulaWithoutValue({self.formula!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, FormulaWithoutValue) and other.formula == self.formula
-
-    def __hash__(self) -> int:
-        return hash(self.formula)
-
-
-Cell = None | str | int | float | bool | date | datetime | time | FormulaWithoutValue
-Row = tuple[int, tuple[Cell, ...]]
-
-
-@dataclass
-class RawSheet:
-    """One sheet's rows as (1-based row number as the file numbers it, cell values from column A).
-
-    Rows stream lazily from the file, which must stay in place until they are read, and may be iterated once;
-    rows with no value at all are skipped. Values are None, str, int, float, bool, date, datetime (naive, UTC
-    when the file says), time, or FormulaWithoutValue; durations and serials no date can hold stay numbers.
-    """
-
-    name: str
-    rows: Iterator[Row]
-
-
-class UnreadableSheet(Exception):
-    """Raised from a sheet's rows when the sheet turns out unreadable part-way; whoever read rows from it must
-    discard them (the importer rolls its transaction back)."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
-
-
-@dataclass
-class RawWorkbook:
-    """All sheets of one file in workbook order, or the file-level problems that stop it being read."""
-
-    filename: str
-    kind: str  # "xlsx" or "csv"; "unknown" when sniffing refused the file
-    sheets: list[RawSheet]
-    problems: list[Problem]
-    csv_decimal_comma: bool = False  # a ';'-delimited csv writes 1.234,5 for 1234.5
-    date1904: bool = False  # date-formatted cells are converted already; this is for serials in General cells
 
 
 def read_file(path: Path, *, display_name: str | None = None, limits: Limits = DEFAULT_LIMITS) -> RawWorkbook:
@@ -128,20 +68,15 @@ def read_file(path: Path, *, display_name: str | None = None, limits: Limits = D
     if kind == "xlsx":
         return _read_xlsx(path, name, limits)
     if kind == "csv":
-        return _read_csv(path, name, limits)
+        return read_csv(path, name, limits)
+    if kind in ("xls", "xlsb", "ods"):
+        return read_legacy(path, name, kind, limits)
     return RawWorkbook(name, "unknown", [], problems)
 
 
 # --- text -----------------------------------------------------------------------------------------------------
 
-_ILLEGAL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _OOXML_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
-
-
-def _clean_text(text: str) -> str | None:
-    """Drop characters XML forbids and surrounding blanks, so text compares and stores cleanly."""
-    cleaned = _ILLEGAL_CHARS.sub("", text).strip()
-    return cleaned or None
 
 
 def _unescape_ooxml(text: str) -> str:
@@ -379,7 +314,7 @@ def _shared_strings(archive: zipfile.ZipFile, part: str) -> list[str | None]:
         if tag in depth:
             depth[tag] -= 1
         elif tag == "si":
-            strings.append(_clean_text(_unescape_ooxml("".join(parts))))
+            strings.append(clean_text(_unescape_ooxml("".join(parts))))
             parts.clear()
 
     def text(data: str) -> None:
@@ -553,7 +488,7 @@ def _number(raw: str, kind: int | None, date1904: bool) -> Cell:
     try:
         number: int | float = float(raw) if "." in raw or "e" in raw or "E" in raw else int(raw)
     except ValueError:
-        return _clean_text(raw)  # not a number at all: the value layer reports it as text
+        return clean_text(raw)  # not a number at all: the value layer reports it as text
     return _serial_to_python(number, kind, date1904) if kind else number
 
 
@@ -565,7 +500,7 @@ def _typed_value(cell_type: str, raw: str, shared: list[str | None]) -> Cell:
         return raw == "1" or raw == "true"
     if cell_type == "d":
         return _iso_value(raw)
-    return _clean_text(_unescape_ooxml(raw))  # str, inlineStr, and error codes such as #DIV/0!
+    return clean_text(_unescape_ooxml(raw))  # str, inlineStr, and error codes such as #DIV/0!
 
 
 def _shared(strings: list[str | None], index: str) -> str | None:
@@ -579,12 +514,12 @@ def _iso_value(text: str) -> Cell:
     try:
         moment = datetime.fromisoformat(text.strip().removesuffix("Z"))
     except ValueError:
-        return _clean_text(text)
+        return clean_text(text)
     if moment.tzinfo is not None:
         try:
             moment = moment.astimezone(UTC).replace(tzinfo=None)  # naive means UTC, as "Z" does
         except OverflowError:  # the offset carries it past 9999-12-31 or before 0001-01-01: not a date
-            return _clean_text(text)
+            return clean_text(text)
     return moment.date() if moment.time() == time() else moment
 
 
@@ -889,15 +824,9 @@ def _spare_core() -> bool:
 #: read; a smaller sheet is not worth the 0.1-0.2 s a worker takes to start. None: parse every sheet here.
 WORKER_MIN_BYTES: int | None = 2 * MB if _usable_cores() > 1 and sys.executable else None
 
-_FRAME = struct.Struct("<Q")  # each batch of rows travels as the length of its pickle, then the pickle; 0 ends
-_PIPE_BYTES = 1024 * 1024  # Linux's default upper limit for an unprivileged process
-_PACKAGE_ROOT = str(Path(__file__).resolve().parents[1])
-# -P keeps the working directory off sys.path, so the worker imports this very package and nothing else.
-_WORKER_COMMAND = (sys.executable, "-P", "-c", "from importers.read import _serve_worker; _serve_worker()")
-
-
-class _WorkerLost(Exception):
-    """Internal: the worker process ended before its end marker (it could not start, or it died)."""
+# The worker runs this very package (see importers.worker); tests replace the command.
+_WORKER_COMMAND = worker_command("importers.read", "_serve_worker")
+_FRAME = FRAME
 
 
 def _worker_rows(path: Path, part: str, book: _Book, limits: Limits, sheet: str) -> Iterator[Row]:
@@ -911,11 +840,11 @@ def _worker_rows(path: Path, part: str, book: _Book, limits: Limits, sheet: str)
     with worker:  # closes the pipes and waits for the worker
         handed_out = False
         try:
-            for batch in _received_batches(worker):
+            for batch in received_batches(worker):
                 handed_out = True
                 yield from batch
             return
-        except _WorkerLost:
+        except WorkerLost:
             if handed_out:  # rows already went out: starting again here would hand them out twice
                 raise RuntimeError(f"the process reading {part} stopped (exit code {worker.poll()})") from None
         finally:
@@ -925,198 +854,9 @@ def _worker_rows(path: Path, part: str, book: _Book, limits: Limits, sheet: str)
 
 def _start_worker(request: tuple[Path, str, _Book, Limits, str]) -> subprocess.Popen[bytes]:
     """Start a worker process and send it the sheet to parse, with the shared strings and styles it needs."""
-    search_path = os.pathsep.join(filter(None, [_PACKAGE_ROOT, os.environ.get("PYTHONPATH")]))
-    worker = subprocess.Popen(  # noqa: S603 - this interpreter running this module, no shell, no user input  # nosec B603
-        _WORKER_COMMAND, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": search_path}
-    )
-    assert worker.stdin is not None and worker.stdout is not None
-    _widen_pipe(worker.stdout)
-    try:
-        with worker.stdin as stream:
-            pickle.dump(request, stream, pickle.HIGHEST_PROTOCOL)
-    except OSError:  # it could not start (or died at once): it is not wanted any more
-        worker.kill()
-        worker.wait()
-        raise
-    return worker
-
-
-def _widen_pipe(stream: IO[bytes]) -> None:
-    """Let the worker parse up to a megabyte of rows ahead of the caller (on Linux; other pipes stay as they are)."""
-    with contextlib.suppress(ImportError, AttributeError, OSError):
-        import fcntl
-
-        fcntl.fcntl(stream.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
-
-
-def _received_batches(worker: subprocess.Popen[bytes]) -> Iterator[list[Row]]:
-    """Unpickle the worker's batches of rows up to its end marker, raising the refusal it sends instead of a batch;
-    a worker that ends before the marker is lost."""
-    stream = worker.stdout
-    assert stream is not None
-    while (header := stream.read(_FRAME.size)) and len(header) == _FRAME.size:
-        (size,) = _FRAME.unpack(header)
-        if not size:
-            return
-        data = stream.read(size)
-        if len(data) < size:
-            break
-        batch = pickle.loads(data)  # noqa: S301 - written by the worker this reader started, through its pipe  # nosec B301
-        if isinstance(batch, _Refused):
-            raise batch
-        yield batch
-    raise _WorkerLost
+    return start_worker(_WORKER_COMMAND, request)
 
 
 def _serve_worker() -> None:
-    """Worker process: parse the sheet named on stdin and write its row batches to stdout (or the refusal that
-    stopped it), then the end marker."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole process group; the reader stops us
-    output = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # anything printed goes to stderr, never among the rows
-    request = pickle.load(sys.stdin.buffer)  # noqa: S301 - sent by the reader that started us  # nosec B301
-
-    def send(item: list[Row] | _Refused) -> None:
-        data = pickle.dumps(item, pickle.HIGHEST_PROTOCOL)
-        output.write(_FRAME.pack(len(data)))
-        output.write(data)
-
-    with output:
-        try:
-            for batch in _row_batches(*request):
-                send(batch)
-        except _Refused as refusal:
-            send(refusal)
-        output.write(_FRAME.pack(0))
-
-
-# --- csv --------------------------------------------------------------------------------------------------------
-
-_UNDECODABLE = "\udc80"  # a lone surrogate: no correct decoding ever produces one
-
-
-def _mark_undecodable(error: UnicodeError) -> tuple[str, int]:
-    """Decode error handler that leaves a marker, so the row holding the bad bytes can be named."""
-    if not isinstance(error, UnicodeDecodeError):
-        raise error
-    return _UNDECODABLE, error.end
-
-
-codecs.register_error("zetrials-mark-undecodable", _mark_undecodable)
-
-_DELIMITERS = (",", ";", "\t")
-
-
-def _csv_encoding(path: Path) -> str:
-    """Pick the encoding from a byte-order mark, else UTF-8 when it fits, else Windows-1252 (Excel's "CSV")."""
-    with path.open("rb") as stream:
-        head = stream.read(4)
-        if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        stream.seek(0)
-        return _utf8_or_cp1252(stream)
-
-
-def _utf8_or_cp1252(stream: IO[bytes]) -> str:
-    """Choose UTF-8 unless it fails on a file with no UTF-8 multi-byte text before the failure."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    seen_non_ascii = False
-    while chunk := stream.read(CHUNK_BYTES):
-        try:
-            seen_non_ascii = not decoder.decode(chunk).isascii() or seen_non_ascii
-        except UnicodeDecodeError as error:
-            # Mostly UTF-8 with a few bad bytes: keep UTF-8 and report the rows, rather than mangle every accent.
-            return "utf-8" if seen_non_ascii or not chunk[: error.start].isascii() else "cp1252"
-    try:
-        decoder.decode(b"", True)
-    except UnicodeDecodeError:
-        return "utf-8" if seen_non_ascii else "cp1252"
-    return "utf-8"
-
-
-def _csv_delimiter(path: Path, encoding: str) -> str:
-    """Pick the delimiter that occurs most in the first line holding any, preferring the comma on ties."""
-    with path.open(encoding=encoding, errors="replace", newline="") as stream:
-        for line, _ in zip(stream, range(20), strict=False):
-            counts = [line.count(candidate) for candidate in _DELIMITERS]
-            if any(counts):
-                return _DELIMITERS[counts.index(max(counts))]
-    return ","
-
-
-@dataclass
-class _CsvLines:
-    """Feeds lines to csv.reader and remembers whether the current record held a NUL or undecodable bytes."""
-
-    lines: Iterator[str]
-    flaw: str | None = None
-
-    def __iter__(self) -> Iterator[str]:
-        for line in self.lines:
-            if "\x00" in line:
-                self.flaw = (
-                    "holds a NUL byte (binary data, or text in an encoding other than UTF-8/UTF-16/Windows-1252)"
-                )
-            elif _UNDECODABLE in line:
-                self.flaw = "holds bytes that are not valid text in the file's encoding"
-            yield line
-
-
-def _csv_records(path: Path, encoding: str, delimiter: str) -> Generator[tuple[int, list[str], str | None]]:
-    """Yield (record number, fields, flaw) for each csv record; a quoted field may span lines."""
-    with path.open(encoding=encoding, errors="zetrials-mark-undecodable", newline="") as stream:
-        lines = _CsvLines(stream)
-        for number, fields in enumerate(csv.reader(lines, delimiter=delimiter), start=1):
-            yield number, fields, lines.flaw
-            lines.flaw = None
-
-
-def _csv_problems(path: Path, name: str, encoding: str, delimiter: str, limits: Limits) -> list[Problem]:
-    """Read the whole csv once to find rows that cannot be trusted, before any row is handed out."""
-    problems: list[Problem] = []
-    records = _csv_records(path, encoding, delimiter)
-    row = 0
-    try:
-        for row, fields, flaw in records:
-            problems += _csv_row_problems(name, row, fields, flaw, limits)
-            if len(problems) >= MAX_CSV_PROBLEMS or row > limits.max_rows:
-                break
-    except csv.Error as error:
-        problems.append(Problem(name, f"this row cannot be read as csv ({error})", row=row + 1))
-    finally:
-        records.close()
-    if row > limits.max_rows:
-        problems.append(Problem(name, f"the file has more than {limits.max_rows:,} rows; split it"))
-    return problems
-
-
-def _csv_row_problems(name: str, row: int, fields: list[str], flaw: str | None, limits: Limits) -> list[Problem]:
-    """Say what makes one csv record untrustworthy: bad bytes, or more fields than columns are read."""
-    problems = []
-    if flaw:
-        problems.append(Problem(name, f"this row {flaw}; save the file as CSV UTF-8", row=row))
-    if len(fields) > limits.max_columns:
-        message = f"this row has {len(fields)} fields, more than the {limits.max_columns} columns read"
-        problems.append(Problem(name, message, row=row))
-    return problems
-
-
-def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
-    """Stream checked csv records as rows of cleaned text."""
-    for number, fields, _ in _csv_records(path, encoding, delimiter):
-        cells = tuple(_clean_text(value) for value in fields)
-        if any(value is not None for value in cells):
-            yield number, cells
-
-
-def _read_csv(path: Path, name: str, limits: Limits) -> RawWorkbook:
-    """Check a csv completely, then give it as one sheet named after the file."""
-    encoding = _csv_encoding(path)
-    delimiter = _csv_delimiter(path, encoding)
-    problems = _csv_problems(path, name, encoding, delimiter, limits)
-    if problems:
-        return RawWorkbook(name, "csv", [], problems, csv_decimal_comma=delimiter == ";")
-    sheet = RawSheet(Path(name).stem, _csv_rows(path, encoding, delimiter))
-    return RawWorkbook(name, "csv", [sheet], [], csv_decimal_comma=delimiter == ";")
+    """Worker process: parse the sheet named on stdin and send its row batches (or the refusal that stopped it)."""
+    serve(_row_batches, _Refused)

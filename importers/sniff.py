@@ -14,6 +14,7 @@ MB = 1024 * 1024
 UPLOAD = "upload an .xlsx workbook or a .csv file instead"
 _OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 _TEXT_SAMPLE_BYTES = 64 * 1024
 # Bytes that never occur in text: C0 controls other than tab, newline, carriage return and form feed.
 _BINARY_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\x0c")
@@ -34,13 +35,15 @@ class Limits:
     max_zip_entries: int = 10_000
     max_rows: int = 2_000_000
     max_columns: int = 200
+    max_read_seconds: float = 120.0  # for an .xls, .xlsb or .ods, read whole by python-calamine in a worker process
 
 
 DEFAULT_LIMITS = Limits()
 
 
 def sniff(path: Path, display_name: str, limits: Limits) -> tuple[str | None, list[Problem]]:
-    """Give "xlsx" or "csv" for a file we can read safely, else None and one problem saying what it is."""
+    """Give "xlsx", "xls", "xlsb", "ods" or "csv" for a file we can read safely, else None and one problem saying
+    what it is."""
     size = path.stat().st_size
     if size == 0:
         return None, [Problem(display_name, f"the file is empty (0 bytes); {UPLOAD}")]
@@ -52,7 +55,8 @@ def sniff(path: Path, display_name: str, limits: Limits) -> tuple[str | None, li
     with path.open("rb") as stream:
         head = stream.read(_TEXT_SAMPLE_BYTES)
     if head.startswith(_OLE2_MAGIC):
-        return None, [Problem(display_name, _ole2_message(path.read_bytes()))]
+        refusal = _ole2_message(path.read_bytes())
+        return (None, [Problem(display_name, refusal)]) if refusal else ("xls", [])
     if head.startswith(_ZIP_MAGICS):
         return _sniff_zip(path, display_name, limits)
     not_text = _text_or_binary_message(head)
@@ -85,7 +89,8 @@ def _sniff_zip(path: Path, display_name: str, limits: Limits) -> tuple[str | Non
         with zipfile.ZipFile(path) as archive:
             infos = archive.infolist()
             names = {info.filename for info in infos}
-            message = _zip_kind_message(archive, names) or _zip_safety_message(infos, limits)
+            kind, message = _zip_kind(archive, names)
+            message = message or _zip_safety_message(infos, limits)
     except (
         zipfile.BadZipFile,
         zipfile.LargeZipFile,
@@ -99,22 +104,24 @@ def _sniff_zip(path: Path, display_name: str, limits: Limits) -> tuple[str | Non
         message = "the file is damaged or truncated (its zip structure cannot be read); upload it again"
     if message:
         return None, [Problem(display_name, message)]
-    return "xlsx", []
+    return kind, []
 
 
-def _zip_kind_message(archive: zipfile.ZipFile, names: set[str]) -> str | None:
-    """Say which non-xlsx zip format this is, or None for an Office Open XML workbook."""
+def _zip_kind(archive: zipfile.ZipFile, names: set[str]) -> tuple[str, str | None]:
+    """Say which zip format this is ("xlsx", "xlsb" or "ods"), or why it is not a workbook we read."""
     if "mimetype" in names and _read_head(archive, "mimetype").startswith(b"application/vnd.oasis.opendocument"):
         if _ods_is_encrypted(archive, names):
-            return "this is a password-protected OpenDocument spreadsheet; remove the password and save it as .xlsx"
-        return "this is an OpenDocument spreadsheet (.ods); open it in LibreOffice or Excel and save it as .xlsx"
+            return "", "this is a password-protected OpenDocument spreadsheet; remove the password and save it as .xlsx"
+        if not _read_head(archive, "mimetype").startswith(_ODS_MIMETYPE) or "content.xml" not in names:
+            return "", f"this is an OpenDocument file but not a spreadsheet; {UPLOAD}"
+        return "ods", None
     if "xl/workbook.bin" in names:
-        return "this is a binary .xlsb workbook; open it in Excel and save it as .xlsx (Excel Workbook)"
+        return "xlsb", None
     if "[Content_Types].xml" in names and "xl/workbook.xml" in names:
-        return None
+        return "xlsx", None
     if "word/document.xml" in names or "ppt/presentation.xml" in names:
-        return f"this is a Word or PowerPoint document, not a spreadsheet; {UPLOAD}"
-    return "this is a zip archive, not an Excel workbook; unpack it and upload the .xlsx or .csv file inside"
+        return "", f"this is a Word or PowerPoint document, not a spreadsheet; {UPLOAD}"
+    return "", "this is a zip archive, not an Excel workbook; unpack it and upload the .xlsx or .csv file inside"
 
 
 def _ods_is_encrypted(archive: zipfile.ZipFile, names: set[str]) -> bool:
@@ -151,8 +158,9 @@ def _is_bomb_like(info: zipfile.ZipInfo, limits: Limits) -> bool:
     return info.file_size > _RATIO_FLOOR_BYTES and info.file_size > ratio_bound
 
 
-def _ole2_message(data: bytes) -> str:
-    """Tell an old .xls, a password-protected workbook and other OLE2 documents apart by their stream names."""
+def _ole2_message(data: bytes) -> str | None:
+    """Tell an old .xls (None: readable), a password-protected workbook and other OLE2 documents apart by their
+    stream names."""
     try:
         layout, entries = _ole2_layout(data)
     except (struct.error, IndexError, ValueError):
@@ -164,7 +172,7 @@ def _ole2_message(data: bytes) -> str:
     if workbook is not None:
         if _biff_is_encrypted(_ole2_stream_head(data, layout, workbook)):
             return "this is a password-protected Excel 97-2003 .xls workbook; remove the password and save it as .xlsx"
-        return "this is an Excel 97-2003 .xls workbook (OLE2); open it in Excel or LibreOffice and save it as .xlsx"
+        return None
     return f"this is an old Microsoft Office (OLE2) document, not an Excel workbook; {UPLOAD}"
 
 
@@ -266,9 +274,21 @@ def _read_mini_chain(layout: _Ole2, start: int, limit: int) -> bytes:
     return b"".join(parts)[:limit]
 
 
+def ole2_workbook_stream(data: bytes) -> bytes:
+    """Give the whole Workbook (or Book) stream of an .xls, which sniffing has accepted; b"" if there is none."""
+    layout, entries = _ole2_layout(data)
+    streams = {name: stream for name, kind, stream in entries if kind == _STREAM}
+    stream = streams.get("Workbook") or streams.get("Book")
+    return _ole2_stream(data, layout, stream, stream.size) if stream else b""
+
+
 def _ole2_stream_head(data: bytes, layout: _Ole2, stream: _OleStream) -> bytes:
-    """Read the first few KB of one stream, from the mini stream when it is small."""
-    limit = min(stream.size, _BIFF_HEAD_BYTES)
+    """Read the first few KB of one stream."""
+    return _ole2_stream(data, layout, stream, min(stream.size, _BIFF_HEAD_BYTES))
+
+
+def _ole2_stream(data: bytes, layout: _Ole2, stream: _OleStream, limit: int) -> bytes:
+    """Read up to `limit` bytes of one stream, from the mini stream when it is small."""
     if stream.size < layout.mini_cutoff:
         return _read_mini_chain(layout, stream.start, limit)
     return _read_chain(data, layout, stream.start, limit)

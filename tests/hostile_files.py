@@ -397,3 +397,148 @@ def make_empty_sheet_workbook(directory: Path) -> Path:
     path = directory / "empty-sheet.xlsx"
     workbook.save(path)
     return path
+
+
+# --- legacy formats (.xls, .xlsb, .ods), read by python-calamine in a worker process ---------------------------------
+
+_BIFF8_BOF = struct.pack("<HHHHII", 0x0600, 0x0005, 0x0DBB, 0x07CC, 0, 0x0206)  # workbook globals, BIFF8
+_BIFF8_SHEET_BOF = struct.pack("<HHHHII", 0x0600, 0x0010, 0x0DBB, 0x07CC, 0, 0x0206)  # a worksheet
+
+
+def xls_workbook(cells: list[tuple[int, int, float]], *, dimension: tuple[int, int] | None = None) -> bytes:
+    """Build a one-sheet BIFF8 .xls holding NUMBER cells at (0-based row, column), optionally with a DIMENSIONS
+    record claiming (rows, columns)."""
+    name = b"Data"
+    globals_length = (4 + len(_BIFF8_BOF)) + (4 + 8 + len(name)) + 4  # BOF, BOUNDSHEET, EOF: the sheet's offset
+    boundsheet = _biff_record(0x0085, struct.pack("<IBBBB", globals_length, 0, 0, len(name), 0) + name)
+    sheet = _biff_record(0x0809, _BIFF8_SHEET_BOF)
+    if dimension:
+        sheet += _biff_record(0x0200, struct.pack("<IIHHH", 0, dimension[0], 0, dimension[1], 0))
+    for row, column, value in cells:
+        sheet += _biff_record(0x0203, struct.pack("<HHHd", row, column, 15, value))
+    stream = _biff_record(0x0809, _BIFF8_BOF) + boundsheet + _biff_record(0x000A)
+    return stream + sheet + _biff_record(0x000A)
+
+
+def make_xls_far_corner(directory: Path) -> Path:
+    """An .xls with two cells, A1 and IV65536, the last cell BIFF8 allows: a dense reader allocates 16.7M cells."""
+    path = directory / "far-corner.xls"
+    path.write_bytes(compound_file({"Workbook": xls_workbook([(0, 0, 1.0), (65535, 255, 2.0)])}))
+    return path
+
+
+def make_xls_huge_dimension(directory: Path) -> Path:
+    """An .xls with one cell whose DIMENSIONS record claims the whole sheet (65536 rows, 256 columns)."""
+    path = directory / "huge-dimension.xls"
+    path.write_bytes(compound_file({"Workbook": xls_workbook([(0, 0, 1.0)], dimension=(65536, 256))}))
+    return path
+
+
+def _biff12(record: int, body: bytes = b"") -> bytes:
+    """Encode one BIFF12 (.xlsb) record: type and length as 7-bit varints, then the body."""
+    encoded = b""
+    for value in (record, len(body)):
+        while True:
+            byte, value = value & 0x7F, value >> 7
+            encoded += bytes([byte | (0x80 if value else 0)])
+            if not value:
+                break
+    return encoded + body
+
+
+def _wide(text: str) -> bytes:
+    """Encode a BIFF12 string: 32-bit character count, then UTF-16."""
+    return struct.pack("<I", len(text)) + text.encode("utf-16-le")
+
+
+def write_xlsb(path: Path, cells: list[tuple[int, int, float]], *, padding: int = 0) -> Path:
+    """Zip a one-sheet .xlsb holding BrtCellReal cells at (0-based row, column), optionally padded with a part of
+    `padding` MB of zeros."""
+    workbook = _biff12(0x83) + _biff12(0x8F) + _biff12(156, struct.pack("<II", 0, 1) + _wide("rId1") + _wide("Data"))
+    workbook += _biff12(0x90) + _biff12(0x84)
+    sheet = _biff12(0x81) + _biff12(0x91)  # BrtBeginSheet, BrtBeginSheetData
+    for row, column, value in cells:
+        sheet += _biff12(0, struct.pack("<IIHBBI", row, 0, 0, 0, 0, 0))  # BrtRowHdr
+        sheet += _biff12(5, struct.pack("<IIBd", column, 0, 0, value)[:17])  # BrtCellReal
+    sheet += _biff12(0x92) + _biff12(0x82)
+    relations = (
+        f'<Relationships xmlns="{PACKAGE_RELS}"><Relationship Id="rId1" Type="{REL_NS}/worksheet" '
+        'Target="worksheets/sheet1.bin"/></Relationships>'
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(
+            "[Content_Types].xml", '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>'
+        )
+        archive.writestr("xl/workbook.bin", workbook)
+        archive.writestr("xl/_rels/workbook.bin.rels", relations)
+        archive.writestr("xl/worksheets/sheet1.bin", sheet)
+        if padding:
+            with archive.open("xl/padding.bin", "w") as stream:
+                for _ in range(padding):
+                    stream.write(b"\x00" * (1024 * 1024))
+    return path
+
+
+def make_xlsb_far_corner(directory: Path) -> Path:
+    """An .xlsb with two cells, A1 and XFD1048576: calamine would try to allocate the whole sheet."""
+    return write_xlsb(directory / "far-corner.xlsb", [(0, 0, 1.0), (1_048_575, 16_383, 2.0)])
+
+
+def make_xlsb_zip_bomb(directory: Path) -> Path:
+    """An .xlsb padded with 64 MB of zeros that deflate about 1000 to 1."""
+    return write_xlsb(directory / "bomb.xlsb", [(0, 0, 1.0)], padding=64)
+
+
+ODS_NAMESPACES = (
+    'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+    'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+    'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+)
+ODS_VALUE = '<table:table-cell office:value-type="float" office:value="1"><text:p>1</text:p></table:table-cell>'
+
+
+def write_ods(path: Path, rows: str, *, padding: int = 0) -> Path:
+    """Zip a one-sheet OpenDocument spreadsheet from <table:table-row> elements, optionally with `padding` MB of
+    blanks inside content.xml."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr(
+            "META-INF/manifest.xml", '<manifest xmlns="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>'
+        )
+        with archive.open("content.xml", "w") as stream:
+            stream.write(f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ODS_NAMESPACES}>'.encode())
+            for _ in range(padding):
+                stream.write(b" " * (1024 * 1024))
+            stream.write(
+                '<office:body><office:spreadsheet><table:table table:name="Data">'
+                f"{rows}</table:table></office:spreadsheet></office:body></office:document-content>".encode()
+            )
+    return path
+
+
+def make_ods_far_corner(directory: Path) -> Path:
+    """An .ods whose second row repeats empty cells to the last column and then holds a value (XFD2)."""
+    rows = f"<table:table-row>{ODS_VALUE}</table:table-row>"
+    rows += f'<table:table-row><table:table-cell table:number-columns-repeated="16383"/>{ODS_VALUE}</table:table-row>'
+    return write_ods(directory / "far-corner.ods", rows)
+
+
+def make_ods_repeated_rows(directory: Path) -> Path:
+    """An .ods whose one row of values is repeated three million times: 200 bytes claiming 3M rows."""
+    rows = f'<table:table-row table:number-rows-repeated="3000000">{ODS_VALUE}</table:table-row>'
+    return write_ods(directory / "repeated-rows.ods", rows)
+
+
+def make_ods_huge_extent(directory: Path) -> Path:
+    """One value, then empty cells and rows repeated to the sheet's edge, as LibreOffice writes formatted areas."""
+    rows = f'<table:table-row>{ODS_VALUE}<table:table-cell table:number-columns-repeated="16383"/></table:table-row>'
+    rows += (
+        '<table:table-row table:number-rows-repeated="1048575">'
+        '<table:table-cell table:number-columns-repeated="16384"/></table:table-row>'
+    )
+    return write_ods(directory / "huge-extent.ods", rows)
+
+
+def make_ods_zip_bomb(directory: Path) -> Path:
+    """An .ods whose content.xml holds 64 MB of blanks that deflate about 1000 to 1."""
+    return write_ods(directory / "bomb.ods", f"<table:table-row>{ODS_VALUE}</table:table-row>", padding=64)

@@ -759,7 +759,12 @@ REFUSED = {
     "make_far_corner": "the sheet has a cell at XFD1048576, beyond column GR",
     "make_pdf_named_xlsx": "this is a PDF document, not a spreadsheet",
     "make_plain_zip_named_xlsx": "this is a zip archive, not an Excel workbook",
-    "make_xls_named_xlsx": "this is an Excel 97-2003 .xls workbook (OLE2)",
+    "make_xls_far_corner": "the sheet has a cell at IV65536, beyond column GR",
+    "make_xlsb_far_corner": "the sheet has a cell at XFD1048576, beyond column GR",
+    "make_xlsb_zip_bomb": "the part xl/padding.bin expands more than 200 times",
+    "make_ods_far_corner": "the sheet has a cell at XFD2, beyond column GR",
+    "make_ods_repeated_rows": "the sheet has more than the 2,000,000 rows accepted",
+    "make_ods_zip_bomb": "the part content.xml expands more than 200 times",
     "make_encrypted_xls": "this is a password-protected Excel 97-2003 .xls workbook",
     "make_encrypted_ooxml": "this workbook is password-protected (encrypted)",
     "make_binary_junk": "this is binary data of an unknown kind",
@@ -777,6 +782,9 @@ READ = {
     "make_formula_without_value": 2,
     "make_1904_workbook": 2,
     "make_empty_sheet_workbook": 0,
+    "make_xls_named_xlsx": 0,  # an .xls without sheets: read by the bytes, whatever the name
+    "make_xls_huge_dimension": 1,
+    "make_ods_huge_extent": 1,
 }
 
 
