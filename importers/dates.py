@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -68,6 +69,10 @@ _TIME_SUFFIX_RE = re.compile(
     r"[T ]+[0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?\s*(?:[ap]\.?m\.?)?\s*$", re.IGNORECASE
 )
 _TIME_RE = re.compile(r"([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}))?\s*([ap])?\.?m?\.?", re.IGNORECASE)
+#: Dates as Japanese and Chinese write them, perhaps with the weekday after: '2024年3月1日(金)', '2024年3月'.
+_EAST_ASIAN_RE = re.compile(r"([0-9]{4})\s*年\s*([0-9]{1,2})\s*月(?:\s*([0-9]{1,2})\s*日)?(?:\s*\([^)]{1,3}\))?")
+#: A dotted date with a 4-digit year is day.month.year: no country writes month.day.year with dots.
+_DOTTED_RE = re.compile(r"([0-9]{1,2})\.([0-9]{1,2})\.([0-9]{4})")
 _SERIAL_TEXT_RE = re.compile(r"[0-9]{1,7}(?:\.[0-9]+)?")
 _MIN_YEAR = 1900
 
@@ -163,12 +168,24 @@ def _date_from_text(text: str, date1904: bool, day_first: bool | None) -> date |
     marker = text_marker(text, "a date")
     if marker is not None:
         return marker
+    if not text.isascii():  # full-width digits and separators: '２０２４／０３／０１'
+        text = unicodedata.normalize("NFKC", text).strip()
     iso = _ISO_RE.fullmatch(text)
     if iso:
         return _make_date(int(iso[1]), int(iso[2]), int(iso[3]))
     if _SERIAL_TEXT_RE.fullmatch(text):
         return date_from_serial(float(text), date1904=date1904)
-    words = re.findall(r"[a-z]+|[0-9]+", _TIME_SUFFIX_RE.sub("", text).casefold())
+    bare = _TIME_SUFFIX_RE.sub("", text)
+    east_asian = _EAST_ASIAN_RE.fullmatch(bare)
+    if east_asian:  # '2024年3月1日', '2024年3月' (a month): year first, never ambiguous
+        year, month, day = east_asian.groups()
+        return _make_date(int(year), int(month), int(day)) if day else _numeric_date([year, month], day_first)
+    dotted = _DOTTED_RE.fullmatch(bare)
+    if dotted:  # '1.3.2024' is 1 March wherever dots separate a date with a 4-digit year (Denmark, Sweden, Indonesia)
+        if int(dotted[2]) > 12:
+            return Invalid(f"a date written with dots is day.month.year, and there is no month {int(dotted[2])}")
+        return _make_date(int(dotted[3]), int(dotted[2]), int(dotted[1]))
+    words = re.findall(r"[a-z]+|[0-9]+", bare.casefold())
     tokens = [t for t in words if t not in _IGNORED_WORDS]
     numbers = [t for t in tokens if t.isdigit()]
     names = [t for t in tokens if not t.isdigit()]

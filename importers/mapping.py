@@ -16,6 +16,7 @@ from functools import cache, lru_cache
 from itertools import chain, islice
 from typing import Literal
 
+from importers.languages import header_spellings, languages
 from importers.problems import Problem, shown_value
 from importers.values import (
     MEASUREMENT_FIELDS,
@@ -143,6 +144,9 @@ FUEL_HEADERS: tuple[str, ...] = (
     "Fuel", "Fuel used", "Fuel consumption", "Fuel consumed", "Fuel dispensed", "Fuel burned", "Fuel burn",
 )  # fmt: skip
 FUEL_BY_UNIT_KIND: dict[str | None, str] = {None: "diesel_l", "volume": "diesel_l", "mass": "hydrogen_kg"}
+
+_MONTH_HEADERS = MONTH_HEADERS + tuple(name for language in languages() for name in language.month_headers)
+_FUEL_HEADERS = FUEL_HEADERS + tuple(name for language in languages() for name in language.fuel_headers)
 
 TRIAL_SYNONYMS: dict[str, tuple[str, ...]] = {
     "code": (
@@ -302,8 +306,10 @@ def field_label(field: str, kind: SheetKind = "measurements") -> str:
 
 # --- matching one header ---------------------------------------------------------------------------------------
 
-_BRACKET_RE = re.compile(r"[(\[]([^)\]]*)[)\]]?")
-_WORD_RE = re.compile(r"[^\W_]+")
+_BRACKET_RE = re.compile(r"[(\[【]([^)\]】]*)[)\]】]?")
+# Chinese and Japanese write no spaces, so a run of their characters is a word of its own: '電力量kWh' is two.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_WORD_RE = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
 _DATE_ORDER_RE = re.compile(r"[dmy]+(?:[-/. ][dmy]+)+")
 
 
@@ -320,11 +326,13 @@ class HeaderMatch:
 
 @cache
 def _index(kind: SheetKind) -> dict[str, str]:
-    """Index every spelling of every field by its folded key; a key claimed by two fields is a bug in the tables."""
+    """Index every spelling of every field, English and partner-language, by its folded key; a key claimed by two
+    fields is a bug in the tables."""
     index: dict[str, str] = {}
     entries = [(field, name) for field, names in _SYNONYMS[kind].items() for name in (field, *names)]
+    entries += header_spellings(kind)
     if kind == "measurements":
-        entries += [("period", name) for name in MONTH_HEADERS] + [("diesel_l", name) for name in FUEL_HEADERS]
+        entries += [("period", name) for name in _MONTH_HEADERS] + [("diesel_l", name) for name in _FUEL_HEADERS]
     for field, name in entries:
         key = choice_key(name)
         if index.setdefault(key, field) != field:
@@ -332,8 +340,8 @@ def _index(kind: SheetKind) -> dict[str, str]:
     return index
 
 
-_MONTH_KEYS = frozenset(choice_key(name) for name in MONTH_HEADERS)
-_FUEL_KEYS = frozenset(choice_key(name) for name in FUEL_HEADERS)
+_MONTH_KEYS = frozenset(choice_key(name) for name in _MONTH_HEADERS)
+_FUEL_KEYS = frozenset(choice_key(name) for name in _FUEL_HEADERS)
 
 
 def _glued_unit(words: list[str]) -> tuple[str | None, list[str]]:

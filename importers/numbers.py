@@ -8,6 +8,7 @@ import unicodedata
 from functools import lru_cache
 
 from importers.cells import MISSING, Invalid, text_marker, unexpected
+from importers.languages import unit_spellings
 from trials.units import UnknownUnitError, factor, kind_of, parse_unit
 
 # --- units -----------------------------------------------------------------------------------------------------
@@ -42,9 +43,10 @@ _UNIT_WORDS: dict[str, tuple[str, ...]] = {
     "hp": ("hp", "bhp"),
     "percent": ("%", "pct", "percent"),
 }
-#: Case-folded unit spellings -> pint spellings. Headers are case-insensitive, so 'mWh' and 'MWH' mean the megawatt
-#: hour (a milliwatt hour never occurs in port data); likewise 'mw' is the megawatt.
-UNIT_SPELLINGS: dict[str, str] = {word: unit for unit, words in _UNIT_WORDS.items() for word in words}
+#: Case-folded unit spellings -> pint spellings, with the partner languages' unit words ('時間', '千瓦时', 'timmar').
+UNIT_SPELLINGS: dict[str, str] = {
+    word: unit for unit, words in _UNIT_WORDS.items() for word in words
+} | unit_spellings()
 
 #: Spellings that mean different amounts to different readers: refuse them rather than guess.
 AMBIGUOUS_UNITS: dict[str, str] = {
@@ -177,6 +179,10 @@ def _number_from_text(text: str, decimal_comma: bool, unit: str | None) -> float
             return float(text.replace(",", "."))
     elif _PLAIN_DOT_RE.fullmatch(text):
         return float(text)
+    if not text.isascii():  # full-width digits and units as Japanese and Chinese input writes them: '１２．５ｋＷｈ'
+        text = unicodedata.normalize("NFKC", text).strip()
+        if text.isascii():
+            return _number_from_text(text, decimal_comma, unit)
     if text.casefold() in MISSING:
         return None
     marker = text_marker(text, "a number")

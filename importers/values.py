@@ -19,6 +19,7 @@ from typing import Literal
 
 from importers.cells import FORMULA_MESSAGE, MISSING, FormulaCell, Invalid, text_marker, unexpected
 from importers.dates import Month, date_from_serial, parse_bound, parse_date, parse_period, resolve_period
+from importers.languages import value_spellings
 from importers.numbers import (
     MAX_EXACT_INT,
     UNIT_SPELLINGS,
@@ -296,18 +297,27 @@ def clean_code(raw: object, max_len: int = 100) -> str | Invalid | None:
     return tidy or None
 
 
+_ACCENT_RE = re.compile(r"[\u0300-\u036f]")
+
+
+@lru_cache(maxsize=8192)
 def choice_key(text: str) -> str:
-    """Fold text for matching: case, spaces, punctuation and accents do not matter."""
-    decomposed = unicodedata.normalize("NFKD", text).casefold()
-    return "".join(c for c in decomposed if c.isalnum() and c.isascii())
+    """Fold text for matching: case, width, spaces, punctuation and Latin accents do not matter ('Bränsle' is
+    'bransle'); other letters stay, so Japanese, Chinese and Danish 'æ' and 'ø' still tell words apart."""
+    decomposed = _ACCENT_RE.sub("", unicodedata.normalize("NFKD", text).casefold())
+    return "".join(c for c in unicodedata.normalize("NFC", decomposed) if c.isalnum())
 
 
 @cache
 def _choices(kind: str) -> dict[str, str]:
-    """Index every allowed value and synonym of one enumeration by its folded spelling."""
+    """Index every allowed value and synonym of one enumeration, in English and the partner languages, by its folded
+    spelling; a partner-language spelling that would change an English one's meaning is a bug in the data."""
     index = {choice_key(value): value for value in ALLOWED[kind]}
     for value, names in ENUM_SYNONYMS.get(kind, {}).items():
         index.update({choice_key(name): value for name in names})
+    for value, name in value_spellings(kind):
+        if index.setdefault(choice_key(name), value) != value:
+            raise ValueError(f"{kind} spelling {name!r} is claimed by {index[choice_key(name)]!r} and {value!r}")
     return index
 
 
