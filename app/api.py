@@ -190,6 +190,7 @@ def metrics(code: str) -> Response:
             "checks": [check.as_json() for check in result.checks],
             "factor_years": {str(year): used for year, used in result.factor_years.items()},
             "hydrogen_factor_kg_per_kg": result.hydrogen_factor_kg_per_kg,
+            "clean_hydrogen": result.clean_hydrogen,
         }
     )
 

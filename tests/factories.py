@@ -34,6 +34,7 @@ from trials.models import (
     User,
     Visibility,
 )
+from trials.rollups import refresh_rollups
 
 
 def make_trial(session: Session, **overrides: Any) -> Trial:
@@ -65,12 +66,14 @@ def make_unit(session: Session, trial: Trial, unit_id: str = "YT-1", role: UnitR
 
 
 def make_measurement(session: Session, unit: Unit, day: date, days: int = 1, **values: Any) -> Measurement:
-    """Add one measurement of a unit over [day, day + days)."""
+    """Add one measurement of a unit over [day, day + days) and rebuild its trial's rollups, as an import does: the
+    dashboards read the rollups, so a test never has to remember to."""
     assert unit.id is not None
     row = Measurement(
         trial_id=unit.trial_id, unit_id=unit.id, period_start=day, period_end=day + timedelta(days=days), **values
     )
     session.add(row)
+    refresh_rollups(session, [unit.trial_id])
     session.commit()
     return row
 

@@ -26,7 +26,6 @@ from tests.factories import (
 )
 from trials.models import Role, RollupStamp, Trial, UnitRole, Visibility
 from trials.queries import today, trial_metrics
-from trials.rollups import refresh_rollups
 from trials.scope import Scope
 
 PARTNER = "p@lgb.example"
@@ -50,8 +49,6 @@ def _trial(session: Session, code: str, port: str, visibility: Visibility, energ
         make_measurement(
             session, unit, day, operating_hours=10.0, energy_kwh=energy, scheduled_hours=12.0, downtime_hours=0.0
         )
-    refresh_rollups(session, [trial.id or 0])
-    session.commit()
     return trial
 
 
@@ -312,9 +309,7 @@ def test_the_spread_is_remembered_across_metrics_and_forgotten_when_the_rollups_
     assert stamp is not None
     before = stamp.stamp
     unit = make_unit(session, trials["LGB-1"], "LGB-1-U2")
-    make_measurement(session, unit, date(2024, 3, 3), operating_hours=10.0, energy_kwh=300.0)
-    refresh_rollups(session, [trials["LGB-1"].id or 0])
-    session.commit()
+    make_measurement(session, unit, date(2024, 3, 3), operating_hours=10.0, energy_kwh=300.0)  # rollups rebuilt
     session.refresh(stamp)
     assert stamp.stamp != before
     assert spread("?class=yard_tractor") == [12.0, 10.0, 30.0]  # the new unit: 300 kWh in 10 h

@@ -12,7 +12,7 @@ from trials.factors import add_factor_set, load_factors, read_factor_set
 from trials.metrics import compute
 from trials.models import MonthlyRollup, UnitRole
 from trials.queries import trial_metrics
-from trials.rollups import period_data, refresh_rollups
+from trials.rollups import period_data
 from trials.scope import Scope
 
 OPERATOR = Scope.operator()
@@ -43,8 +43,6 @@ def test_a_row_across_new_year_takes_each_years_factor(session: Session) -> None
     _two_grid_years(session)
     trial = make_trial(session, start_date=date(2024, 12, 1), end_date=date(2025, 1, 31))
     make_measurement(session, make_unit(session, trial), date(2024, 12, 25), days=14, energy_kwh=1400.0)
-    refresh_rollups(session, [trial.id or 0])
-    session.commit()
     factors = load_factors(session, "TWO-YEARS")
     raw = trial_metrics(session=session, scope=OPERATOR, trial=trial, factors=factors, as_of=date(2025, 2, 1))
     assert raw.values["ghg_wtw_kg"] == pytest.approx(300.3, rel=1e-12)
@@ -65,8 +63,6 @@ def test_rollups_and_raw_rows_cut_at_as_of_alike(session: Session) -> None:
     unit = make_unit(session, trial)
     for day in (1, 2, 20, 21):
         make_measurement(session, unit, date(2024, 3, day), operating_hours=10.0, energy_kwh=150.0)
-    refresh_rollups(session, [trial.id or 0])
-    session.commit()
     as_of = date(2024, 3, 10)
     raw = trial_metrics(session=session, scope=OPERATOR, trial=trial, as_of=as_of)
     rolled = period_data(session=session, scope=OPERATOR, trials=[trial], as_of=as_of)[trial.id or 0]
