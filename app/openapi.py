@@ -243,6 +243,10 @@ SCHEMAS: dict[str, Schema] = {
                 "description": "for each year with electricity or hydrogen, the year whose grid factor it took",
             },
             "hydrogen_factor_kg_per_kg": _nullable("number", "kg CO2e per kg of the trial's hydrogen, if it has any"),
+            "clean_hydrogen": {
+                "type": "boolean",
+                "description": "its hydrogen meets the US clean-hydrogen threshold (4.0 kg CO2e/kg or less)",
+            },
         },
     ),
     "Problem": _closed(

@@ -6,11 +6,12 @@ from datetime import date
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from tests.factories import make_measurement, make_trial, make_unit
+from tests.factories import make_measurement, make_trial, make_unit, make_user, sign_in
 from trials.metrics import MetricsResult
-from trials.models import EquipmentClass, Technology
+from trials.models import EquipmentClass, Role, Technology
 from trials.queries import trial_metrics
 from trials.scope import Scope
 
@@ -94,3 +95,28 @@ def test_hybrid_rtg_uses_93_5_percent_less_diesel(session: Session) -> None:
     displaced, baseline = result.values["diesel_displaced_l"], result.values["baseline_diesel_l"]
     assert displaced is not None and baseline is not None
     assert round(100 * displaced / baseline, 1) == 93.5
+
+
+def test_hydrogen_at_or_under_4_kg_is_labelled_clean_on_the_trial_page(session: Session, client: FlaskClient) -> None:
+    """§7.6: electrolytic hydrogen at Malmö (2.145 kg CO2e/kg) meets the US clean-hydrogen threshold; grey does not."""
+    clean = _metrics(
+        session,
+        [{"operating_hours": 8.0, "hydrogen_kg": 10.0}],
+        code="MMA-H2",
+        port_locode="SEMMA",
+        technology=Technology.hydrogen_fuel_cell,
+        hydrogen_pathway="electrolytic_grid",
+    )
+    grey = _metrics(
+        session,
+        [{"operating_hours": 8.0, "hydrogen_kg": 10.0}],
+        code="LGB-H2",
+        technology=Technology.hydrogen_fuel_cell,
+    )
+    assert (clean.clean_hydrogen, clean.hydrogen_factor_kg_per_kg) == (True, pytest.approx(55 * 0.039))
+    assert (grey.clean_hydrogen, grey.hydrogen_factor_kg_per_kg) == (False, 11.0)
+    make_user(session, "exec@example.org", role=Role.executive)
+    sign_in(client, "exec@example.org")
+    page = client.get("/trials/MMA-H2").get_data(as_text=True)
+    assert "2.15 kg CO2e per kg" in page and "meets the US clean-hydrogen threshold" in page
+    assert "meets the US clean-hydrogen threshold" not in client.get("/trials/LGB-H2").get_data(as_text=True)

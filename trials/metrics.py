@@ -223,6 +223,7 @@ class MetricsResult:
     hydrogen_factor_kg_per_kg: Number = None  # the factor the trial's hydrogen took, when it has any
     pollutant_estimates: tuple[Number, Number] = (None, None)  # baseline NOx by P x LF x A, and fuel-based, kg
     load_factor: Number = None  # the trial's own, else the factor set's class default
+    clean_hydrogen: bool = False  # its hydrogen meets the US clean-hydrogen threshold (§7.6)
     checks: tuple[Check, ...] = ()  # the trust checks of METHODOLOGY.md §7.5, added by the query layer
 
     def as_json(self) -> dict[str, object]:
@@ -357,6 +358,12 @@ def hydrogen_factor(inputs: TrialInputs, factors: Factors, basis: Basis) -> Numb
     return factors.hydrogen(inputs.hydrogen_pathway)
 
 
+def meets_clean_hydrogen(kg_per_kg: Number, factors: Factors) -> bool:
+    """Whether hydrogen's factor is at or under the US clean-hydrogen threshold of the set (4.0 kg CO2e/kg, §7.6)."""
+    threshold = factors.hydrogen("clean")
+    return kg_per_kg is not None and threshold is not None and kg_per_kg <= threshold
+
+
 def wtw_kg(carriers: Carriers, inputs: TrialInputs, factors: Factors, basis: Basis) -> Number:
     """Well-to-wheel emissions of the energy given, kg CO2e: every carrier present at its factor, none dropped."""
     terms: list[Number] = []
@@ -484,6 +491,7 @@ def compute(inputs: TrialInputs, factors: Factors, basis: Basis = "location") ->
         return difference(base, times(base, share))
 
     unit_years = ratio(t.unit_days, DAYS_PER_YEAR)
+    hydrogen_kg_per_kg = hydrogen_factor(inputs, factors, basis) if t.hydrogen_kg is not None else None
     reported_gap = percent(difference(t.reported_ghg_avoided_kg, ghg_wtw_avoided), ghg_wtw_avoided)
     values: dict[str, Number] = {
         "operating_hours": t.operating_hours,
@@ -527,7 +535,8 @@ def compute(inputs: TrialInputs, factors: Factors, basis: Basis = "location") ->
         flags=flags,
         last_data_date=inputs.last_data_date,
         factor_years=factor_years(inputs, factors),
-        hydrogen_factor_kg_per_kg=hydrogen_factor(inputs, factors, basis) if t.hydrogen_kg is not None else None,
+        hydrogen_factor_kg_per_kg=hydrogen_kg_per_kg,
+        clean_hydrogen=meets_clean_hydrogen(hydrogen_kg_per_kg, factors),
         pollutant_estimates=(pollutants.nox_engine, pollutants.nox_fuel),
         load_factor=load_factor(inputs, factors),
     )
