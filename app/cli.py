@@ -367,7 +367,7 @@ def _print_import(result: ImportResult) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
 def import_command(file: Path, trial_code: str | None, dry_run: bool, day_first: bool | None, as_json: bool) -> None:
-    """Import a workbook (.xlsx, .xlsm) or csv of trials and measurements: all rows or none."""
+    """Import a workbook (.xlsx, .xlsm, .xls, .xlsb, .ods) or csv of trials and measurements: all rows or none."""
     show_progress = not as_json and sys.stderr.isatty()
     with _engine() as engine:
         result = import_file(

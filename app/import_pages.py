@@ -27,7 +27,7 @@ from trials.scope import Scope
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
 EDITORS = (Role.admin, Role.editor)
-ACCEPTED = (".xlsx", ".xlsm", ".csv", ".txt")
+ACCEPTED = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".txt")
 _JOB = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 

@@ -330,7 +330,7 @@ UPLOAD: Schema = {
                         "type": "string",
                         "contentMediaType": "application/octet-stream",
                         "minLength": 1,
-                        "description": "an .xlsx workbook or a .csv file; an empty or unreadable one is rejected (422)",
+                        "description": "a spreadsheet (.xlsx, .xls, .xlsb, .ods) or .csv; empty or unreadable: 422",
                     },
                     "trial": {"type": "string", "description": "trial code for a file with no trial column"},
                     "dry_run": {"type": "boolean", "description": "check everything, write nothing"},
