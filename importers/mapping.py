@@ -1,6 +1,7 @@
 """Find a sheet's header row, match its headers to ZE Trials fields, and read the units the headers carry.
 
-Headers match case-, space- and punctuation-insensitively against the synonym tables below, which are data:
+Headers match case-, space- and punctuation-insensitively against the synonym tables (synonyms.py, and the partner
+languages' files read by languages.py), which are data:
 add a spelling there, never a branch in code. A header may carry its unit in brackets ("Energy (MWh)",
 "Fuel used [gal]") or as a word at either end ("kWh charged", "Diesel L", "Mileage mi"); each mapped column
 carries the factor to its field's canonical unit. Columns nobody recognises are kept as notes, never refused.
@@ -16,8 +17,17 @@ from functools import cache, lru_cache
 from itertools import chain, islice
 from typing import Literal
 
-from importers.languages import header_spellings, languages
+from importers.languages import header_spellings
 from importers.problems import Problem, shown_value
+from importers.synonyms import (
+    ALL_FUEL_HEADERS,
+    ALL_MONTH_HEADERS,
+    FUEL_BY_UNIT_KIND,
+    FUEL_HEADERS,
+    MEASUREMENT_SYNONYMS,
+    MONTH_HEADERS,
+    TRIAL_SYNONYMS,
+)
 from importers.values import (
     MEASUREMENT_FIELDS,
     TRIAL_FIELDS,
@@ -33,179 +43,13 @@ from importers.values import (
 )
 from trials.units import kind_of
 
+__all__ = ["FUEL_HEADERS", "MEASUREMENT_SYNONYMS", "MONTH_HEADERS", "TRIAL_SYNONYMS"]  # kept where callers look
+
 SheetKind = Literal["measurements", "trials"]
 Row = tuple[int, Sequence[object]]  # (1-based row number as the file numbers it, cells from column A)
 
 #: The header row is looked for among this many rows at the top of a sheet.
 HEADER_SEARCH_ROWS = 20
-
-# --- synonym tables (the first spelling of each field is the label used in messages) ---------------------------
-
-MEASUREMENT_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "trial_code": (
-        "Trial code", "Trial", "Trial ID", "Trial no", "Trial number", "Project code", "Project", "Project ID",
-        "Pilot", "Pilot code", "Pilot ID",
-    ),
-    "unit_id": (
-        "Unit ID", "Unit", "Unit no", "Unit number", "Asset", "Asset ID", "Asset no", "Asset number", "Asset tag",
-        "Vehicle", "Vehicle ID", "Vehicle no", "Vehicle number", "Hull", "Hull no", "Hull number", "Machine",
-        "Machine ID", "Machine no", "Serial", "Serial no", "Serial number", "VIN", "Equipment ID", "Equipment no",
-        "Fleet no", "Fleet number", "Fleet ID", "Truck", "Truck ID", "Truck no", "Crane", "Crane ID", "Crane no",
-        "Vessel", "Vessel ID", "Vessel name", "Tug", "Registration", "Reg no", "Plate", "Licence plate",
-        "License plate", "Device ID",
-    ),
-    "role": ("Role", "Unit role", "Trial or baseline", "Trial/baseline", "Baseline or trial", "Comparator"),
-    "period": (
-        "Date", "Day", "Period", "Reporting date", "Report date", "Reporting period", "Shift date", "Operating date",
-        "Date of operation", "Day of operation", "Timestamp", "Date time",
-    ),
-    "period_start": (
-        "Period start", "Start", "From", "Start date", "From date", "Date from", "Begin", "Start of period",
-        "Period from", "Valid from", "Start time", "Shift start",
-    ),
-    "period_end": (
-        "Period end", "End", "To", "End date", "To date", "Date to", "Until", "End of period", "Period to",
-        "Valid to", "Through", "Thru", "End time", "Shift end",
-    ),
-    "operating_hours": (
-        "Operating hours", "Engine hours", "Run hours", "Running hours", "Hours operated", "Hours", "Operating time",
-        "Run time", "Hours of operation", "Working hours", "Active hours", "Key on hours", "Key-on time",
-        "Usage hours", "Operation hours", "Utilisation hours", "Utilization hours",
-    ),
-    "energy_kwh": (
-        "Energy", "Energy consumed", "Energy used", "Energy consumption", "Electricity", "Electricity consumed",
-        "Electricity used", "Electricity consumption", "kWh charged", "kWh", "kWh used", "kWh consumed", "MWh",
-        "Grid energy", "Charged energy", "Energy charged", "Charging energy", "Energy drawn", "Metered energy",
-        "Charger energy", "Energy delivered", "Energy from grid", "Electric energy", "Electrical energy",
-        "Power consumption",
-    ),
-    "hydrogen_kg": (
-        "Hydrogen", "Hydrogen used", "Hydrogen consumed", "Hydrogen consumption", "Hydrogen dispensed", "H2",
-        "H2 dispensed", "H2 used", "H2 consumed", "H2 consumption", "H2 refuelled", "H2 refueled",
-        "Hydrogen refuelled", "Hydrogen refueled", "H2 fuel", "Hydrogen fuel",
-    ),
-    "diesel_l": (
-        "Diesel", "Diesel used", "Diesel consumed", "Diesel consumption", "Diesel fuel", "Diesel dispensed",
-        "Diesel burned", "Fuel volume", "Litres", "Liters", "Gallons",
-    ),
-    "distance_km": (
-        "Distance", "Mileage", "Distance travelled", "Distance traveled", "Odometer distance", "Distance driven",
-        "Distance sailed", "Km", "Kilometres", "Kilometers", "Miles", "Miles driven", "Km driven", "Trip distance",
-        "Odometer delta", "Odometer difference",
-    ),
-    "moves": (
-        "Moves", "Lifts", "Container moves", "Container lifts", "Box moves", "Boxes", "Boxes handled",
-        "Containers handled", "Containers moved", "Number of moves", "No of moves", "Move count", "Moves count",
-        "Lift count", "Number of lifts",
-    ),
-    "teu": ("TEU", "TEUs", "TEU handled", "TEU moved", "Number of TEU", "Twenty-foot equivalent units"),
-    "cargo_tonnes": (
-        "Cargo", "Cargo tonnes", "Cargo weight", "Cargo mass", "Cargo handled", "Tonnage", "Tonnes",
-        "Tonnes handled",
-    ),
-    "scheduled_hours": (
-        "Scheduled hours", "Planned hours", "Available hours", "Scheduled time", "Hours scheduled", "Hours available",
-        "Shift hours", "Rostered hours", "Planned operating hours", "Scheduled operating hours",
-    ),
-    "downtime_hours": (
-        "Downtime", "Unplanned downtime", "Down time", "Downtime hours", "Unplanned downtime hours",
-        "Breakdown hours", "Breakdown time", "Hours down", "Out of service hours", "Unavailable hours", "Repair time",
-    ),
-    "charging_sessions": (
-        "Charging sessions", "Charges", "Charge sessions", "Number of charges", "Charge events", "Charging events",
-        "Charge count", "Charging count", "Plug-ins",
-    ),
-    "notes": ("Notes", "Note", "Comment", "Comments", "Remarks", "Remark", "Observations"),
-    "reported_ghg_kg": (
-        "Reported CO2e", "Reported GHG", "Reported emissions", "Reported CO2", "CO2e", "CO2", "CO2 emissions",
-        "CO2e emissions", "GHG emissions", "GHG", "Emissions", "Carbon emissions",
-    ),
-    "reported_ghg_avoided_kg": (
-        "Reported CO2e avoided", "Reported CO2 avoided", "Reported GHG avoided", "CO2 avoided", "CO2e avoided",
-        "GHG avoided", "Emissions avoided", "Avoided emissions", "Avoided CO2", "Avoided CO2e", "CO2 saved",
-        "CO2e saved", "CO2 savings", "CO2e savings", "GHG savings", "GHG reduction", "CO2 reduction",
-        "CO2e reduction", "Emissions reduction", "Emission reduction", "Emissions saved", "Carbon saved",
-        "Carbon savings",
-    ),
-    "reported_nox_avoided_kg": (
-        "Reported NOx avoided", "NOx avoided", "NOx saved", "NOx savings", "NOx reduction", "Avoided NOx",
-        "NOx emissions avoided",
-    ),
-}  # fmt: skip
-
-#: Period headers that mean a whole calendar month: any date in such a column stands for its month.
-MONTH_HEADERS: tuple[str, ...] = (
-    "Month", "Reporting month", "Report month", "Billing month", "Calendar month", "Month of operation",
-    "Period month",
-)  # fmt: skip
-
-#: Headers that name a fuel without saying which: the unit decides (litres are diesel, kilograms hydrogen).
-FUEL_HEADERS: tuple[str, ...] = (
-    "Fuel", "Fuel used", "Fuel consumption", "Fuel consumed", "Fuel dispensed", "Fuel burned", "Fuel burn",
-)  # fmt: skip
-FUEL_BY_UNIT_KIND: dict[str | None, str] = {None: "diesel_l", "volume": "diesel_l", "mass": "hydrogen_kg"}
-
-_MONTH_HEADERS = MONTH_HEADERS + tuple(name for language in languages() for name in language.month_headers)
-_FUEL_HEADERS = FUEL_HEADERS + tuple(name for language in languages() for name in language.fuel_headers)
-
-TRIAL_SYNONYMS: dict[str, tuple[str, ...]] = {
-    "code": (
-        "Code", "Trial code", "Trial", "Trial ID", "Trial no", "Project code", "Project ID", "Pilot code",
-        "Pilot ID", "ID",
-    ),
-    "name": ("Name", "Trial name", "Project name", "Pilot name", "Title", "Project", "Pilot"),
-    "port": ("Port", "Port code", "LOCODE", "UN/LOCODE", "Port name"),
-    "terminal": ("Terminal", "Terminal name", "Site", "Facility"),
-    "equipment_class": (
-        "Equipment class", "Class", "Equipment", "Equipment type", "Equipment category", "Machine type",
-        "Vehicle type", "Asset type", "Asset class",
-    ),
-    "technology": (
-        "Technology", "Powertrain", "Drivetrain", "Fuel type", "Propulsion", "Energy source", "Drive type",
-        "Power source", "ZE technology", "Zero-emission technology",
-    ),
-    "units_planned": (
-        "Units planned", "Units", "Number of units", "No of units", "Planned units", "Units in trial", "Fleet size",
-        "Unit count", "Quantity", "Qty",
-    ),
-    "start_date": ("Start date", "Start", "From", "Begin", "Trial start", "Go-live", "Go-live date"),
-    "end_date": ("End date", "End", "To", "Until", "Trial end", "Finish", "Completion date", "Planned end"),
-    "status": ("Status", "Trial status", "State", "Stage"),
-    "vendor": ("Vendor", "Manufacturer", "OEM", "Supplier", "Make", "Brand"),
-    "model": ("Model", "Model name", "Product"),
-    "funding": ("Funding", "Funding source", "Funder", "Funded by", "Grant", "Grant programme", "Grant program"),
-    "baseline_rate": (
-        "Baseline rate", "Baseline", "Baseline fuel rate", "Baseline consumption", "Baseline fuel consumption",
-        "Diesel baseline", "Baseline diesel rate",
-    ),
-    "baseline_unit": ("Baseline unit", "Baseline rate unit", "Baseline units"),
-    "baseline_source": ("Baseline source", "Baseline reference", "Source of baseline", "Baseline basis"),
-    "rated_power_kw": ("Rated power", "Power", "Engine power", "Motor power", "Power rating", "Rated output"),
-    "load_factor": ("Load factor", "LF", "Average load factor"),
-    "market_factor_g_per_kwh": (
-        "Market-based factor", "Market factor", "Market-based emission factor", "Market emission factor",
-        "Market-based grid factor", "Market-based grid intensity", "PPA factor", "Supplier emission factor",
-        "Contract emission factor",
-    ),
-    "baseline_kind": ("Baseline kind", "Baseline type", "Compared against", "Comparator type", "Baseline machine"),
-    "hydrogen_pathway": (
-        "Hydrogen pathway", "H2 pathway", "Hydrogen production", "Hydrogen production pathway",
-        "Hydrogen origin", "H2 production",
-    ),
-    "hydrogen_factor_kg_per_kg": (
-        "Hydrogen factor", "H2 factor", "Hydrogen emission factor", "Hydrogen carbon intensity", "H2 emission factor",
-        "Hydrogen CO2e factor",
-    ),
-    "hydrogen_factor_source": (
-        "Hydrogen factor source", "H2 factor source", "Source of hydrogen factor", "Hydrogen factor reference",
-    ),
-    "baseline_engine": (
-        "Baseline engine", "Baseline engine standard", "Engine standard", "Engine tier", "Emission standard",
-        "Baseline tier",
-    ),
-    "visibility": ("Visibility", "Sharing", "Shared with", "Share with", "Access"),
-    "notes": ("Notes", "Note", "Comment", "Comments", "Remarks", "Remark", "Observations"),
-}  # fmt: skip
 
 #: A measurements header row needs one of these (when) ...
 PERIOD_FIELDS = frozenset({"period", "period_start", "period_end"})
@@ -332,7 +176,7 @@ def _index(kind: SheetKind) -> dict[str, str]:
     entries = [(field, name) for field, names in _SYNONYMS[kind].items() for name in (field, *names)]
     entries += header_spellings(kind)
     if kind == "measurements":
-        entries += [("period", name) for name in _MONTH_HEADERS] + [("diesel_l", name) for name in _FUEL_HEADERS]
+        entries += [("period", name) for name in ALL_MONTH_HEADERS] + [("diesel_l", name) for name in ALL_FUEL_HEADERS]
     for field, name in entries:
         key = choice_key(name)
         if index.setdefault(key, field) != field:
@@ -340,8 +184,8 @@ def _index(kind: SheetKind) -> dict[str, str]:
     return index
 
 
-_MONTH_KEYS = frozenset(choice_key(name) for name in _MONTH_HEADERS)
-_FUEL_KEYS = frozenset(choice_key(name) for name in _FUEL_HEADERS)
+_MONTH_KEYS = frozenset(choice_key(name) for name in ALL_MONTH_HEADERS)
+_FUEL_KEYS = frozenset(choice_key(name) for name in ALL_FUEL_HEADERS)
 
 
 def _glued_unit(words: list[str]) -> tuple[str | None, list[str]]:
@@ -506,6 +350,56 @@ def _no_header(near: tuple[int, Sequence[object], set[str]] | None, kind: SheetK
     return Problem(file, message, sheet=sheet)
 
 
+def _cell_text(cells: Sequence[object], index: int) -> str:
+    """Give one header cell's text, '' beyond the row's end."""
+    return _header_text(cells[index]) if index < len(cells) else ""
+
+
+def _completes(both: str, field: str, kind: SheetKind) -> bool:
+    """Tell whether a group and the field cell below it name a field together: the field cell alone names none
+    ('Hydrogen' over 'kg'), or it is the unit of the quantity the group names ('Energy' over 'kWh')."""
+    if both == field:
+        return False
+    match = match_header(both, kind)
+    if match is None:
+        return False
+    return match_header(field, kind) is None or (
+        _SPECS[kind][match.field].kind == "quantity" and isinstance(read_unit(field), str)
+    )
+
+
+def two_row_header(group: Sequence[object], cells: Sequence[object], kind: SheetKind) -> list[str] | None:
+    """Read a header written on two rows, a group row ('Energy', 'Hydrogen') over the field row ('kWh', 'kg').
+
+    A group name heads its own column and, written once or merged (a merged range reads as the name then blanks),
+    the columns to its right while the field row goes on naming them. Each column becomes 'group / field' when that
+    names a field ('Energy / kWh' is energy in kWh), else the field row's own text when that names one, else
+    'group / field' again, to be kept as a note; a column whose field cell is blank has its header in the group
+    row (a cell merged down). None when no group and field make a header together: the field row stands alone.
+    """
+    joined: list[str] = []
+    group_name = ""
+    combined = False
+    for index in range(max(len(group), len(cells))):
+        own, field = _cell_text(group, index), _cell_text(cells, index)
+        if own:
+            group_name = own
+        elif not field or not _cell_text(cells, index - 1) or index == 0:
+            group_name = ""  # a group spans only columns named in the row below, side by side
+        if not field:
+            joined.append(own)
+            continue
+        both = f"{group_name} / {field}" if group_name else field
+        if _completes(both, field, kind):
+            joined.append(both)
+            combined = True
+        else:  # the field alone, when it names a field; an unknown column keeps its group, to be shown as a note
+            own_match, both_match = match_header(field, kind), match_header(both, kind)
+            same = own_match is not None and both_match is not None and own_match.field == both_match.field
+            joined.append(field if own_match is not None and not same else both)
+    return joined if combined else None
+
+
 def find_header(
     rows: Iterable[tuple[int, Sequence[object]]], *, kind: SheetKind, file: str, sheet: str
 ) -> SheetMapping | Problem:
@@ -513,15 +407,26 @@ def find_header(
 
     The header is the row naming the most known fields, the earliest on a tie, among rows that qualify:
     for measurements a period column and a measured quantity, for trials a code and one more field.
+    A row read together with a group row just above it (`two_row_header`) counts when that names as many fields,
+    and then wins over the group row read alone.
     `rows` are (1-based row number, cells); rows numbered beyond HEADER_SEARCH_ROWS are not looked at.
     """
     best: tuple[int, Sequence[object], set[str]] | None = None
     near: tuple[int, Sequence[object], set[str]] | None = None
+    above: Row | None = None
     for number, cells in islice(rows, HEADER_SEARCH_ROWS):
         if number > HEADER_SEARCH_ROWS:
             break
         fields = _row_fields(cells, kind)
-        if _qualifies(fields, kind) and (best is None or len(fields) > len(best[2])):
+        joined = two_row_header(above[1], cells, kind) if above is not None and above[0] == number - 1 else None
+        above = (number, cells)
+        under_best = False
+        if joined is not None and len(joined_fields := _row_fields(joined, kind)) >= len(fields):
+            cells, fields = joined, joined_fields
+            under_best = best is not None and best[0] == number - 1  # the row above was only the header's top half
+        if _qualifies(fields, kind) and (
+            best is None or len(fields) > len(best[2]) or (under_best and len(fields) == len(best[2]))
+        ):
             best = (number, cells, fields)
         elif len(fields) >= 2 and (near is None or len(fields) > len(near[2])):
             near = (number, cells, fields)
