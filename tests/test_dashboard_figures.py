@@ -31,6 +31,7 @@ def _bar_row(port: str, trial: str, technology: str, value: float | None) -> tup
         0.229,
         "ZE-2024",
         "location",
+        "Only 80 % of the work has energy recorded on the same rows." if trial == "LAX-1" else "",
     )
 
 
@@ -52,6 +53,8 @@ def test_compare_bars_carry_n_and_mark_missing_values_as_na_not_zero() -> None:
     assert list(bars[0].text) == ["n = 3 units, 90 days"]
     assert "factor set ZE-2024, location-based" in bars[0].hovertext[0]
     assert "baseline: declared" in bars[0].hovertext[0]
+    assert "check: Only 80 % of the work has energy recorded" in bars[0].hovertext[0]  # a trust check to weigh
+    assert "check:" not in bars[1].hovertext[0]
     (missing,) = [trace for trace in figure.data if trace.name == "n/a (missing data)"]
     (order,) = [trace for trace in figure.data if trace.name == "axis order"]
     assert list(order.x[1]) == ["LAX-1", "LGB-1", "LGB-2"]  # the table's order, whatever trace draws each

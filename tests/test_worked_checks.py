@@ -9,6 +9,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
+from app.dashboard.data import comparison
+from app.dashboard.state import ViewState
 from tests.factories import make_measurement, make_trial, make_unit, make_user, sign_in
 from trials.metrics import MetricsResult
 from trials.models import EquipmentClass, Role, Technology
@@ -120,3 +122,24 @@ def test_hydrogen_at_or_under_4_kg_is_labelled_clean_on_the_trial_page(session: 
     page = client.get("/trials/MMA-H2").get_data(as_text=True)
     assert "2.15 kg CO2e per kg" in page and "meets the US clean-hydrogen threshold" in page
     assert "meets the US clean-hydrogen threshold" not in client.get("/trials/LGB-H2").get_data(as_text=True)
+
+
+def test_compare_explains_an_electric_baseline_and_its_checks(session: Session) -> None:
+    """An STS crane is compared with an electric one in kWh per move; the bar says so, and names a check to weigh."""
+    _metrics(
+        session,
+        [{"moves": 1000.0, "energy_kwh": 4000.0}, {"moves": 1000.0}],
+        code="NGO-STS",
+        port_locode="JPNGO",
+        equipment_class=EquipmentClass.sts_crane,
+        technology=Technology.grid_electric,
+        baseline_kind="electric",
+        baseline_rate=5.2,
+        baseline_unit="kWh/move",
+    )
+    view = ViewState(equipment_class=EquipmentClass.sts_crane)
+    bars = comparison(session=session, scope=Scope.operator(), state=view, as_of=AS_OF).bars
+    (row,) = bars.rows
+    found = dict(zip(bars.columns, row, strict=True))
+    assert found["baseline"] == "electric, declared: 5.200 kWh/move"
+    assert "Only 50 % of the work has energy recorded on the same rows" in found["checks"]

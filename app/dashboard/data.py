@@ -17,6 +17,7 @@ from app.dashboard.calc import MEMO_SIZE, Calculator, Remembered, calculator
 from app.dashboard.state import METRICS, Grain, ViewState
 from app.dashboard.table import Table
 from trials import metrics, units
+from trials.baselines import RATE_AMOUNT_UNIT
 from trials.checks import Level, counts_in_totals, ranges_by_class, with_checks
 from trials.metrics import METRIC_KEYS, METRIC_UNITS, PRIMARY_ACTIVITY, MetricsResult, TrialInputs, total
 from trials.models import Port, Trial, TrialStatus, UnitRole
@@ -237,6 +238,7 @@ COMPARE_COLUMNS = (
     "grid_kg_per_kwh",
     "factor_set",
     "basis",
+    "checks",
 )
 SPREAD_COLUMNS = ("port", "trial", "technology", "unit_id", "value", "unit")
 GRID_COLUMNS = ("port", "trial", "technology", "grid_g_per_kwh", "grid_year", "ghg_wtw_reduction_pct", "days_with_data")
@@ -257,7 +259,15 @@ def _baseline_text(result: MetricsResult, trial: Trial) -> str:
     if baseline is None:
         return "no baseline"
     source = f", {trial.baseline_source}" if baseline.method == "declared" and trial.baseline_source else ""
-    return f"{baseline.method}: {baseline.litres_per_activity:,.3f} L/{baseline.activity.value}{source}"
+    thin = " (the measured one is thin)" if baseline.thin else ""
+    amount = RATE_AMOUNT_UNIT[baseline.kind]
+    rate = f"{baseline.rate:,.3f} {amount}/{baseline.activity.value}"
+    return f"{baseline.kind.value}, {baseline.method}{thin}: {rate}{source}"
+
+
+def _checks_text(result: MetricsResult) -> str:
+    """The trust checks above info, in plain words, for a hover: what to weigh before comparing."""
+    return " ".join(check.message for check in result.checks if check.level != Level.info)
 
 
 def _grid_year(inputs: TrialInputs, data: PeriodData) -> int | None:
@@ -307,6 +317,7 @@ def comparison(*, session: Session, scope: Scope, state: ViewState, as_of: date)
                 grid_factor,
                 row.result.factor_set,
                 row.result.basis,
+                _checks_text(row.result),
             )
         )
         grid.append(

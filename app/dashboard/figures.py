@@ -206,11 +206,8 @@ def compare_bars(table: Table, title: str, unit: str) -> go.Figure:
             for units, days in zip(present.column("units_with_data"), present.column("days_with_data"), strict=True)
         ]
         hover = [
-            f"<b>{trial}</b> ({label(technology)}, {port})<br>value: {_fmt(value, 3)} {unit}<br>{n}"
-            f"<br>final energy: {_fmt(energy, 0)} kWh<br>activity: {_fmt(activity, 0)} {activity_unit}"
-            f"<br>baseline: {baseline}<br>grid factor: {_fmt(grid, 3)} kg CO2e/kWh"
-            f"<br>factor set {factor_set}, {basis}-based"
-            for trial, port, value, n, energy, activity, activity_unit, baseline, grid, factor_set, basis in zip(
+            _compare_hover(technology, unit, *row)
+            for row in zip(
                 _escaped(present.column("trial")),
                 _escaped(present.column("port")),
                 present.column("value"),
@@ -222,6 +219,7 @@ def compare_bars(table: Table, title: str, unit: str) -> go.Figure:
                 present.column("grid_kg_per_kwh"),
                 _escaped(present.column("factor_set")),
                 present.column("basis"),
+                _escaped(present.column("checks")),
                 strict=True,
             )
         ]
@@ -254,6 +252,17 @@ def compare_bars(table: Table, title: str, unit: str) -> go.Figure:
     figure.layout.barmode = "group"
     figure.layout.uniformtext.minsize = 9
     return figure
+
+
+def _compare_hover(technology: str, unit: str, *row: Any) -> str:
+    """One trial's bar hover: its value and n, what it was made from, and the trust checks to weigh (escaped)."""
+    trial, port, value, n, energy, activity, activity_unit, baseline, grid, factor_set, basis, checks = row
+    return (
+        f"<b>{trial}</b> ({label(technology)}, {port})<br>value: {_fmt(value, 3)} {unit}<br>{n}"
+        f"<br>final energy: {_fmt(energy, 0)} kWh<br>activity: {_fmt(activity, 0)} {activity_unit}"
+        f"<br>baseline: {baseline}<br>grid factor: {_fmt(grid, 3)} kg CO2e/kWh"
+        f"<br>factor set {factor_set}, {basis}-based" + (f"<br>check: {checks}" if checks else "")
+    )
 
 
 def compare_spread(table: Table, title: str, unit: str) -> go.Figure:
