@@ -204,6 +204,10 @@ def imports() -> Response:
     return _json({"items": [batch.model_dump(mode="json") for batch in batches]})
 
 
+#: How an API client chooses the order of ambiguous text dates.
+DATE_ORDER = "send the form field day_first=true (03/04/2024 is 3 April) or day_first=false (4 March)"
+
+
 @bp.post("/imports")
 def create_import() -> Response:
     """Import an uploaded file through the same pipeline as `zetrials import`, answering with the same JSON."""
@@ -228,7 +232,7 @@ def create_import() -> Response:
             dry_run=dry_run,
             day_first=day_first,
         )
-    return _json(result.as_json(), status=422 if result.status == "rejected" else 200)
+    return _json(result.as_json(DATE_ORDER), status=422 if result.status == "rejected" else 200)
 
 
 @bp.get("/openapi.json")

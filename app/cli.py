@@ -312,8 +312,10 @@ def restore(file: Path, yes: bool) -> None:
     click.echo(f"Restored {file} into {describe(url)}; if it was made by an older version, run `zetrials init` next.")
 
 
-#: How many problems the readable summary lists before pointing at --json for the rest.
+#: How many problems (and kinds of problem) the readable summary lists before pointing at --json for the rest.
 SHOWN_PROBLEMS = 50
+#: How a person chooses the order of ambiguous text dates here.
+DATE_ORDER = "import again with --day-first (03/04/2024 is 3 April) or --month-first (4 March)"
 
 
 def _progress(rows: int) -> None:
@@ -348,11 +350,12 @@ def _print_import(result: ImportResult) -> None:
             click.echo(f"    kept as notes: {', '.join(sheet.kept_as_notes)}")
     for sheet_name, row, reason in result.skipped_rows[:SHOWN_PROBLEMS]:
         click.echo(f"  skipped {sheet_name!r} row {row}: {reason}")
-    for problem in result.problems[:SHOWN_PROBLEMS]:
-        click.echo(f"  problem: {problem}")
-    hidden = len(result.problems) - SHOWN_PROBLEMS
+    groups = result.problem_groups(DATE_ORDER)
+    for group in groups[:SHOWN_PROBLEMS]:
+        click.echo(f"  problem: {group}")
+    hidden = len(groups) - SHOWN_PROBLEMS
     if hidden > 0:
-        click.echo(f"  ... and {hidden} more problems: run with --json to see them all")
+        click.echo(f"  ... and {hidden} more kinds of problem: run with --json to see them all")
 
 
 @main.command("import")
@@ -382,7 +385,7 @@ def import_command(file: Path, trial_code: str | None, dry_run: bool, day_first:
     if show_progress:
         click.echo("", err=True)
     if as_json:
-        click.echo(json.dumps(result.as_json(), indent=2, default=str))
+        click.echo(json.dumps(result.as_json(DATE_ORDER), indent=2, default=str))
     else:
         _print_import(result)
     if result.status == "rejected":

@@ -29,6 +29,11 @@ bp = Blueprint("imports", __name__, url_prefix="/imports")
 EDITORS = (Role.admin, Role.editor)
 ACCEPTED = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".txt")
 _JOB = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+#: How a person chooses the order of ambiguous text dates on these pages: the upload form's own control.
+DATE_ORDER = (
+    "choose day first or month first under “Text dates such as 03/04/2024 mean” on the import form, "
+    "then check the file again"
+)
 
 
 def _uploads() -> Path:
@@ -77,7 +82,7 @@ class Job:
 def _result_json(result: ImportResult) -> dict[str, Any]:
     """Everything the review page shows: the API's JSON plus sheets, mapping and skipped rows."""
     return {
-        **result.as_json(),
+        **result.as_json(DATE_ORDER),
         "filename": result.filename,
         "sheets": [asdict(sheet) for sheet in result.sheets],
         "skipped_rows": result.skipped_rows,

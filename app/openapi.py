@@ -259,6 +259,28 @@ SCHEMAS: dict[str, Schema] = {
             "message": {"type": "string"},
         },
     ),
+    "ProblemGroup": _closed(
+        "Every problem of one kind in one column of one sheet",
+        {
+            "sheet": _nullable("string"),
+            "column": _nullable("string"),
+            "message": {"type": "string"},
+            "count": {"type": "integer", "minimum": 1, "description": "how many cells have this problem"},
+            "rows": {"type": "array", "items": {"type": "integer"}, "description": "the first rows, at most 10"},
+            "more_rows": {"type": "integer", "minimum": 0},
+            "values": {"type": "array", "items": {"type": "string"}, "description": "the first distinct values"},
+            "more_values": {"type": "integer", "minimum": 0},
+            "suggestions": {
+                "type": "array",
+                "description": "did you mean: a known value close to one written (only trials the viewer may see)",
+                "items": _closed(
+                    "A known value close to one written",
+                    {"value": {"type": "string"}, "suggestion": {"type": "string"}},
+                ),
+            },
+            "advice": _nullable("string", "how to fix it, e.g. the form field that states the order of dates"),
+        },
+    ),
     "ImportResult": _closed(
         "The outcome of an import, as `zetrials import --json` prints it",
         {
@@ -268,7 +290,12 @@ SCHEMAS: dict[str, Schema] = {
             "updated": {"type": "integer", "minimum": 0},
             "unchanged": {"type": "integer", "minimum": 0},
             "skipped": {"type": "integer", "minimum": 0},
-            "problems": {"type": "array", "items": _ref("Problem")},
+            "problems": {"type": "array", "items": _ref("Problem"), "description": "every problem, one per cell"},
+            "problem_groups": {
+                "type": "array",
+                "items": _ref("ProblemGroup"),
+                "description": "the same problems for people: one per sheet, column and kind of problem",
+            },
         },
     ),
     "ImportBatch": _closed(

@@ -14,9 +14,10 @@ from sqlmodel import Session, select
 
 from importers.load import CHUNK_ROWS, Counts, Loader, MeasurementRecord, batch_trial_ids, upsert_trial
 from importers.mapping import Row, SheetMapping, sheet_kind, split_header
-from importers.problems import Problem
+from importers.problems import DATE_ORDER_ADVICE, Problem, ProblemGroup, group_problems
 from importers.read import RawSheet, RawWorkbook, UnreadableSheet, read_file
 from importers.sniff import DEFAULT_LIMITS, Limits
+from importers.suggestions import Suggestions
 from importers.validate import MeasurementRows, RowReader, SheetReport, TrialTarget, totals_label, trial_values
 from trials import audit
 from trials.db import lock_imports, read_session, write_session
@@ -56,9 +57,15 @@ class ImportResult:
     problems: list[Problem] = field(default_factory=list)
     skipped_rows: list[tuple[str, int, str]] = field(default_factory=list)
     sheets: list[SheetSummary] = field(default_factory=list)
+    suggest: Suggestions | None = field(default=None, repr=False)  # known values, for "did you mean ...?"
 
-    def as_json(self) -> dict[str, Any]:
-        """Give the JSON of `zetrials import --json` and `POST /api/v1/imports`."""
+    def problem_groups(self, date_order: str = DATE_ORDER_ADVICE) -> list[ProblemGroup]:
+        """One line per kind of problem, for people; date_order says how this surface lets them choose it."""
+        return group_problems(self.problems, suggest=self.suggest, date_order=date_order)
+
+    def as_json(self, date_order: str = DATE_ORDER_ADVICE) -> dict[str, Any]:
+        """Give the JSON of `zetrials import --json` and `POST /api/v1/imports`: every problem for machines, and
+        the same problems grouped for people."""
         return {
             "status": self.status,
             "batch": self.batch,
@@ -67,6 +74,7 @@ class ImportResult:
             "unchanged": self.counts.unchanged,
             "skipped": self.counts.skipped,
             "problems": [problem.as_dict() for problem in self.problems],
+            "problem_groups": [group.as_dict() for group in self.problem_groups(date_order)],
         }
 
 
@@ -252,6 +260,14 @@ class _Import:
             )
 
 
+def _suggestions(session: Session, scope: Scope) -> Suggestions:
+    """The values a mistyped cell may have meant: only trials the importer may see and write to, never another
+    port's private trial."""
+    trials = session.exec(select(Trial)).all()
+    codes = (trial.code for trial in trials if scope.can_see(trial) and scope.can_edit(trial))
+    return Suggestions.of(codes, session.exec(select(Port)).all())
+
+
 def _existing_batch(session: Session, sha256: str) -> ImportBatch | None:
     """Find an earlier import of the same bytes."""
     return session.exec(select(ImportBatch).where(ImportBatch.sha256 == sha256)).first()
@@ -341,6 +357,7 @@ def _import_in_transaction(
         _Import(session, workbook, scope, loader, result, trial_code, day_first, progress).run()
         if result.problems:
             result.status, result.batch = "rejected", None
+            result.suggest = _suggestions(session, scope)
             raise _Rollback(result)
         if dry_run:
             result.status, result.batch = "dry-run", None

@@ -502,6 +502,7 @@ def test_an_editor_imports_with_a_token_and_no_csrf_and_the_import_is_audited(
         "unchanged": 0,
         "skipped": 0,
         "problems": [],
+        "problem_groups": [],
     }
     again = api.upload(content, filename="copy.xlsx")
     assert again.status_code == 200 and again.get_json() == {**payload, "status": "duplicate"}

@@ -68,6 +68,7 @@ def test_a_workbook_with_trials_and_measurements_lands_whole(engine: Engine, tmp
         "unchanged": 0,
         "skipped": 0,
         "problems": [],
+        "problem_groups": [],
     }
     assert stored(engine) == [
         ("YT-1", date(2024, 3, 1), 10.0, 250.0, 40.0),
