@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired
 
 from app.context import engine
 from app.params import refuse_unstorable_text
-from trials.accounts import authenticate, begin_sign_in, end_session, finish_sign_in, session_is_live, user_for_token
+from trials.accounts import authenticate, begin_sign_in, end_session, finish_sign_in, session_user, user_for_token
 from trials.db import read_session, write_session
 from trials.models import User, utcnow
 
@@ -56,10 +56,8 @@ def load_user(user_id: str) -> SessionUser | None:
     if not user_id.isdigit() or not isinstance(attempt, int):
         return None
     with read_session(engine()) as db:
-        user = db.get(User, int(user_id))
-        if user is None or not user.active or not session_is_live(db, attempt=attempt, user=user):
-            return None
-        return SessionUser(user)
+        user = session_user(db, user_id=int(user_id), attempt=attempt)
+    return SessionUser(user) if user is not None else None
 
 
 def _bearer_token() -> str | None:
