@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from importers.encodings import legacy_encoding
 from importers.problems import Problem
 from importers.raw import RawSheet, RawWorkbook, Row, clean_text
 from importers.sniff import Limits
@@ -33,33 +34,36 @@ codecs.register_error("zetrials-mark-undecodable", _mark_undecodable)
 _DELIMITERS = (",", ";", "\t")
 
 
-def _csv_encoding(path: Path) -> str:
-    """Pick the encoding from a byte-order mark, else UTF-8 when it fits, else Windows-1252 (Excel's "CSV")."""
+def _csv_encoding(path: Path) -> tuple[str, str | None]:
+    """Pick the encoding from a byte-order mark, else UTF-8 when it fits, else the legacy encoding whose reading of
+    the bytes is plausible text; give it with the refusal that stops the file when no encoding can be told."""
     with path.open("rb") as stream:
         head = stream.read(4)
         if head.startswith(codecs.BOM_UTF8):
-            return "utf-8-sig"
+            return "utf-8-sig", None
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
+            return "utf-16", None
         stream.seek(0)
-        return _utf8_or_cp1252(stream)
+        if _mostly_utf8(stream):
+            return "utf-8", None
+        stream.seek(0)
+        return legacy_encoding(stream)
 
 
-def _utf8_or_cp1252(stream: IO[bytes]) -> str:
-    """Choose UTF-8 unless it fails on a file with no UTF-8 multi-byte text before the failure."""
-    decoder = codecs.getincrementaldecoder("utf-8")()
-    seen_non_ascii = False
+def _mostly_utf8(stream: IO[bytes]) -> bool:
+    """Choose UTF-8 when it decodes every byte, or more UTF-8 characters than bad bytes (UTF-8 text with a few
+    stray bytes pasted in: keep it, and report the rows, rather than mangle every accent). Text in another
+    encoding has more bad bytes than pairs that happen to form UTF-8 characters."""
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
+    characters = bad = 0
     while chunk := stream.read(CHUNK_BYTES):
-        try:
-            seen_non_ascii = not decoder.decode(chunk).isascii() or seen_non_ascii
-        except UnicodeDecodeError as error:
-            # Mostly UTF-8 with a few bad bytes: keep UTF-8 and report the rows, rather than mangle every accent.
-            return "utf-8" if seen_non_ascii or not chunk[: error.start].isascii() else "cp1252"
-    try:
-        decoder.decode(b"", True)
-    except UnicodeDecodeError:
-        return "utf-8" if seen_non_ascii else "cp1252"
-    return "utf-8"
+        text = decoder.decode(chunk)
+        if not text.isascii():
+            bad += text.count("\ufffd")
+            characters += len(text) - len(text.encode("ascii", "ignore"))
+    text = decoder.decode(b"", True)
+    bad += text.count("\ufffd")
+    return bad == 0 or characters - bad > bad
 
 
 def _csv_delimiter(path: Path, encoding: str) -> str:
@@ -82,9 +86,7 @@ class _CsvLines:
     def __iter__(self) -> Iterator[str]:
         for line in self.lines:
             if "\x00" in line:
-                self.flaw = (
-                    "holds a NUL byte (binary data, or text in an encoding other than UTF-8/UTF-16/Windows-1252)"
-                )
+                self.flaw = "holds a NUL byte (binary data, or text in an encoding the reader does not know)"
             elif _UNDECODABLE in line:
                 self.flaw = "holds bytes that are not valid text in the file's encoding"
             yield line
@@ -139,7 +141,9 @@ def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
 
 def read_csv(path: Path, name: str, limits: Limits) -> RawWorkbook:
     """Check a csv completely, then give it as one sheet named after the file."""
-    encoding = _csv_encoding(path)
+    encoding, refusal = _csv_encoding(path)
+    if refusal:
+        return RawWorkbook(name, "csv", [], [Problem(name, refusal)])
     delimiter = _csv_delimiter(path, encoding)
     problems = _csv_problems(path, name, encoding, delimiter, limits)
     if problems:

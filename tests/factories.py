@@ -12,9 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from openpyxl import Workbook
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from werkzeug.security import generate_password_hash
 from werkzeug.test import TestResponse
@@ -274,6 +276,27 @@ def standard_file(path: Path, energy: float = 250.0) -> Path:
             ],
         },
     )
+
+
+def stored_with_notes(engine: Engine) -> list[tuple[Any, ...]]:
+    """The stored measurements as (unit, day, hours, energy, moves, notes), to compare imports of the same data."""
+    with Session(engine) as session:
+        query = (
+            select(Unit.unit_id, Measurement.period_start, Measurement.operating_hours, Measurement.energy_kwh)
+            .join(Unit, Unit.id == Measurement.unit_id)  # type: ignore[arg-type]
+            .add_columns(Measurement.moves, Measurement.notes)
+            .order_by(Unit.unit_id, Measurement.period_start)
+        )
+        return [tuple(row) for row in session.exec(query)]
+
+
+def table_counts(engine: Engine) -> tuple[int, ...]:
+    """How many rows the tables an import writes hold, to prove a refused file wrote nothing."""
+    with engine.connect() as connection:
+        return tuple(
+            connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608 - fixed names
+            for table in ("trial", "unit", "measurement", "importbatch")
+        )
 
 
 #: The makers of tests/hostile_files.py, each writing one file that no import may accept.

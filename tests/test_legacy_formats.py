@@ -16,9 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
 
 from importers import legacy
 from importers.pipeline import import_file
@@ -26,8 +24,7 @@ from importers.raw import RawWorkbook
 from importers.read import read_file
 from importers.sniff import Limits
 from tests import hostile_files as hostile
-from tests.factories import CORPUS, needs_corpus
-from trials.models import Measurement, Unit
+from tests.factories import CORPUS, needs_corpus, stored_with_notes, table_counts
 from trials.scope import Scope
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -57,27 +54,6 @@ def _without_trailing_blanks(cells: tuple[Any, ...]) -> list[Any]:
     return values
 
 
-def stored(engine: Engine) -> list[tuple[Any, ...]]:
-    """The stored measurements as (unit, day, hours, energy, moves, notes)."""
-    with Session(engine) as session:
-        query = (
-            select(Unit.unit_id, Measurement.period_start, Measurement.operating_hours, Measurement.energy_kwh)
-            .join(Unit, Unit.id == Measurement.unit_id)  # type: ignore[arg-type]
-            .add_columns(Measurement.moves, Measurement.notes)
-            .order_by(Unit.unit_id, Measurement.period_start)
-        )
-        return [tuple(row) for row in session.exec(query)]
-
-
-def table_counts(engine: Engine) -> tuple[int, ...]:
-    """How many rows the tables an import writes hold."""
-    with engine.connect() as connection:
-        return tuple(
-            connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608
-            for table in ("trial", "unit", "measurement", "importbatch")
-        )
-
-
 @pytest.mark.parametrize("suffix", ["xls", "ods"])
 def test_legacy_file_reads_the_rows_of_the_xlsx_it_was_saved_from(suffix: str) -> None:
     assert sheets(read_file(DATA / f"trial-data.{suffix}")) == sheets(read_file(DATA / "trial-data.xlsx"))
@@ -88,7 +64,7 @@ def test_the_same_data_in_every_format_imports_the_same_measurements(engine: Eng
     result = import_file(engine, DATA / f"trial-data.{suffix}", scope=OPERATOR)
     assert result.status == "imported", result.problems
     assert (result.counts.created, result.counts.skipped) == (5, 0)  # the trial and four measurements
-    assert stored(engine) == TRIAL_DATA
+    assert stored_with_notes(engine) == TRIAL_DATA
 
 
 @needs_corpus
