@@ -34,7 +34,8 @@ MEASUREMENT_UNITS: dict[str, str] = {
 }
 #: What each error status means on this API; every operation lists those that apply to it.
 ERRORS: dict[int, str] = {
-    400: "A parameter is missing or malformed (the message starts with its name), or a cookie session lacks CSRF",
+    400: "A parameter is missing or malformed (the message starts with its name), the address or a parameter holds"
+    " a NUL character or half a surrogate pair, or a cookie session lacks CSRF",
     401: "Not signed in, or the bearer token is unknown, revoked or belongs to a deactivated user",
     403: "The signed-in role may not do this",
     404: "No such trial, or one outside the viewer's scope: both answers are byte for byte the same",
@@ -326,9 +327,10 @@ def _json(description: str, schema: Schema) -> Schema:
 
 
 def _operation(summary: str, ok: str, *errors: int, parameters: tuple[Schema, ...] = (), **more: Any) -> Schema:
-    """One operation: 200 with its schema, 401 and 500 always, and the errors that apply to it."""
+    """One operation: 200 with its schema; 400 (any address may hold text no database takes), 401 and 500 always;
+    and the errors that apply to it."""
     responses = {"200": _json("OK", _ref(ok))}
-    responses |= {str(code): _json(ERRORS[code], _ref("Error")) for code in sorted({*errors, 401, 500})}
+    responses |= {str(code): _json(ERRORS[code], _ref("Error")) for code in sorted({*errors, 400, 401, 500})}
     return {"summary": summary, "parameters": list(parameters), "responses": responses, **more}
 
 

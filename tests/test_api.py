@@ -818,3 +818,9 @@ def test_an_imported_yearly_baseline_is_422_naming_its_cell_and_writes_nothing(
         }
     ]
     assert as_viewer("editor_a").get("/api/v1/trials/LGB-TUG").status_code == 404
+
+
+@pytest.mark.parametrize("url", ["/api/v1/ports?x=%00", "/api/v1/trials/LGB%00PRIV", "/api/v1/imports?%00=1"])
+def test_text_no_database_takes_answers_a_documented_400(as_viewer: Callable[[str], Api], url: str) -> None:
+    response = as_viewer("admin").get(url)  # held to the document like every answer
+    assert response.status_code == 400
