@@ -33,7 +33,6 @@ from importers.values import Invalid, clean_code, clean_text
 from trials import audit
 from trials.db import read_session, write_session
 from trials.factors import load_factors
-from trials.metrics import METRIC_KEYS, METRIC_UNITS
 from trials.models import (
     BaselineKind,
     EngineStandard,
@@ -52,6 +51,7 @@ from trials.models import (
     utcnow,
 )
 from trials.queries import get_trial, list_ports, trial_metrics
+from trials.registry import METRICS, label
 from trials.scope import Scope
 
 bp = Blueprint("trial_pages", __name__, url_prefix="/trials")
@@ -224,8 +224,8 @@ def detail(code: str) -> str:
         trial=trial,
         units=units,
         metrics=metrics,
-        keys=METRIC_KEYS,
-        metric_units=METRIC_UNITS,
+        metric_info=METRICS,
+        label=label,
         sets=sets,
         can_edit=scope.can_edit(trial),
     )
