@@ -53,6 +53,7 @@ AMBIGUOUS_UNITS: dict[str, str] = {
     "ton": "'ton' means 907 kg in the US and 1000 kg elsewhere; write 't' for tonnes or 'short ton'",
     "tons": "'tons' means 907 kg in the US and 1000 kg elsewhere; write 't' for tonnes or 'short ton'",
     "mt": "'MT' may mean tonnes or megatonnes; write 't' for tonnes",
+    "mil": "'mil' is 10 km in Sweden and Norway and a thousandth of an inch elsewhere; write 'km'",
 }
 
 # What a header needs, by canonical unit, for messages.
