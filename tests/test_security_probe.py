@@ -403,10 +403,13 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
     max_leaves=8,
 )
+#: Characters a control or the URL may really send: any but NUL, which no database stores (a 400 of its own).
+STORABLE = st.characters(exclude_characters="\x00")
 QUERY = st.lists(
     st.tuples(
         st.sampled_from(["port", "class", "tech", "from", "to", "metric", "ghg", "basis", "grain", "z"]),
-        st.text(max_size=12) | st.sampled_from(["9999-12", "0000-01", "2024-03", "USLGB", "yard_tractor", "ttw"]),
+        st.text(STORABLE, max_size=12)
+        | st.sampled_from(["9999-12", "0000-01", "2024-03", "USLGB", "yard_tractor", "ttw"]),
     ),
     max_size=4,
 ).map(lambda pairs: "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in pairs))
@@ -416,14 +419,15 @@ def _well_typed(declared: dict[str, str]) -> st.SearchStrategy[Any]:
     """Values of the type an input's control really sends, including odd ones."""
     prop = declared["property"]
     if prop == "search":
-        return st.none() | QUERY | st.text(max_size=40)
+        return st.none() | QUERY | st.text(STORABLE, max_size=40)
     if prop == "pathname":
-        return st.none() | st.text(max_size=30).map(lambda t: f"/dashboard/{t}") | st.just("/dashboard/trials/LGB-1")
+        paths = st.text(STORABLE, max_size=30).map(lambda t: f"/dashboard/{t}")
+        return st.none() | paths | st.just("/dashboard/trials/LGB-1")
     if prop in ("n_clicks", "data"):
         return st.none() | st.integers(0, 10**6)
     if declared["id"] in ("f-port", "f-tech"):
-        return st.none() | st.lists(st.text(max_size=12), max_size=3)
-    return st.none() | st.text(max_size=20)
+        return st.none() | st.lists(st.text(STORABLE, max_size=12), max_size=3)
+    return st.none() | st.text(STORABLE, max_size=20)
 
 
 FUZZ = settings(
