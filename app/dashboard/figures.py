@@ -12,6 +12,7 @@ import numpy.typing as npt
 import plotly.graph_objects as go
 
 from app.dashboard.table import Table
+from trials import registry
 
 #: Okabe & Ito's palette, distinguishable with every common colour-vision deficiency.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -33,8 +34,8 @@ def colour(index: int) -> str:
 
 
 def label(code: str) -> str:
-    """A code as people read it: battery_electric as 'battery electric'."""
-    return code.replace("_", " ")
+    """A stored value as people read it, from the one registry: battery_electric as 'battery electric'."""
+    return registry.label(code)
 
 
 #: Axis style of every chart: light grid on white, as Plotly's "plotly_white" template draws it.
