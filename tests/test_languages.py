@@ -153,6 +153,7 @@ def test_unknown_partner_headers_are_kept_as_notes() -> None:
     [
         ("equipment_class", "タイヤ式門型クレーン", "rtg_crane"),
         ("equipment_class", "ストラドルキャリア", "straddle_carrier"),
+        ("equipment_class", "ｶﾞﾝﾄﾘｰ･ｸﾚｰﾝ", "sts_crane"),  # half-width kana, a middle dot between the words
         ("equipment_class", "岸桥", "sts_crane"),
         ("equipment_class", "正面吊", "reach_stacker"),
         ("equipment_class", "Terminaltraktor", "yard_tractor"),
