@@ -19,7 +19,7 @@ from app.cli_report import report
 from app.config import ConfigError
 from app.demo_accounts import after_demo, demo_accounts, remind, sign_in_hint
 from importers.demo import write_demo_files
-from importers.load import UndoRefused, undo_batch
+from importers.load import UndoRefused, plan_undo, undo_batch
 from importers.pipeline import ImportResult, import_file
 from importers.template import write_template
 from trials.accounts import AccountError, add_user, create_token
@@ -414,14 +414,24 @@ def imports_list() -> None:
 
 @imports.command("undo")
 @click.argument("batch", type=int)
-def imports_undo(batch: int) -> None:
-    """Undo an import batch: rows it created go, rows it changed get their earlier values back."""
+@click.option("--yes", is_flag=True, help="Undo without asking first.")
+def imports_undo(batch: int, yes: bool) -> None:
+    """Undo an import batch: rows, units and trials it created go, rows and trials it changed get their earlier
+    values back; says what first and asks, unless --yes."""
     try:
-        with _engine() as engine, write_session(engine) as session:
-            undone = undo_batch(session, batch, actor="cli")
+        with _engine() as engine:
+            if not yes:
+                with read_session(engine) as session:
+                    plan = plan_undo(session, batch)
+                click.echo(f"Undoing batch {batch} ({plan.filename}) will:")
+                for line in plan.lines():
+                    click.echo(f"  {line}")
+                click.confirm("Undo it?", abort=True)
+            with write_session(engine) as session:
+                undone = undo_batch(session, batch, actor="cli")
     except UndoRefused as error:
         raise click.ClickException(str(error)) from None
-    click.echo(f"Undid batch {undone.id} ({undone.filename}).")
+    click.echo(f"Undid batch {undone.batch_id} ({undone.filename}): {'; '.join(undone.lines(done=True))}.")
 
 
 @main.command()

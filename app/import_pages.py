@@ -17,12 +17,13 @@ from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.context import engine, require_role
-from importers.load import UndoRefused, undo_batch
+from importers.load import UndoPlan, UndoRefused, plan_undo, undo_batch
 from importers.pipeline import ImportResult, import_file
+from importers.template import build_template
 from reports.xlsx import Column, Properties, Sheet, Table, write_xlsx
 from trials.db import read_session, write_session
 from trials.models import Role, utcnow
-from trials.queries import list_import_batches
+from trials.queries import list_import_batches, list_ports
 from trials.scope import Scope
 
 bp = Blueprint("imports", __name__, url_prefix="/imports")
@@ -219,18 +220,39 @@ def problems(job_id: str) -> BaseResponse:
     return send_file(buffer, as_attachment=True, download_name=f"problems-{filename}.xlsx")
 
 
-@bp.post("/batches/<int:batch_id>/undo")
-def undo(batch_id: int) -> BaseResponse:
-    """Undo one batch of the history the editor may see."""
-    scope = require_role(*EDITORS)
+@bp.get("/template.xlsx")
+def template() -> BaseResponse:
+    """The blank import workbook, the same one `zetrials template` writes."""
+    require_role(*EDITORS)
+    with read_session(engine()) as session:
+        ports = list_ports(session=session)
+    buffer = io.BytesIO()
+    build_template(ports).save(buffer)
+    buffer.seek(0)
+    return send_file(buffer, as_attachment=True, download_name="zetrials-import-template.xlsx")
+
+
+def _visible_batch(scope: Scope, batch_id: int) -> None:
+    """Answer 404 for a batch outside the editor's history, as for one that does not exist."""
     with read_session(engine()) as session:
         visible = {batch.id for batch in list_import_batches(session=session, scope=scope, limit=10_000)}
     if batch_id not in visible:
         abort(404)
+
+
+@bp.post("/batches/<int:batch_id>/undo")
+def undo(batch_id: int) -> BaseResponse | str:
+    """Undo one batch of the history the editor may see: first say what will go and ask, then undo when confirmed."""
+    scope = require_role(*EDITORS)
+    _visible_batch(scope, batch_id)
     try:
+        if request.form.get("confirm") != "yes":
+            with read_session(engine()) as session:
+                plan: UndoPlan = plan_undo(session, batch_id)
+            return render_template("import_undo.html", plan=plan)
         with write_session(engine()) as session:
-            batch = undo_batch(session, batch_id, actor=scope.actor)
-        flash(f"Undid batch {batch_id} ({batch.filename}).", "ok")
+            plan = undo_batch(session, batch_id, actor=scope.actor)
+        flash(f"Undid batch {batch_id} ({plan.filename}): {'; '.join(plan.lines(done=True))}.", "ok")
     except UndoRefused as error:
         flash(str(error), "error")
     return redirect(url_for("imports.index"))

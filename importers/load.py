@@ -88,6 +88,7 @@ class Loader:
                 found = Unit(trial_id=trial_id, unit_id=unit_id, role=role)
                 self.session.add(found)
                 self.session.flush()
+                self._record_new_unit(found)
                 had_rows = False
             else:
                 exists = select(Measurement.id).where(Measurement.unit_id == found.id).limit(1)
@@ -95,6 +96,19 @@ class Loader:
             assert found.id is not None
             self._units[key] = (found.id, found.role, had_rows)
         return self._units[key]
+
+    def _record_new_unit(self, unit: Unit) -> None:
+        """Note a unit the batch created, in the trial pages' words, so undoing the batch removes it too."""
+        trial = self.session.get(Trial, unit.trial_id)
+        assert trial is not None
+        audit.record(
+            self.session,
+            actor=self.actor,
+            action="unit.add",
+            object=f"trial:{trial.code}",
+            after={"unit_id": unit.unit_id, "role": unit.role.value},
+            import_batch_id=self.batch_id,
+        )
 
     def write(self, records: Sequence[MeasurementRecord]) -> None:
         """Insert new rows and update changed ones, keeping each changed row's previous values for undo."""
@@ -227,9 +241,91 @@ def batch_trial_ids(session: Session, batch_id: int) -> set[int]:
     return set(session.exec(query))
 
 
-def undo_batch(session: Session, batch_id: int, *, actor: str) -> ImportBatch:
-    """Put back every row a batch changed, delete the rows it created, and mark it undone."""
-    lock_imports(session)
+@dataclass
+class UndoPlan:
+    """What undoing a batch removes and puts back: asked for before, reported after, kept in the audit log."""
+
+    batch_id: int
+    filename: str
+    rows_removed: int = 0
+    rows_restored: int = 0
+    units_removed: list[tuple[str, str]] = field(default_factory=list)  # (trial code, unit id)
+    units_kept: list[tuple[str, str, str]] = field(default_factory=list)  # (trial code, unit id, why)
+    trials_removed: list[str] = field(default_factory=list)
+    trials_restored: list[str] = field(default_factory=list)
+    trials_kept: list[tuple[str, str]] = field(default_factory=list)  # (trial code, why)
+    unit_pks: list[int] = field(default_factory=list, repr=False)
+    trial_events: list[AuditEvent] = field(default_factory=list, repr=False)
+    row_events: list[AuditEvent] = field(default_factory=list, repr=False)
+
+    def lines(self, *, done: bool = False) -> list[str]:
+        """Say in plain words, one change a line, what the undo will do (or, once done, did)."""
+        remove, put_back, keep = ("removed", "put back", "kept") if done else ("remove", "put back", "keep")
+        lines = [f"{remove} the {_count(self.rows_removed, 'row')} it created"] if self.rows_removed else []
+        if self.rows_restored:
+            lines.append(f"{put_back} the earlier values of the {_count(self.rows_restored, 'row')} it changed")
+        by_trial: dict[str, list[str]] = {}
+        for code, unit in self.units_removed:
+            by_trial.setdefault(code, []).append(unit)
+        lines += [
+            f"{remove} unit{'s' if len(units) > 1 else ''} {', '.join(units)} of {code}"
+            for code, units in by_trial.items()
+        ]
+        lines += [f"{keep} unit {unit} of {code}, which it created: {why}" for code, unit, why in self.units_kept]
+        if self.trials_removed:
+            lines.append(
+                f"{remove} trial{'s' if len(self.trials_removed) > 1 else ''} {', '.join(self.trials_removed)}"
+            )
+        if self.trials_restored:
+            lines.append(f"{put_back} the earlier fields of {', '.join(self.trials_restored)}")
+        lines += [f"{keep} trial {code}, which it created: {why}" for code, why in self.trials_kept]
+        return lines or [f"{'marked' if done else 'mark'} it undone: nothing it wrote is left to change"]
+
+    def as_json(self) -> dict[str, Any]:
+        """Give what the undo did, for the audit log."""
+        return {
+            "rows_removed": self.rows_removed,
+            "rows_restored": self.rows_restored,
+            "units_removed": [list(unit) for unit in self.units_removed],
+            "units_kept": [list(unit) for unit in self.units_kept],
+            "trials_removed": self.trials_removed,
+            "trials_restored": self.trials_restored,
+            "trials_kept": [list(trial) for trial in self.trials_kept],
+        }
+
+
+def _count(number: int, noun: str) -> str:
+    """'1 row', '727 rows'."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
+
+
+def _other_rows(session: Session, batch_id: int, where: sa.ColumnElement[bool]) -> str | None:
+    """Say which rows not written by this batch a unit or trial holds, or None if it holds none."""
+    others = sa.func.coalesce(_table.c.import_batch_id, 0)
+    query = (
+        sa.select(_table.c.import_batch_id, sa.func.count())
+        .where(where, others != batch_id)
+        .group_by(_table.c.import_batch_id)
+        .order_by(_table.c.import_batch_id)
+    )
+    held = [
+        f"{_count(count, 'row')} of batch {other}" if other is not None else f"{_count(count, 'row')} not imported"
+        for other, count in session.connection().execute(query)
+    ]
+    return f"it holds {' and '.join(held)}" if held else None
+
+
+def _events_since_last_undo(session: Session, batch_id: int) -> list[AuditEvent]:
+    """The batch's events, newest first, since it was last undone: an undone file imported again is the same batch."""
+    events = session.exec(
+        select(AuditEvent).where(AuditEvent.import_batch_id == batch_id).order_by(col(AuditEvent.id).desc())
+    ).all()
+    undone = [event.id for event in events if event.action == "import.undo" and event.id is not None]
+    return [event for event in events if not undone or (event.id or 0) > max(undone)]
+
+
+def plan_undo(session: Session, batch_id: int) -> UndoPlan:
+    """Work out what undoing a batch would do, or refuse (UndoRefused) when it cannot be undone."""
     batch = session.get(ImportBatch, batch_id)
     if batch is None:
         raise UndoRefused(f"no import batch {batch_id}")
@@ -243,18 +339,74 @@ def undo_batch(session: Session, batch_id: int, *, actor: str) -> ImportBatch:
     ).first()
     if later is not None:
         raise UndoRefused(f"batch {later} changed the same trials after batch {batch_id}: undo batch {later} first")
-    events = session.exec(
-        select(AuditEvent).where(AuditEvent.import_batch_id == batch_id).order_by(col(AuditEvent.id).desc())
-    ).all()
-    _restore_measurements(session, [event for event in events if event.action == "measurement.update"])
+    events = _events_since_last_undo(session, batch_id)
+    plan = UndoPlan(batch_id, batch.filename)
+    plan.row_events = [event for event in events if event.action == "measurement.update"]
+    plan.trial_events = [event for event in events if event.action.startswith("trial.")]
+    written = session.connection().execute(
+        sa.select(sa.func.count()).select_from(_table).where(_table.c.import_batch_id == batch_id)
+    )
+    plan.rows_restored = len(plan.row_events)
+    plan.rows_removed = written.scalar_one() - plan.rows_restored
+    for event in reversed(events):
+        if event.action == "unit.add":
+            _plan_unit(session, plan, event)
+    for event in reversed(plan.trial_events):
+        code = event.object.split(":", 1)[1]
+        trial = session.exec(select(Trial).where(Trial.code == code)).first()
+        if trial is None:
+            continue
+        why = _other_rows(session, batch_id, _table.c.trial_id == trial.id) if event.action == "trial.create" else None
+        if event.action == "trial.create" and why is None:
+            plan.trials_removed.append(code)
+        elif event.action == "trial.create":
+            plan.trials_kept.append((code, why or ""))
+        elif event.before:
+            plan.trials_restored.append(code)
+    return plan
+
+
+def _plan_unit(session: Session, plan: UndoPlan, event: AuditEvent) -> None:
+    """Plan to remove a unit the batch created, unless rows of another batch are in it now."""
+    code, unit_id = event.object.split(":", 1)[1], str((event.after or {}).get("unit_id"))
+    unit = session.exec(
+        select(Unit).join(Trial, col(Trial.id) == col(Unit.trial_id)).where(Trial.code == code, Unit.unit_id == unit_id)
+    ).first()
+    if unit is None or unit.id is None or unit.id in plan.unit_pks:
+        return
+    why = _other_rows(session, plan.batch_id, _table.c.unit_id == unit.id)
+    if why is None:
+        plan.units_removed.append((code, unit_id))
+        plan.unit_pks.append(unit.id)
+    else:
+        plan.units_kept.append((code, unit_id, why))
+
+
+def undo_batch(session: Session, batch_id: int, *, actor: str) -> UndoPlan:
+    """Put back every row a batch changed, delete the rows, units and trials it created, and mark it undone."""
+    lock_imports(session)
+    plan = plan_undo(session, batch_id)
+    trial_ids = batch_trial_ids(session, batch_id)
+    _restore_measurements(session, plan.row_events)
     session.execute(sa.delete(_table).where(_table.c.import_batch_id == batch_id))
-    _restore_trials(session, [event for event in events if event.action.startswith("trial.")])
+    if plan.unit_pks:
+        session.execute(sa.delete(Unit).where(col(Unit.id).in_(plan.unit_pks)))
+    _restore_trials(session, plan)
     refresh_rollups(session, trial_ids)
+    batch = session.get(ImportBatch, batch_id)
+    assert batch is not None
     batch.status = BatchStatus.undone
     session.add(batch)
-    audit.record(session, actor=actor, action="import.undo", object=f"batch:{batch_id}", import_batch_id=batch_id)
+    audit.record(
+        session,
+        actor=actor,
+        action="import.undo",
+        object=f"batch:{batch_id}",
+        after=plan.as_json(),
+        import_batch_id=batch_id,
+    )
     session.flush()
-    return batch
+    return plan
 
 
 def _restore_measurements(session: Session, events: Iterable[AuditEvent]) -> None:
@@ -264,15 +416,16 @@ def _restore_measurements(session: Session, events: Iterable[AuditEvent]) -> Non
         session.connection().execute(_UPDATE_ROW, rows)
 
 
-def _restore_trials(session: Session, events: Iterable[AuditEvent]) -> None:
-    """Delete trials the batch created (now without measurements) and restore the fields of those it updated."""
-    for event in events:
-        trial = session.exec(select(Trial).where(Trial.code == event.object.split(":", 1)[1])).first()
+def _restore_trials(session: Session, plan: UndoPlan) -> None:
+    """Delete trials the batch created (unless they hold other rows) and restore the fields of those it updated."""
+    for event in plan.trial_events:
+        code = event.object.split(":", 1)[1]
+        trial = session.exec(select(Trial).where(Trial.code == code)).first()
         if trial is None:
             continue
-        if event.action == "trial.create":
+        if event.action == "trial.create" and code in plan.trials_removed:
             session.delete(trial)
-        elif event.before:
+        elif event.action == "trial.update" and event.before:
             restored = Trial.model_validate(event.before)
             for key in event.before:
                 setattr(trial, key, getattr(restored, key))

@@ -64,9 +64,12 @@ def test_imports_list_and_undo(runner: CliRunner, tmp_path: Path) -> None:
     runner.invoke(main, ["import", str(standard_file(tmp_path / "in.xlsx"))])
     listing = runner.invoke(main, ["imports", "list"]).output
     assert "imported  created 4, updated 0, unchanged 0, skipped 0  in.xlsx" in listing
-    assert runner.invoke(main, ["imports", "undo", "1"]).output == "Undid batch 1 (in.xlsx).\n"
+    assert runner.invoke(main, ["imports", "undo", "1", "--yes"]).output == (
+        "Undid batch 1 (in.xlsx): removed the 3 rows it created; removed units YT-1, YT-2 of LGB-YT-01; "
+        "removed trial LGB-YT-01.\n"
+    )
     assert "undone" in runner.invoke(main, ["imports", "list"]).output
-    refused = runner.invoke(main, ["imports", "undo", "1"])
+    refused = runner.invoke(main, ["imports", "undo", "1", "--yes"])
     assert refused.exit_code == 1 and "was undone already" in refused.output
     assert json.loads(runner.invoke(main, ["metrics", "--json"]).output) == {}
 

@@ -38,7 +38,10 @@ def test_upload_review_confirm_and_undo(editor: FlaskClient, session: Session, t
     history = editor.get("/imports").get_data(as_text=True)
     assert "in.xlsx" in history and "Undo" in history
     token = csrf_token(editor)
-    assert editor.post(f"/imports/batches/{batch.id}/undo", data={"csrf_token": token}).status_code == 302
+    asked = editor.post(f"/imports/batches/{batch.id}/undo", data={"csrf_token": token})
+    assert asked.status_code == 200 and "remove the 3 rows it created" in asked.get_data(as_text=True)
+    undone = editor.post(f"/imports/batches/{batch.id}/undo", data={"csrf_token": token, "confirm": "yes"})
+    assert undone.status_code == 302
     session.commit()
     session.expire_all()
     assert session.exec(select(Measurement)).all() == []
