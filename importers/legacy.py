@@ -13,6 +13,7 @@ import contextlib
 import pickle
 import resource
 import threading
+from collections import deque
 from collections.abc import Iterator, Sequence
 from datetime import date, time, timedelta
 from pathlib import Path
@@ -48,8 +49,10 @@ def read_legacy(path: Path, name: str, kind: str, limits: Limits) -> RawWorkbook
 
 def _rows(batches: list[bytes]) -> Iterator[Row]:
     """Unpickle a sheet's batches one at a time, so only the pickled form of the sheet stays in memory."""
-    while batches:
-        yield from pickle.loads(batches.pop(0))  # noqa: S301 - pickled by our own worker  # nosec B301
+    waiting = deque(batches)
+    batches.clear()
+    while waiting:
+        yield from pickle.loads(waiting.popleft())  # noqa: S301 - pickled by our own worker  # nosec B301
 
 
 def _frames_in_time(path: Path, kind: str, limits: Limits) -> Iterator[bytes]:
@@ -58,14 +61,20 @@ def _frames_in_time(path: Path, kind: str, limits: Limits) -> Iterator[bytes]:
         worker = start_worker(_COMMAND, (path, kind, limits))
     except OSError as error:
         raise Refused(f"the {_NAMES[kind]} could not be read here ({error}); {_SAVE_AS}") from None
-    timer = threading.Timer(limits.max_read_seconds, worker.kill)
+    timed_out = threading.Event()
+
+    def stop() -> None:
+        timed_out.set()
+        worker.kill()
+
+    timer = threading.Timer(limits.max_read_seconds, stop)
     timer.start()
     with worker:
         try:
             yield from received_frames(worker)
         except WorkerLost:
             worker.wait()
-            if not timer.is_alive():
+            if timed_out.is_set():
                 message = f"reading the {_NAMES[kind]} took longer than {limits.max_read_seconds:.0f} s; {_SAVE_AS}"
             else:
                 message = (

@@ -1,4 +1,5 @@
-"""Turn an accepted .xlsx/.xlsm or .csv upload into raw sheets of rows, streamed so memory stays flat.
+"""Turn an accepted upload into raw sheets of rows: .xlsx/.xlsm parsed here, streamed so memory stays flat; csv
+in importers.csv; .xls, .xlsb and .ods by python-calamine in a limited worker process (importers.legacy).
 
 What makes a whole file unreadable (its type, its zip directory, the workbook, styles and shared strings, a csv's
 encoding) is checked in `read_file` before any row is handed out: the caller gets problems and no sheets. A sheet's
