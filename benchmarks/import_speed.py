@@ -13,6 +13,10 @@ counts), each time in a fresh Python process that imports its libraries first an
   full zetrials import        `zetrials import FILE --json` (read, validate, load) into a fresh SQLite database
   import, no worker process   the same with every sheet parsed in the importing process (--in-process-too)
   importers.read in-process   our reader alone, draining every row of every sheet
+  read, inline strings        the same, on a copy of the workbook whose text cells are all inline strings
+  read, shared strings        the same, on a copy whose text cells all point into a shared string table; the
+                              two copies differ in nothing else, and the ratio of their CPU times is printed
+                              (target: inline strings within 1.2x of shared ones)
   SQLite load alone           the import's load stage by itself: the rows the import wrote, already checked, written
                               again through importers.load.Loader with the rollups rebuilt and committed (the
                               first import that produced them is not timed); whatever the reader and the
@@ -43,12 +47,14 @@ import json
 import math
 import os
 import random
+import re
 import resource
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -67,6 +73,7 @@ TARGET_VS_PANDAS = 3.0
 TARGET_VS_RAW = 2.0
 TARGET_PEAK_MB = 1024
 TARGET_PEAK_ROWS = 1_000_000
+TARGET_INLINE_VS_SHARED = 1.2
 
 # --- the workbook -------------------------------------------------------------------------------------------------
 
@@ -193,6 +200,65 @@ def write_with_openpyxl(path: Path, rows: int) -> None:
         for values in body:
             sheet.append(values)
     book.save(path)
+
+
+_SHEET_NAMESPACE = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_RELATIONSHIPS = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_INLINE_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"((?: s="[0-9]+")?) t="inlineStr"><is><t>([^<]*)</t></is></c>')
+_SHARED_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"((?: s="[0-9]+")?) t="s"><v>([0-9]+)</v></c>')
+_SHARED_ITEM = re.compile(rb"<si><t(?: [^>]*)?>([^<]*)</t></si>")
+_SHARED_STRINGS_TYPE = (
+    b'<Override PartName="/xl/sharedStrings.xml" '
+    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+)
+
+
+def strings_twin(path: Path, inline: bool) -> Path:
+    """Copy the workbook with every text cell stored inline (t="inlineStr") or in a shared string table (t="s"),
+    the cells otherwise byte for byte the same; cached beside it."""
+    twin = path.with_name(f"{path.stem}-{'inline' if inline else 'shared'}-strings.xlsx")
+    if twin.exists():
+        return twin
+    with zipfile.ZipFile(path) as source:
+        names = source.namelist()
+        shared_part = next((name for name in names if name.endswith("sharedStrings.xml")), None)
+        table = _SHARED_ITEM.findall(source.read(shared_part)) if shared_part else []
+        positions: dict[bytes, int] = {text: index for index, text in enumerate(table)}
+        partial = twin.with_suffix(".partial.xlsx")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as copy:
+            for name in names:
+                if name == shared_part:
+                    continue
+                data = source.read(name)
+                if name.startswith("xl/worksheets/"):
+                    data = _restring(data, inline, table, positions)
+                elif name == "xl/_rels/workbook.xml.rels":
+                    data = re.sub(rb"<Relationship [^>]*sharedStrings[^>]*/>", b"", data)
+                    if not inline:
+                        data = data.replace(
+                            b"</Relationships>",
+                            b'<Relationship Id="rIdBenchStrings" Type="' + _RELATIONSHIPS + b'/sharedStrings" '
+                            b'Target="sharedStrings.xml"/></Relationships>',
+                        )
+                elif name == "[Content_Types].xml" and not inline and b"sharedStrings" not in data:
+                    data = data.replace(b"</Types>", _SHARED_STRINGS_TYPE + b"</Types>")
+                copy.writestr(name, data)
+            if not inline:
+                items = b"".join(b"<si><t>" + text + b"</t></si>" for text in positions)
+                copy.writestr("xl/sharedStrings.xml", b'<sst xmlns="' + _SHEET_NAMESPACE + b'">' + items + b"</sst>")
+    partial.replace(twin)
+    return twin
+
+
+def _restring(sheet: bytes, inline: bool, table: list[bytes], positions: dict[bytes, int]) -> bytes:
+    """Rewrite a sheet's text cells into the other storage (positions grows with new shared strings)."""
+    if inline:
+        return _SHARED_CELL.sub(
+            lambda m: b'<c r="%s"%s t="inlineStr"><is><t>%s</t></is></c>' % (m[1], m[2], table[int(m[3])]), sheet
+        )
+    return _INLINE_CELL.sub(
+        lambda m: b'<c r="%s"%s t="s"><v>%d</v></c>' % (m[1], m[2], positions.setdefault(m[3], len(positions))), sheet
+    )
 
 
 # --- contenders, each run in its own process ---------------------------------------------------------------------
@@ -364,6 +430,8 @@ CONTENDERS = {
     "import": Contender("full zetrials import", run_import, ("app.cli",), database=True),
     "import-in-process": Contender("import, no worker process", run_import_in_process, ("app.cli",), database=True),
     "reader": Contender("importers.read in-process", run_reader, ("importers.read",)),
+    "reader-inline": Contender("read, inline strings", run_reader, ("importers.read",)),
+    "reader-shared": Contender("read, shared strings", run_reader, ("importers.read",)),
     "load": Contender("SQLite load alone", run_load, ("app.cli",), prepare_load, database=True, holds_input=True),
     "pandas": Contender("pandas + openpyxl read", run_pandas, ("pandas", "openpyxl")),
     "calamine": Contender("python-calamine read", run_calamine, ("python_calamine",)),
@@ -523,6 +591,7 @@ def verdicts(rows: int, by_kind: dict[str, Outcome]) -> list[str]:
             f" -> {met(times <= TARGET_VS_RAW)}"
         )
         lines.extend(floor_verdict(by_kind.get("load"), calamine.seconds))
+    lines.extend(strings_verdict(by_kind.get("reader-inline"), by_kind.get("reader-shared")))
     if rows >= TARGET_PEAK_ROWS and imported.peak_mb is not None:
         lines.append(
             f"target: import peak memory (with its worker) under {TARGET_PEAK_MB} MB at {rows:,} rows: "
@@ -543,6 +612,17 @@ def floor_verdict(load: Outcome | None, calamine_seconds: float) -> list[str]:
     return [
         f"floor: the SQLite load alone takes {load.seconds:.2f} s of the {allowed:.2f} s that target allows"
         f" ({load.seconds / calamine_seconds:.2f}x python-calamine reading): {verdict}"
+    ]
+
+
+def strings_verdict(inline: Outcome | None, shared: Outcome | None) -> list[str]:
+    """Compare the reader's CPU time on the same sheet with inline and with shared strings."""
+    if inline is None or shared is None or inline.cpu is None or shared.cpu is None:
+        return []
+    ratio = sum(inline.cpu) / sum(shared.cpu)
+    return [
+        f"target: inline strings read within {TARGET_INLINE_VS_SHARED:g}x of shared strings (CPU s): "
+        f"{sum(inline.cpu):.2f} / {sum(shared.cpu):.2f} = {ratio:.2f}x -> {met(ratio <= TARGET_INLINE_VS_SHARED)}"
     ]
 
 
@@ -580,6 +660,9 @@ def main() -> None:
         outcomes = [measure(kind, path, rows, args.out, args.repeat) for kind in kinds]
         outcomes.append(measure_pandas(path, rows, args, pandas_runs))
         outcomes.append(measure("calamine", path, rows, args.out, args.repeat))
+        for inline in (True, False):
+            twin = strings_twin(path, inline)
+            outcomes.append(measure(f"reader-{'inline' if inline else 'shared'}", twin, rows, args.out, args.repeat))
         report(rows, outcomes)
 
 
