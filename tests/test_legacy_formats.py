@@ -7,6 +7,7 @@ xls trial-data.xlsx`). LibreOffice cannot write .xlsb, so .xlsb is checked again
 
 from __future__ import annotations
 
+import html
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
 from importers import legacy
@@ -24,7 +26,7 @@ from importers.raw import RawWorkbook
 from importers.read import read_file
 from importers.sniff import Limits
 from tests import hostile_files as hostile
-from tests.factories import CORPUS, needs_corpus, stored_with_notes, table_counts
+from tests.factories import CORPUS, finished, needs_corpus, stored_with_notes, table_counts, upload
 from trials.scope import Scope
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -165,3 +167,9 @@ def test_the_worker_limits_its_memory() -> None:
     )
     printed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert printed.strip() == str((legacy.WORKER_MEMORY_BYTES, legacy.WORKER_MEMORY_BYTES))
+
+
+@pytest.mark.parametrize("suffix", ["xls", "ods"])
+def test_the_upload_page_checks_a_legacy_workbook_like_an_xlsx(editor: FlaskClient, suffix: str) -> None:
+    page = html.unescape(finished(editor, upload(editor, DATA / f"trial-data.{suffix}")))
+    assert "The file is ready: 5 rows would be created" in page
