@@ -173,3 +173,12 @@ def test_the_worker_limits_its_memory() -> None:
 def test_the_upload_page_checks_a_legacy_workbook_like_an_xlsx(editor: FlaskClient, suffix: str) -> None:
     page = html.unescape(finished(editor, upload(editor, DATA / f"trial-data.{suffix}")))
     assert "The file is ready: 5 rows would be created" in page
+
+
+def test_a_damaged_xls_is_refused_naming_what_it_is(tmp_path: Path) -> None:
+    path = tmp_path / "damaged.xls"
+    globals_start = hostile.xls_workbook([(0, 0, 1.0)])[:20]  # a BIFF8 BOF record, then noise
+    path.write_bytes(hostile.compound_file({"Workbook": globals_start + bytes(range(256)) * 8}))
+    [problem] = read_file(path).problems
+    assert problem.message.startswith("the Excel 97-2003 .xls workbook is damaged (")
+    assert problem.message.endswith("open it in Excel or LibreOffice and save it as .xlsx")
