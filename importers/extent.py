@@ -97,10 +97,15 @@ def _xls_extents(data: bytes, limits: Limits) -> dict[str, Extent]:
     stream = ole2_workbook_stream(data)
     names = _xls_sheet_names(stream)
     extents = {name: Extent(name, limits) for name in names.values()}
+    open_streams: list[Extent | None] = []  # a chart inside a sheet is a substream of its own, BOF to EOF
     current: Extent | None = None
     for offset, record, body in _biff_records(stream):
-        if record == _BOF:
-            current = extents.get(names.get(offset, ""))
+        if record in (_BOF, _EOF):
+            if record == _BOF:
+                open_streams.append(extents.get(names.get(offset, "")))
+            elif open_streams:
+                open_streams.pop()
+            current = open_streams[-1] if open_streams else None
         elif current is None or len(body) < 4:
             continue
         elif record in _SINGLE_CELLS:

@@ -8,6 +8,7 @@ xls trial-data.xlsx`). LibreOffice cannot write .xlsb, so .xlsb is checked again
 from __future__ import annotations
 
 import html
+import struct
 import subprocess
 import sys
 import time
@@ -182,3 +183,16 @@ def test_a_damaged_xls_is_refused_naming_what_it_is(tmp_path: Path) -> None:
     [problem] = read_file(path).problems
     assert problem.message.startswith("the Excel 97-2003 .xls workbook is damaged (")
     assert problem.message.endswith("open it in Excel or LibreOffice and save it as .xlsx")
+
+
+def test_cells_after_a_chart_inside_a_sheet_still_count(tmp_path: Path) -> None:
+    def record(kind: int, body: bytes = b"") -> bytes:
+        return struct.pack("<HH", kind, len(body)) + body
+
+    chart = record(0x0809, struct.pack("<HHHHII", 0x0600, 0x0020, 0, 0, 0, 0)) + record(0x000A)  # BOF..EOF
+    far_cell = record(0x0203, struct.pack("<HHHd", 0, 250, 15, 2.0))  # IQ1, after the chart's substream
+    stream = hostile.xls_workbook([(0, 0, 1.0)])[:-4] + chart + far_cell + record(0x000A)
+    path = tmp_path / "chart-inside.xls"
+    path.write_bytes(hostile.compound_file({"Workbook": stream}))
+    [problem] = read_file(path).problems
+    assert (problem.sheet, problem.message.split(",")[0]) == ("Data", "the sheet has a cell at IQ1")
