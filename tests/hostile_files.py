@@ -451,15 +451,19 @@ def _wide(text: str) -> bytes:
     return struct.pack("<I", len(text)) + text.encode("utf-16-le")
 
 
-def write_xlsb(path: Path, cells: list[tuple[int, int, float]], *, padding: int = 0) -> Path:
-    """Zip a one-sheet .xlsb holding BrtCellReal cells at (0-based row, column), optionally padded with a part of
-    `padding` MB of zeros."""
+def write_xlsb(
+    path: Path, cells: list[tuple[int, int, float]], *, padding: int = 0, dimension: tuple[int, int] | None = None
+) -> Path:
+    """Zip a one-sheet .xlsb holding BrtCellReal cells at (0-based row, column), its BrtWsDim claiming the cells'
+    own extent or `dimension` (last row, last column, 0-based), optionally padded with `padding` MB of zeros."""
     workbook = _biff12(0x83) + _biff12(0x8F) + _biff12(156, struct.pack("<II", 0, 1) + _wide("rId1") + _wide("Data"))
     workbook += _biff12(0x90) + _biff12(0x84)
-    sheet = _biff12(0x81) + _biff12(0x91)  # BrtBeginSheet, BrtBeginSheetData
+    last_row, last_column = dimension or (max(row for row, _, _ in cells), max(column for _, column, _ in cells))
+    sheet = _biff12(0x81) + _biff12(148, struct.pack("<IIII", 0, last_row, 0, last_column))  # BrtWsDim
+    sheet += _biff12(0x91)  # BrtBeginSheetData
     for row, column, value in cells:
-        sheet += _biff12(0, struct.pack("<IIHBBI", row, 0, 0, 0, 0, 0))  # BrtRowHdr
-        sheet += _biff12(5, struct.pack("<IIBd", column, 0, 0, value)[:17])  # BrtCellReal
+        sheet += _biff12(0, struct.pack("<IIH3sI", row, 0, 300, b"\x00" * 3, 0))  # BrtRowHdr, no column spans
+        sheet += _biff12(5, struct.pack("<IId", column, 0, value))  # BrtCellReal: column, style, number
     sheet += _biff12(0x92) + _biff12(0x82)
     relations = (
         f'<Relationships xmlns="{PACKAGE_RELS}"><Relationship Id="rId1" Type="{REL_NS}/worksheet" '
@@ -482,6 +486,11 @@ def write_xlsb(path: Path, cells: list[tuple[int, int, float]], *, padding: int 
 def make_xlsb_far_corner(directory: Path) -> Path:
     """An .xlsb with two cells, A1 and XFD1048576: calamine would try to allocate the whole sheet."""
     return write_xlsb(directory / "far-corner.xlsb", [(0, 0, 1.0), (1_048_575, 16_383, 2.0)])
+
+
+def make_xlsb_huge_dimension(directory: Path) -> Path:
+    """An .xlsb with one cell whose BrtWsDim claims the whole sheet (A1:XFD1048576)."""
+    return write_xlsb(directory / "huge-dimension.xlsb", [(0, 0, 1.0)], dimension=(1_048_575, 16_383))
 
 
 def make_xlsb_zip_bomb(directory: Path) -> Path:

@@ -117,7 +117,7 @@ def test_hostile_legacy_file_is_refused_quickly_and_writes_nothing(
     assert table_counts(engine) == before
 
 
-@pytest.mark.parametrize("builder", ["make_xls_huge_dimension", "make_ods_huge_extent"])
+@pytest.mark.parametrize("builder", ["make_xls_huge_dimension", "make_xlsb_huge_dimension", "make_ods_huge_extent"])
 def test_a_claimed_extent_costs_nothing(builder: str, tmp_path: Path) -> None:
     assert sheets(read_file(getattr(hostile, builder)(tmp_path))) == {"Data": [(1, (1,))]}
 

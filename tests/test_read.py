@@ -784,6 +784,7 @@ READ = {
     "make_empty_sheet_workbook": 0,
     "make_xls_named_xlsx": 0,  # an .xls without sheets: read by the bytes, whatever the name
     "make_xls_huge_dimension": 1,
+    "make_xlsb_huge_dimension": 1,
     "make_ods_huge_extent": 1,
 }
 
