@@ -281,3 +281,23 @@ def resolve_period(
     if start is not None or end is not None:
         return Invalid("a time of day without a date; add a 'Date' column or write full dates", field="period")
     return Invalid("no period: each row needs a date, a month, or start and end dates", field="period")
+
+
+# --- date orders stated in headers ----------------------------------------------------------------------------
+
+_DATE_ORDER_RE = re.compile(r"[dmy]+(?:[-/. ][dmy]+)+")
+
+
+def is_month_order(text: str) -> bool:
+    """Tell whether bracket text states a month format such as 'yyyy-mm' or 'mm/yyyy'."""
+    folded = text.casefold()
+    return _DATE_ORDER_RE.fullmatch(folded) is not None and "d" not in folded
+
+
+def stated_day_first(brackets: tuple[str, ...]) -> bool | None:
+    """Read a date order stated in a header, e.g. 'Date (dd/mm/yyyy)' is day first."""
+    for text in brackets:
+        folded = text.casefold()
+        if _DATE_ORDER_RE.fullmatch(folded) and "d" in folded and "m" in folded:
+            return folded.index("d") < folded.index("m")
+    return None

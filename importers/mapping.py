@@ -17,6 +17,7 @@ from functools import cache, lru_cache
 from itertools import chain, islice
 from typing import Literal
 
+from importers.dates import is_month_order, stated_day_first
 from importers.languages import header_spellings
 from importers.problems import Problem, shown_value
 from importers.synonyms import (
@@ -154,7 +155,6 @@ _BRACKET_RE = re.compile(r"[(\[【]([^)\]】]*)[)\]】]?")
 # Chinese and Japanese write no spaces, so a run of their characters is a word of its own: '電力量kWh' is two.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _WORD_RE = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
-_DATE_ORDER_RE = re.compile(r"[dmy]+(?:[-/. ][dmy]+)+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +218,7 @@ def match_header(header: str, kind: SheetKind) -> HeaderMatch | None:
         field, required = index[key], True
     else:
         return None
-    monthly = key in _MONTH_KEYS or (field == "period" and any(_is_month_order(part) for part in brackets))
+    monthly = key in _MONTH_KEYS or (field == "period" and any(is_month_order(part) for part in brackets))
     if key in _FUEL_KEYS:
         field = FUEL_BY_UNIT_KIND.get(_unit_kind(unit_word, brackets), "diesel_l")
     return HeaderMatch(field, unit_word, required, brackets, monthly)
@@ -230,21 +230,6 @@ def _unit_kind(unit_word: str | None, brackets: tuple[str, ...]) -> str | None:
         unit = read_unit(text) if text else None
         if isinstance(unit, str):
             return kind_of(unit)
-    return None
-
-
-def _is_month_order(text: str) -> bool:
-    """Tell whether bracket text states a month format such as 'yyyy-mm' or 'mm/yyyy'."""
-    folded = text.casefold()
-    return _DATE_ORDER_RE.fullmatch(folded) is not None and "d" not in folded
-
-
-def _day_first(brackets: tuple[str, ...]) -> bool | None:
-    """Read a date order stated in a header, e.g. 'Date (dd/mm/yyyy)' is day first."""
-    for text in brackets:
-        folded = text.casefold()
-        if _DATE_ORDER_RE.fullmatch(folded) and "d" in folded and "m" in folded:
-            return folded.index("d") < folded.index("m")
     return None
 
 
@@ -304,7 +289,7 @@ def _column(index: int, header: str, match: HeaderMatch, spec: FieldSpec) -> Map
             return MappedColumn(index, header, match.field, "%", 0.01, False)
         if spec.unit_as_text:
             return MappedColumn(index, header, match.field, match.brackets[0], 1.0, False)
-    day_first = _day_first(match.brackets) if spec.kind in ("date", "period", "bound") else None
+    day_first = stated_day_first(match.brackets) if spec.kind in ("date", "period", "bound") else None
     return MappedColumn(index, header, match.field, None, 1.0, False, match.monthly, day_first)
 
 
