@@ -15,6 +15,7 @@ from app.cli import main
 from tests.factories import make_trial, make_unit
 from trials.checks import RULES
 from trials.models import BaselineKind, Measurement, Technology, TrialStatus, UnitRole
+from trials.rollups import refresh_rollups
 
 AS_OF = date(2024, 10, 1)  # inside the 2024 grid factors of the default set: no factor year is borrowed
 DAYS = 40
@@ -63,6 +64,7 @@ def _load(session: Session, fleet: Fleet) -> None:
             day = trial.start_date + timedelta(days=offset)
             rows.append(_row(trial.id, diesel.id, day, {"operating_hours": 10.0, "diesel_l": 66.0}))
     session.add_all(rows)
+    refresh_rollups(session, [trial.id or 0])  # as an import does
     session.commit()
 
 

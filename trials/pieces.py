@@ -123,24 +123,30 @@ def pieces(where: ColumnElement[bool]) -> sa.Subquery:
         .select_from(joined)
         .where(where, sa.not_(crosses))
     )
-    years = _years()
-    year_start = new_year_of(years.c.year)
-    start = sa.case((year_start > m.c.period_start, year_start), else_=m.c.period_start)
-    end = sa.case((next_new_year(year_start) < m.c.period_end, next_new_year(year_start)), else_=m.c.period_end)
-    share = sa.cast(days_between(end, start), sa.Float) / days_between(m.c.period_end, m.c.period_start)
-    cut = (
-        sa.select(
-            *keys,
-            start.label("period_start"),
-            end.label("period_end"),
-            sa.case((start == m.c.period_start, 1), else_=0).label("first"),
-            *[(m.c[name] * share).label(name) for name in MEASURED_NUMBERS],
-        )
-        .select_from(
-            joined.join(years, sa.and_(year_start < m.c.period_end, next_new_year(year_start) > m.c.period_start))
-        )
+    # The few rows that cross a new year, found first (OFFSET 0 keeps both databases from merging this query into
+    # the join below, which would pair every row with every year before testing whether it crosses), then cut.
+    crossing = (
+        sa.select(*keys, m.c.period_start, m.c.period_end, *[m.c[name] for name in MEASURED_NUMBERS])
+        .select_from(joined)
         .where(where, crosses)
+        .offset(0)
+        .subquery("crossing")
     )
+    c, years = crossing, _years()
+    year_start = new_year_of(years.c.year)
+    start = sa.case((year_start > c.c.period_start, year_start), else_=c.c.period_start)
+    end = sa.case((next_new_year(year_start) < c.c.period_end, next_new_year(year_start)), else_=c.c.period_end)
+    share = sa.cast(days_between(end, start), sa.Float) / days_between(c.c.period_end, c.c.period_start)
+    cut = sa.select(
+        c.c.trial_id,
+        c.c.unit_id,
+        c.c.role,
+        c.c.fleet,
+        start.label("period_start"),
+        end.label("period_end"),
+        sa.case((start == c.c.period_start, 1), else_=0).label("first"),
+        *[(c.c[name] * share).label(name) for name in MEASURED_NUMBERS],
+    ).select_from(c.join(years, (year_start < c.c.period_end) & (next_new_year(year_start) > c.c.period_start)))
     return sa.union_all(whole, cut).subquery("pieces")
 
 

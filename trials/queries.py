@@ -28,14 +28,7 @@ from trials.models import (
     User,
 )
 from trials.pieces import piece_column, pieces
-from trials.rollups import (
-    ALL_TIME,
-    YearEnergy,
-    coverage_window,
-    inputs_for,
-    reporting_window,
-    trial_unit_counts,
-)
+from trials.rollups import period_data
 from trials.scope import Scope
 
 
@@ -92,27 +85,14 @@ def get_trial(*, session: Session, scope: Scope, code: str) -> Trial | None:
 _measurement = Measurement.__table__  # type: ignore[attr-defined]
 
 
-def _trial_pieces(trial_id: int, as_of: date | None) -> sa.Subquery:
-    """A trial's measurement pieces (each within one year, trials/pieces.py) that start by as-of, if given: nothing
-    after it is counted (METHODOLOGY.md §7.3)."""
-    found = pieces(_measurement.c.trial_id == trial_id)
-    if as_of is None:
-        return found
-    return sa.select(found).where(found.c.period_start <= as_of).subquery("pieces_by_as_of")
+def _trial_pieces(trial_id: int) -> sa.Subquery:
+    """A trial's measurement pieces, each within one year (trials/pieces.py), as the rollups sum them."""
+    return pieces(_measurement.c.trial_id == trial_id)
 
 
 def _summed(p: sa.Subquery, name: str) -> Any:
     """Sum one field over measurement pieces (paired sums and unit-days as the rollups make them)."""
     return sa.func.sum(piece_column(p, name)).label(name)
-
-
-def _totals_by_role(session: Session, trial_id: int, as_of: date) -> dict[UnitRole, Totals]:
-    """Sum every field per unit role in one query; SQL SUM of no values is NULL, as the methodology wants."""
-    p = _trial_pieces(trial_id, as_of)
-    query = sa.select(p.c.role, *[_summed(p, name) for name in TOTALS_FIELDS]).group_by(p.c.role)
-    rows = session.execute(query)
-    found = {row.role: Totals(**{name: _float(getattr(row, name)) for name in TOTALS_FIELDS}) for row in rows}
-    return {role: found.get(role, Totals()) for role in UnitRole}
 
 
 def _float(value: object) -> float | None:
@@ -131,41 +111,11 @@ def covered_days(periods: Iterable[tuple[date, date]], first: date, last: date) 
     return len(days)
 
 
-def _by_year(session: Session, trial_id: int, name: str, as_of: date) -> YearEnergy:
-    """Sum the trial units' electricity (or hydrogen) by calendar year, since grid factors change from year to year."""
-    p = _trial_pieces(trial_id, as_of)
-    year = sa.extract("year", p.c.period_start)
-    query = (
-        sa.select(year.label("year"), sa.func.sum(p.c[name]).label("amount"))
-        .where(p.c.role == UnitRole.trial, p.c[name].is_not(None))
-        .group_by(year)
-    )
-    return YearEnergy({int(row.year): float(row.amount) for row in session.execute(query)})
-
-
 def trial_inputs(*, session: Session, scope: Scope, trial: Trial, as_of: date | None = None) -> TrialInputs:
-    """Gather the sums and settings one trial's metrics need."""
+    """Gather the sums and settings one trial's metrics need, from the rollups every page reads: the API, CLI and
+    reports give the dashboards' figures to the digit. Nothing after as-of is counted."""
     (trial_id,) = scope.visible_ids([trial])
-    as_of = as_of or today()
-    totals = _totals_by_role(session, trial_id, as_of)
-    periods = _trial_unit_periods(session, trial_id, as_of)
-    last_day = max((end for _start, end in periods), default=None)
-    last_data = None if last_day is None else min(last_day - timedelta(days=1), as_of)
-    window = coverage_window(trial, ALL_TIME, as_of)
-    reporting = reporting_window(window, last_data)
-    return inputs_for(
-        trial,
-        session.get(Port, trial.port_locode),
-        trial_totals=totals[UnitRole.trial],
-        baseline_totals=totals[UnitRole.baseline],
-        energy_kwh_by_year=_by_year(session, trial_id, "energy_kwh", as_of),
-        hydrogen_kg_by_year=_by_year(session, trial_id, "hydrogen_kg", as_of),
-        days_covered=covered_days(periods, *window) if window else 0,
-        days_in_period=(reporting[1] - reporting[0]).days + 1 if reporting else 0,
-        last_data_date=last_data,
-        as_of=as_of,
-        units_seen=trial_unit_counts(session=session, scope=scope, trials=[trial]).get(trial_id),
-    )
+    return period_data(session=session, scope=scope, trials=[trial], as_of=as_of or today())[trial_id].inputs
 
 
 def trial_metrics(
@@ -265,7 +215,7 @@ def monthly_inputs(
     """
     (trial_id,) = scope.visible_ids([trial])
     whole = whole or trial_inputs(session=session, scope=scope, trial=trial, as_of=as_of)
-    p = _trial_pieces(trial_id, None)
+    p = _trial_pieces(trial_id)
     year = sa.extract("year", p.c.period_start)
     month = sa.extract("month", p.c.period_start)
     sums = (
