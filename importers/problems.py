@@ -133,9 +133,9 @@ class ProblemGroup:
 
     def __str__(self) -> str:
         count = f"{self.count:,} problem{'' if self.count == 1 else 's'}"
-        details = "; ".join(
-            part for part in (count, self.rows_text, self.values_text and f"values {self.values_text}") if part
-        )
+        one_value = len(self.values) == 1 and not self.more_values
+        values = self.values_text and f"{'value' if one_value else 'values'} {self.values_text}"
+        details = "; ".join(part for part in (count, self.rows_text, values) if part)
         advice = f" To fix: {self.advice}." if self.advice else ""
         return f"{self.where}: {self.message} ({details}).{advice}"
 

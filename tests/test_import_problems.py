@@ -58,7 +58,7 @@ def test_700_rows_of_one_unknown_role_give_one_line_with_the_count_first_rows_an
     assert (group.values, group.more_values, group.suggestions) == (("Trail",), 0, (("Trail", "trial"),))
     assert str(group) == (
         "oem.xlsx, sheet 'Measurements', column 'Role': not a known role; expected one of trial, baseline "
-        "(700 problems; rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 690 more; values 'Trail' (did you mean trial?))."
+        "(700 problems; rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 690 more; value 'Trail' (did you mean trial?))."
     )
     payload = result.as_json()
     assert len(payload["problems"]) == 700
@@ -157,7 +157,7 @@ def test_the_cli_prints_one_line_per_kind_of_problem_and_json_keeps_every_proble
     lines = [line for line in shown.output.splitlines() if line.startswith("  problem: ")]
     assert lines == [
         "  problem: oem.xlsx, sheet 'Measurements', column 'Role': not a known role; expected one of trial, baseline "
-        "(700 problems; rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 690 more; values 'Trail' (did you mean trial?))."
+        "(700 problems; rows 2, 3, 4, 5, 6, 7, 8, 9, 10, 11 and 690 more; value 'Trail' (did you mean trial?))."
     ]
     payload = json.loads(runner.invoke(main, ["import", str(tmp_path / "oem.xlsx"), "--json"]).output)
     assert len(payload["problems"]) == 700 and payload["problem_groups"][0]["count"] == 700
