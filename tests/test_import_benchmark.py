@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from benchmarks.import_speed import prepare_load, run_import, run_load, write_with_openpyxl
+from benchmarks.import_speed import TRIALS, prepare_load, run_import, run_load, strings_twin, write_with_openpyxl
+from importers.read import read_file
 from tests.conftest import empty_database
 from trials.db import make_engine
 from trials.models import DailyRollup, Measurement, MonthlyRollup, UnitRunningTotal
@@ -58,3 +60,17 @@ def test_load_alone_writes_exactly_what_the_full_import_writes(
     assert len(states["import"]["measurement"]) == ROWS
     assert states["import"]["dailyrollup"], "the workbook's rows must give rollups to compare"
     assert states["load"] == states["import"]
+
+
+def test_the_inline_and_shared_string_copies_hold_the_same_cells(tmp_path: Path) -> None:
+    original = tmp_path / "measurements.xlsx"
+    write_with_openpyxl(original, ROWS)
+    inline, shared = strings_twin(original, inline=True), strings_twin(original, inline=False)
+    with zipfile.ZipFile(inline) as inline_zip, zipfile.ZipFile(shared) as shared_zip:
+        inline_sheet, shared_sheet = (z.read("xl/worksheets/sheet2.xml") for z in (inline_zip, shared_zip))
+        assert b't="inlineStr"' in inline_sheet and b't="s"' not in inline_sheet
+        assert b't="s"' in shared_sheet and b't="inlineStr"' not in shared_sheet
+        assert "xl/sharedStrings.xml" in shared_zip.namelist()
+    rows = [[(sheet.name, list(sheet.rows)) for sheet in read_file(path).sheets] for path in (original, inline, shared)]
+    assert rows[0] == rows[1] == rows[2]
+    assert sum(len(sheet_rows) for _name, sheet_rows in rows[2]) == ROWS + len(TRIALS) + 2  # data and two headers
