@@ -347,12 +347,18 @@ class PeriodData:
 
 
 def period_data(
-    *, session: Session, scope: Scope, trials: Sequence[Trial], period: Period = ALL_TIME, as_of: date
+    *,
+    session: Session,
+    scope: Scope,
+    trials: Sequence[Trial],
+    period: Period = ALL_TIME,
+    as_of: date,
+    unit_counts: Mapping[int, int] | None = None,
 ) -> dict[int, PeriodData]:
     """Each visible trial's metric inputs over the period from the monthly rollups; over all time, trial_inputs'.
 
     Nothing after as-of is counted (METHODOLOGY.md §7.3): months after its month are left out, and the days of its
-    month after it are taken off with the daily rollups."""
+    month after it are taken off with the daily rollups. unit_counts: trial_unit_counts', when the caller has them."""
     ids = scope.visible_ids(trials)
     if not ids:
         return {}
@@ -366,15 +372,19 @@ def period_data(
         sa.func.min(r.c.first_day).label("first_day"),
         sa.func.max(r.c.last_day).label("last_day"),
     )
-    tail = _after_as_of(session, ids, cut, as_of)
+    rows = [_unprefixed(row) for row in session.execute(query)]
+    # Only data dated after as-of in its own month need taking off: none, nearly always (as-of is today).
+    tail = _after_as_of(session, ids, cut, as_of) if any(row["last_day"] > as_of for row in rows) else {}
     by_trial: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in session.execute(query):
-        found_row = _unprefixed(row)
-        if row.year == as_of.year and (row.trial_id, row.role) in tail:
-            found_row = _less(found_row, tail[row.trial_id, row.role])
-        by_trial[row.trial_id].append(found_row)
+    for found_row in rows:
+        key = (found_row["trial_id"], found_row["role"])
+        if found_row["year"] == as_of.year and key in tail:
+            found_row = _less(found_row, tail[key])
+        by_trial[found_row["trial_id"]].append(found_row)
     ports = {port.locode: port for port in session.exec(select(Port))}
-    units_seen = trial_unit_counts(session=session, scope=scope, trials=trials)
+    units_seen = (
+        unit_counts if unit_counts is not None else trial_unit_counts(session=session, scope=scope, trials=trials)
+    )
     found: dict[int, PeriodData] = {}
     for trial in trials:
         assert trial.id is not None

@@ -87,8 +87,10 @@ def trial_rows(
 ) -> list[TrialRow]:
     """Every trial in view with its metrics over the view's period, computed from rollup sums."""
     trials = trials_in_view(session=session, scope=scope, state=state)
-    data = period_data(session=session, scope=scope, trials=trials, period=state.period, as_of=as_of)
     unit_counts = trial_unit_counts(session=session, scope=scope, trials=trials)
+    data = period_data(
+        session=session, scope=scope, trials=trials, period=state.period, as_of=as_of, unit_counts=unit_counts
+    )
     ports = _ports(session)
     calc = calc or calculator(session)
     ranges = ranges_by_class(list_plausible_ranges(session=session))
