@@ -5,14 +5,11 @@ from __future__ import annotations
 import getpass
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
 import click
-from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.cli_report import report
@@ -25,7 +22,7 @@ from importers.template import write_template
 from trials.accounts import AccountError, add_user, create_token
 from trials.backup import BackupError, backup_database, describe, restore_database
 from trials.baselines import RATE_AMOUNT_UNIT
-from trials.db import DEFAULT_SQLITE_PATH, database_url, make_engine, read_session, write_session
+from trials.db import DEFAULT_SQLITE_PATH, configured_engine, database_url, read_session, write_session
 from trials.factors import (
     Factors,
     FactorSetError,
@@ -46,16 +43,6 @@ OPERATOR = Scope.operator()
 FACTOR_SET_NAME_LENGTH: int = FactorSet.__table__.c["name"].type.length  # type: ignore[attr-defined]
 
 
-@contextmanager
-def _engine() -> Iterator[Engine]:
-    """Open the database named by DATABASE_URL (or the embedded SQLite file), and close it after the command."""
-    engine = make_engine(database_url())
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """ZE Trials: the shared record of zero-emission port equipment pilots."""
@@ -64,7 +51,7 @@ def main() -> None:
 @main.command()
 def init() -> None:
     """Create or upgrade the database schema and seed partner ports and the default factor set."""
-    with _engine() as engine:
+    with configured_engine() as engine:
         initialise(engine)
         click.echo(f"Database ready: {engine.url.render_as_string(hide_password=True)}")
 
@@ -132,7 +119,7 @@ def metrics(
     if trial_code and port:
         raise click.UsageError("give --trial or --port, not both")
     day = as_of.date() if as_of else None
-    with _engine() as engine, read_session(engine) as session:
+    with configured_engine() as engine, read_session(engine) as session:
         factors = _factor_set(session, factor_set)
         if trial_code:
             trial = get_trial(session=session, scope=OPERATOR, code=trial_code)
@@ -199,7 +186,7 @@ def factors_add(file: Path, name: str, description: str | None, make_default: bo
             click.echo(f"  {problem}", err=True)
         sys.exit(1)
     try:
-        with _engine() as engine, write_session(engine) as session:
+        with configured_engine() as engine, write_session(engine) as session:
             add_factor_set(session, name=name, description=description, factors=rows, actor="cli")
             if make_default:
                 set_default_set(session, name=name, actor="cli")
@@ -225,7 +212,7 @@ def _years(years: list[int]) -> str:
 @factors.command("list")
 def factors_list() -> None:
     """List every factor set, oldest first: whether it is the default, when it was added, what it covers."""
-    with _engine() as engine, read_session(engine) as session:
+    with configured_engine() as engine, read_session(engine) as session:
         sets = list_factor_sets(session)
     if not sets:
         click.echo("No factor sets yet; run `zetrials init`.")
@@ -261,7 +248,7 @@ def users_add(email: str, role: str, port: str | None) -> None:
     """Add a user; the password is read from stdin."""
     password = _read_password()
     try:
-        with _engine() as engine, write_session(engine) as session:
+        with configured_engine() as engine, write_session(engine) as session:
             user = add_user(session, email=email, password=password, role=Role(role), port=port, actor="cli")
     except AccountError as error:
         raise click.ClickException(str(error)) from None
@@ -278,7 +265,7 @@ def tokens() -> None:
 def tokens_create(email: str) -> None:
     """Create an API token for a user and print it once; only its hash is stored."""
     try:
-        with _engine() as engine, write_session(engine) as session:
+        with configured_engine() as engine, write_session(engine) as session:
             token = create_token(session, email=email, actor="cli")
     except AccountError as error:
         raise click.ClickException(str(error)) from None
@@ -372,7 +359,7 @@ def _print_import(result: ImportResult) -> None:
 def import_command(file: Path, trial_code: str | None, dry_run: bool, day_first: bool | None, as_json: bool) -> None:
     """Import a workbook (.xlsx, .xlsm, .xls, .xlsb, .ods) or csv of trials and measurements: all rows or none."""
     show_progress = not as_json and sys.stderr.isatty()
-    with _engine() as engine:
+    with configured_engine() as engine:
         result = import_file(
             engine,
             file,
@@ -400,7 +387,7 @@ def imports() -> None:
 @imports.command("list")
 def imports_list() -> None:
     """List import batches, newest first, with what each did."""
-    with _engine() as engine, read_session(engine) as session:
+    with configured_engine() as engine, read_session(engine) as session:
         batches = list_import_batches(session=session, scope=OPERATOR)
     if not batches:
         click.echo("No imports yet.")
@@ -419,7 +406,7 @@ def imports_undo(batch: int, yes: bool) -> None:
     """Undo an import batch: rows, units and trials it created go, rows and trials it changed get their earlier
     values back; says what first and asks, unless --yes."""
     try:
-        with _engine() as engine:
+        with configured_engine() as engine:
             if not yes:
                 with read_session(engine) as session:
                     plan = plan_undo(session, batch)
@@ -438,7 +425,7 @@ def imports_undo(batch: int, yes: bool) -> None:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), required=True, help="File to write.")
 def template(output: Path) -> None:
     """Write the blank import workbook: Trials and Measurements sheets, drop-downs and instructions."""
-    with _engine() as engine, read_session(engine) as session:
+    with configured_engine() as engine, read_session(engine) as session:
         ports = list_ports(session=session)
     write_template(output, ports)
     click.echo(f"Wrote {output}.")
@@ -456,7 +443,7 @@ def template(output: Path) -> None:
 @click.option("--if-empty", is_flag=True, help="Do nothing if the database holds trials already.")
 def demo(directory: Path, if_empty: bool) -> None:
     """Write realistic sample files in several real-world shapes and import them through the importer."""
-    with _engine() as engine:
+    with configured_engine() as engine:
         with read_session(engine) as session:
             was_empty = not list_trials(session=session, scope=OPERATOR)
             if if_empty and not was_empty:

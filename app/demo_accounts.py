@@ -4,8 +4,7 @@ and the app does not start while one is active (trials/demo_accounts.py makes th
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import click
@@ -17,7 +16,7 @@ from sqlmodel import select
 from app.config import DEVELOPMENT, ConfigError, environment
 from app.context import engine as app_engine
 from trials.accounts import AccountError
-from trials.db import database_url, make_engine, read_session, write_session
+from trials.db import configured_engine, read_session, write_session
 from trials.demo_accounts import (
     DemoAccount,
     create_demo_accounts,
@@ -88,16 +87,6 @@ def after_demo(engine: Engine, *, database_was_empty: bool) -> None:
         remind(engine)
 
 
-@contextmanager
-def _engine() -> Iterator[Engine]:
-    """Open the database named by DATABASE_URL for one command, and close it after."""
-    engine = make_engine(database_url())
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
 @click.group("demo-accounts")
 def demo_accounts() -> None:
     """Manage the demo accounts `zetrials demo` makes in development."""
@@ -109,7 +98,7 @@ def reset() -> None:
     if not in_development():
         raise click.ClickException("demo accounts exist in development only (ZETRIALS_ENV=development)")
     try:
-        with _engine() as engine, write_session(engine) as session:
+        with configured_engine() as engine, write_session(engine) as session:
             accounts = reset_demo_accounts(session, actor="cli")
     except AccountError as error:
         raise click.ClickException(str(error)) from None
@@ -119,7 +108,7 @@ def reset() -> None:
 @demo_accounts.command("deactivate")
 def deactivate() -> None:
     """Deactivate every demo account, so that production may start."""
-    with _engine() as engine, write_session(engine) as session:
+    with configured_engine() as engine, write_session(engine) as session:
         users = deactivate_demo_accounts(session, actor="cli")
     if users:
         click.echo(f"Deactivated {len(users)} demo accounts: {', '.join(user.email for user in users)}.")

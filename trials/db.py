@@ -26,6 +26,16 @@ def database_url() -> str:
     return os.environ.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_PATH}"
 
 
+@contextmanager
+def configured_engine() -> Iterator[Engine]:
+    """Open the database named by DATABASE_URL (or the embedded SQLite file) for one command, and close it after."""
+    engine = make_engine(database_url())
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def normalise_url(url: str) -> str:
     """Use psycopg 3 for every PostgreSQL URL, whatever spelling the operator used."""
     parsed = make_url(url)
