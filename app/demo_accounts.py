@@ -121,8 +121,9 @@ def refuse_in_production(app: Flask) -> None:
     and its email is on every development sign-in page."""
     if app.config["ENV_NAME"] == DEVELOPMENT:
         return
+    engine = app.extensions["zetrials.engine"]
     try:
-        with read_session(app.extensions["zetrials.engine"]) as session:
+        with read_session(engine) as session:
             if not sa.inspect(session.connection()).has_table("user"):
                 return  # not migrated yet: no account of any kind
             active = demo_users(session, active_only=True)
@@ -130,8 +131,11 @@ def refuse_in_production(app: Flask) -> None:
         # The app starts while the database is down, as it always has (/healthz answers 503 until it is back).
         app.logger.warning("could not look for demo accounts at start-up: %s", type(error).__name__)
         return
+    finally:
+        # No connection opened at start-up may outlive it: gunicorn forks its workers from this process, and a
+        # PostgreSQL connection shared across processes breaks both.
+        engine.dispose()
     if active:
-        app.extensions["zetrials.engine"].dispose()  # the app will not be used: close what the look opened
         emails = ", ".join(user.email for user in active)
         raise ConfigError(
             f"demo accounts are active in this database ({emails}); they are for development only. "
