@@ -144,7 +144,9 @@ def test_compare_bars_show_each_trial_per_activity_unit_with_its_n(
         (["SIN-PRIVATE", "SIN-SHARED", "LGB-1"], [777.7, 12.0, 10.0])
     ]
     assert bars[0]["text"] == ["n = 1 units, 2 days"] * 3
-    assert answer["compare-note"]["children"].startswith("yard tractor trials, Energy per primary activity unit")
+    note = answer["compare-note"]["children"]
+    assert note.startswith("Yard tractors: Energy per primary activity unit, in kWh/h, location-based electricity")
+    assert "kwh_per_hour" not in note
     assert answer["compare-report"]["href"] == "/reports/compare/yard_tractor.xlsx"
 
 

@@ -14,6 +14,7 @@ from app.dashboard import data, figures, state
 from app.dashboard.pages import compare, methodology, overview, trials
 from app.dashboard.state import URL_BASE
 from app.dashboard.table import Table, to_csv
+from trials import registry
 from trials.db import read_session
 from trials.models import Role
 from trials.queries import list_ports, today
@@ -256,10 +257,10 @@ def compare_note(view: state.ViewState, found: data.Comparison) -> str:
         return "Choose an equipment class above: trials are compared only within one class, per its activity unit."
     if found.metric_key is None:
         return f"{data.metric_label(view)} has no {view.ghg.upper()} figure; choose WTW."
-    return (
-        f"{figures.label(view.equipment_class.value)} trials, {data.metric_label(view)} "
-        f"({found.metric_key}), {view.basis}-based, {len(found.bars.rows)} trials."
-    )
+    classes = registry.label(view.equipment_class, 2).capitalize()
+    unit = registry.METRICS[found.metric_key].unit
+    count = registry.counted(len(found.bars.rows), "trial")
+    return f"{classes}: {data.metric_label(view)}, in {unit}, {view.basis}-based electricity, {count}."
 
 
 def chart_table(scope: Scope, view: state.ViewState, chart: str, code: str | None) -> Table:

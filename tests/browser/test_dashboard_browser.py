@@ -237,7 +237,7 @@ def test_a_partner_sees_only_its_port_and_shared_trials(
 
 def test_compare_puts_a_class_side_by_side_with_n_on_every_bar(admin: Any, server: str, tmp_path: Path) -> None:
     admin.get(f"{server}/dashboard/compare?class=yard_tractor")
-    _text(admin, "#compare-note", "yard tractor trials")
+    _text(admin, "#compare-note", "Yard tractors: ")
     WebDriverWait(admin, WAIT_S).until(lambda b: len(_bar_texts(b, "chart-bars")) == 5)
     labels = _bar_texts(admin, "chart-bars")
     assert all(label.startswith("n = ") and "units" in label and "days" in label for label in labels)
