@@ -196,7 +196,9 @@ def test_the_trial_page_shows_the_trials_own_figures(client: FlaskClient, trials
     assert answer["trial-title"]["children"] == "LGB-1: Trial LGB-1"
     series = answer["chart-series"]["figure"]["data"]
     assert series[0]["x"] == ["2024-03-01", "2024-03-02"]
-    assert "declared baseline: 3.0000 L per hour (terminal fuel records)" in _text(answer["trial-header"])
+    header = _text(answer["trial-header"])
+    assert "diesel, declared: 3.000 L/hour, terminal fuel records" in header
+    assert "yard tractor / battery electric" in header and "yard_tractor" not in header
 
 
 def test_provenance_names_the_batch_file_sheet_and_row(client: FlaskClient, trials: dict[str, Trial]) -> None:

@@ -255,7 +255,7 @@ class Comparison:
     grid: Table
 
 
-def _baseline_text(result: MetricsResult, trial: Trial) -> str:
+def baseline_text(result: MetricsResult, trial: Trial) -> str:
     """Say which baseline a result used and where it came from."""
     baseline = result.baseline
     if baseline is None:
@@ -315,7 +315,7 @@ def comparison(*, session: Session, scope: Scope, state: ViewState, as_of: date)
                 row.result.values["final_energy_kwh"],
                 inputs.trial.activity(activity),
                 activity.value,
-                _baseline_text(row.result, trial),
+                baseline_text(row.result, trial),
                 grid_factor,
                 row.result.factor_set,
                 row.result.basis,

@@ -255,7 +255,7 @@ def test_the_trial_page_shows_the_api_figures_and_provenance(
     values = trial_metrics(session=database, scope=Scope.operator(), trial=trial).values
     admin.get(f"{server}/dashboard/trials/LAX-YT-01")
     _text(admin, "#trial-title", "LAX-YT-01: Battery electric yard tractors at Los Angeles")
-    row = _text(admin, "#metric-kwh_per_hour", "kwh_per_hour")
+    row = _text(admin, "#metric-kwh_per_hour", "Energy per operating hour")
     assert number(values["kwh_per_hour"], 3) in row
     assert number(values["data_coverage_pct"], 3) in _all_text(admin, "#metric-data_coverage_pct")
     status = _text(admin, "#provenance-status", "rows 1–50 of")

@@ -9,9 +9,10 @@ import dash_ag_grid as dag  # type: ignore[import-untyped]
 from dash import dcc, html
 
 from app.dashboard import state
-from app.dashboard.data import PROVENANCE_COLUMNS, TrialDetail
+from app.dashboard.data import PROVENANCE_COLUMNS, TrialDetail, baseline_text
 from app.dashboard.pages.common import chart, number
 from app.dashboard.table import Table
+from trials import registry
 
 #: Columns of the trials table: field, header, and whether it holds a number.
 TRIAL_GRID_COLUMNS = (
@@ -137,22 +138,17 @@ def trial_layout(code: str) -> Any:
 def header(detail: TrialDetail) -> Any:
     """What the trial is, where its baseline comes from, and every metric with both bases when there are two."""
     trial, result = detail.row.trial, detail.row.result
-    baseline = result.baseline
-    baseline_text = (
-        f"{baseline.method} baseline: {baseline.litres_per_activity:,.4f} L per {baseline.activity.value}"
-        + (f" ({trial.baseline_source})" if baseline.method == "declared" and trial.baseline_source else "")
-        if baseline
-        else "no baseline: avoided figures are n/a"
-    )
+    checks = "; ".join(check.message for check in result.checks) or "every trust check passes"
     facts = [
         ("Name", trial.name),
         ("Port", f"{detail.row.port.name} ({trial.port_locode}), grid region {detail.row.port.grid_region}"),
-        ("Class / technology", f"{trial.equipment_class.value} / {trial.technology.value}"),
-        ("Status", trial.status.value),
+        ("Class / technology", f"{registry.label(trial.equipment_class)} / {registry.label(trial.technology)}"),
+        ("Status", registry.label(trial.status)),
         ("Period", f"{trial.start_date.isoformat()} to {trial.end_date.isoformat() if trial.end_date else 'open'}"),
-        ("Units", f"{detail.row.units} trial units"),
+        ("Units", registry.counted(detail.row.units, "trial unit")),
         ("Vendor / model", f"{trial.vendor or 'n/a'} / {trial.model or 'n/a'}"),
-        ("Baseline", baseline_text),
+        ("Baseline", baseline_text(result, trial) if result.baseline else "no baseline: avoided figures are n/a"),
+        ("Trust checks", checks),
         ("Factor set", f"{result.factor_set}"),
     ]
     return html.Div(
@@ -168,7 +164,7 @@ def metrics(table: Table, market: bool) -> Any:
     rows = [
         html.Tr(
             [
-                html.Td(key),
+                html.Td(registry.METRICS[key].label),
                 html.Td(number(location, 3), className="num"),
                 *([html.Td(number(market_value, 3), className="num")] if market else []),
                 html.Td(unit),
