@@ -460,18 +460,11 @@ def test_real_world_files_are_rejected_with_a_specific_message(engine: Engine, n
     result = import_file(engine, CORPUS / name, scope=OPERATOR)
     assert result.status == "rejected"
     message = result.problems[0].message
-    expected = {
-        ".xls": "Excel 97-2003",
-        ".xlsb": ".xlsb",
-        ".ods": "OpenDocument",
-    }
     if name.startswith("password"):
         assert "password" in message
     elif name.startswith("empty_file"):
         assert "empty" in message
-    elif Path(name).suffix in expected:
-        assert expected[Path(name).suffix] in message
-    else:
+    else:  # read in every format now (.xls, .xlsb and .ods too), these are not ZE Trials files: no header row
         assert "no header row found" in message
     assert snapshot(engine) == before
 
