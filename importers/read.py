@@ -49,6 +49,7 @@ from defusedxml import ElementTree as SafeElementTree
 from defusedxml.common import DefusedXmlException
 
 from importers.csv import read_csv
+from importers.extent import column_letters
 from importers.legacy import read_legacy
 from importers.problems import Problem
 from importers.raw import Cell, FormulaWithoutValue, RawSheet, RawWorkbook, Row, UnreadableSheet, clean_text
@@ -362,15 +363,6 @@ def _damaged(error: Exception) -> str:
 # --- xlsx: streaming a sheet's rows -------------------------------------------------------------------------------
 
 
-def _column_letters(index: int) -> str:
-    """Give the spreadsheet letters of a 1-based column number (1 -> A, 27 -> AA)."""
-    letters = ""
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 def _column_number(letters: str) -> int:
     """Give the 1-based column number of spreadsheet letters (A -> 1, AA -> 27)."""
     number = 0
@@ -425,8 +417,8 @@ class _RowState:
         elif next_column < self.limits.max_columns:
             return next_column
         else:
-            letters = _column_letters(next_column + 1)
-        last = _column_letters(self.limits.max_columns)
+            letters = column_letters(next_column + 1)
+        last = column_letters(self.limits.max_columns)
         _refuse(
             f"the sheet has a cell at {letters}{self.row_number}, beyond column {last} (at most "
             f"{self.limits.max_columns} columns are read); delete the cells to the right of column {last}",
