@@ -13,6 +13,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,13 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 from app import create_app
+from importers.demo import write_demo_files
+from importers.pipeline import import_file
 from tests.factories import make_user, sign_in
-from trials.db import make_engine
+from trials.db import make_engine, read_session
 from trials.models import Role
+from trials.queries import list_ports
+from trials.scope import Scope
 from trials.seed import initialise
 
 IN_CI = os.environ.get("CI") == "true"
@@ -61,6 +66,23 @@ def empty_database(kind: str, folder: Path) -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def demo_database(kind: str, folder: Path, today: date) -> Iterator[Engine]:
+    """A database of this kind holding the demo written for `today`, imported as `zetrials demo` imports it."""
+    with empty_database(kind, folder) as url:
+        engine = make_engine(url)
+        try:
+            initialise(engine)
+            with read_session(engine) as session:
+                ports = list_ports(session=session)
+            for file in write_demo_files(folder, ports, today=today):
+                result = import_file(engine, file, scope=Scope.operator(), day_first=file.suffix == ".csv")
+                assert result.status == "imported", result.problems[:3]
+            yield engine
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

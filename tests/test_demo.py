@@ -13,15 +13,13 @@ from sqlmodel import Session, select
 
 from app.dashboard.data import headline_table, left_out, trial_rows
 from app.dashboard.state import ViewState
-from importers.demo import DEMO_TRIALS, STALE_DAYS, write_demo_files
-from importers.pipeline import import_file
-from tests.conftest import empty_database
+from importers.demo import DEMO_TRIALS, STALE_DAYS
+from tests.conftest import demo_database
 from trials.checks import Level
-from trials.db import make_engine, read_session
-from trials.models import BaselineKind, PlausibleRange, Port, Technology, Trial, TrialStatus
+from trials.db import read_session
+from trials.models import BaselineKind, PlausibleRange, Technology, Trial, TrialStatus
 from trials.queries import metrics_by_trial
 from trials.scope import Scope
-from trials.seed import initialise
 
 TODAY = date(2026, 3, 10)
 #: The column each class's primary activity is counted in, written out here rather than read from the code tested.
@@ -53,19 +51,8 @@ SUMS = """
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """The demo written for TODAY and imported once per database."""
-    folder = tmp_path_factory.mktemp("demo")
-    with empty_database(request.param, folder) as url:
-        engine = make_engine(url)
-        try:
-            initialise(engine)
-            with read_session(engine) as session:
-                ports = list(session.exec(select(Port)))
-            for file in write_demo_files(folder, ports, today=TODAY):
-                result = import_file(engine, file, scope=Scope.operator(), day_first=file.suffix == ".csv")
-                assert result.status == "imported", result.problems[:3]
-            yield engine
-        finally:
-            engine.dispose()
+    with demo_database(request.param, tmp_path_factory.mktemp("demo"), TODAY) as engine:
+        yield engine
 
 
 def sums(session: Session, code: str) -> dict[str, dict[str, object]]:

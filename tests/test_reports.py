@@ -23,23 +23,20 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from app.cli_report import report
-from importers.demo import write_demo_files
-from importers.pipeline import import_file
 from reports.data import NothingToReport, Selection
 from reports.methodology import METRICS
 from reports.safe import MAX_CELL_CHARS, clean_text, starts_like_formula
 from reports.sheets import MEASUREMENT_FIELDS, TOTALLED_UNITS, metric_header
 from reports.workbook import write_report
 from reports.xlsx import Column, Line, Properties, Sheet, Table, write_xlsx
-from tests.conftest import empty_database
+from tests.conftest import demo_database
 from tests.factories import make_measurement, make_trial, make_unit
-from trials.db import make_engine, read_session
+from trials.db import read_session
 from trials.factors import DEFAULT_SET, load_factors
 from trials.metrics import METRIC_KEYS, METRIC_UNITS, compute, total
 from trials.models import EquipmentClass, Measurement, Role, Trial, Unit
 from trials.queries import list_ports, list_trials, monthly_inputs, trial_metrics
 from trials.scope import Scope
-from trials.seed import initialise
 
 AS_OF = date(2025, 12, 31)
 GENERATED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -105,19 +102,8 @@ def parts(content: bytes) -> dict[str, str]:
 @pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def demo(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """The demo data (25 trials at 8 ports, some private) imported once per database, for tests that only read."""
-    folder = tmp_path_factory.mktemp("demo")
-    with empty_database(request.param, folder) as url:
-        engine = make_engine(url)
-        try:
-            initialise(engine)
-            with read_session(engine) as session:
-                ports = list_ports(session=session)
-            for file in write_demo_files(folder, ports, today=AS_OF + timedelta(days=1)):
-                result = import_file(engine, file, scope=OPERATOR, day_first=file.suffix == ".csv")
-                assert result.status == "imported", result.problems[:3]
-            yield engine
-        finally:
-            engine.dispose()
+    with demo_database(request.param, tmp_path_factory.mktemp("demo"), AS_OF + timedelta(days=1)) as engine:
+        yield engine
 
 
 @pytest.fixture(scope="module")
