@@ -214,6 +214,56 @@ class ImportBatch(SQLModel, table=True):
     skipped: int = 0
 
 
+class JobStatus(enum.StrEnum):
+    """Where an import job is: waiting for a worker, being read, finished, or stopped by an error or a dead worker."""
+
+    queued = "queued"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+# One import of an uploaded file, run by a queue worker: its state lives here, not in the web worker, so a page or
+# API client can follow it from any process, and a job whose worker died is marked failed by heartbeat.
+class ImportJob(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=64)  # unguessable token
+    user_id: int | None = Field(default=None, foreign_key="user.id", index=True, ondelete="SET NULL")
+    port_locode: str | None = Field(default=None, max_length=5)  # the submitter's port, for editors' scope
+    filename: str = Field(max_length=255)
+    upload_path: str | None = Field(default=None, max_length=1000)  # None once the upload is deleted
+    sha256: str | None = Field(default=None, max_length=64)
+    dry_run: bool = True
+    options: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # day_first, trial_code, profile
+    status: JobStatus = Field(default=JobStatus.queued, sa_type=_enum(JobStatus), index=True)
+    rows_done: int = 0
+    rows_total: int | None = None
+    result: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # the import's JSON answer
+    error: str | None = Field(default=None, max_length=2000)
+    batch_id: int | None = Field(default=None, foreign_key="importbatch.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # an unconfirmed upload is deleted then
+
+
+# How one port's files with one set of headers are read: columns mapped to fields and values to their meaning,
+# confirmed once in an import's review and applied to the next file with the same headers.
+class ImportProfile(SQLModel, table=True):
+    __table_args__ = (sa.UniqueConstraint("port_locode", "name", name="uq_import_profile_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    port_locode: str | None = Field(default=None, foreign_key="port.locode", max_length=5)  # None: any port
+    header_key: str = Field(max_length=64, index=True)  # sha256 of the normalised header set
+    headers: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    columns: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON)  # header -> field
+    values: dict[str, dict[str, str]] = Field(default_factory=dict, sa_type=sa.JSON)  # field -> {raw: meaning}
+    created_by: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
 # One record for one unit over one period [period_start, period_end); units as METHODOLOGY.md §1.
 class Measurement(SQLModel, table=True):
     __table_args__ = (
