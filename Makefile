@@ -36,12 +36,13 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive app trials importers reports
 
+# Tests run on every core (pytest-xdist); the browser tests share one worker, one Chromium at a time.
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup
 
 # Every test but the long system tests marked `slow`, without the linters: for the edit-and-check loop.
 test-fast: $(STAMP)
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest -n auto --dist loadgroup -m "not slow"
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -207,3 +207,11 @@ def runner(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> CliR
     """Run `zetrials` commands against the test database."""
     monkeypatch.setenv("DATABASE_URL", db_url)
     return CliRunner()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep the browser tests on one xdist worker (`--dist loadgroup`): each starts servers and a Chromium, and two
+    at once on a two-core machine only slow each other down."""
+    for item in items:
+        if "browser" in item.path.parts:
+            item.add_marker(pytest.mark.xdist_group("browser"))
