@@ -20,7 +20,7 @@ from app.context import engine, require_role
 from importers.load import UndoPlan, UndoRefused, plan_undo, undo_batch
 from importers.pipeline import ImportResult, import_file
 from importers.template import build_template
-from reports.xlsx import Column, Properties, Sheet, Table, write_xlsx
+from reports.xlsx import Column, Properties, Sheet, SheetTable, write_xlsx
 from trials.db import read_session, write_session
 from trials.models import Role, utcnow
 from trials.queries import list_import_batches, list_ports
@@ -215,7 +215,7 @@ def problems(job_id: str) -> BaseResponse:
         created=utcnow(),
     )
     buffer = io.BytesIO()
-    write_xlsx(buffer, [Sheet("Problems", [Table("Problems", PROBLEM_COLUMNS, rows, len(rows))])], properties)
+    write_xlsx(buffer, [Sheet("Problems", [SheetTable("Problems", PROBLEM_COLUMNS, rows, len(rows))])], properties)
     buffer.seek(0)
     return send_file(buffer, as_attachment=True, download_name=f"problems-{filename}.xlsx")
 

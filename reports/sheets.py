@@ -14,7 +14,7 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 
 from reports.data import ReportData, TrialReport
 from reports.methodology import BASELINE_METHODS, METRICS, NOTES
-from reports.xlsx import Cell, Column, Line, Sheet, Styled, Table
+from reports.xlsx import Cell, Column, Line, Sheet, SheetTable, Styled
 from trials.metrics import METRIC_UNITS, PRIMARY_ACTIVITY, Activity, MetricsResult, Totals, total
 from trials.models import UnitRole
 from trials.reference import EFFICIENCY_EXPECTATION, RANGE_COLUMNS, RANGES_INTRO, range_rows
@@ -92,7 +92,7 @@ def summary(data: ReportData) -> Sheet:
         headline.append(
             [METRICS[key][0], key, Styled(total(values), metric_style(key)), METRIC_UNITS[key], present, len(values)]
         )
-    blocks: list[Line | Table] = [
+    blocks: list[Line | SheetTable] = [
         Line([Styled("ZE Trials report", "title")]),
         Line(),
         Line([_label("Scope"), data.scope_text], name="ReportScope"),
@@ -109,7 +109,7 @@ def summary(data: ReportData) -> Sheet:
         Line([_label("Empty cells"), "n/a: the inputs are missing; a figure is never shown as 0 for want of data"]),
         Line(),
         Line([Styled("Totals over the trials of this report", "section")]),
-        Table(
+        SheetTable(
             "Headline",
             [
                 Column("Figure", 30),
@@ -216,7 +216,7 @@ def comparison(data: ReportData) -> Sheet:
             chart = _intensity_chart(title, METRIC_UNITS[key], first, len(rows) + 1)
             charts.append((chart, f"{anchor_column}{chart_row}"))
             chart_row += math.ceil(chart.height * _CHART_ROWS_PER_CM) + 1
-    table = Table("Comparison", COMPARISON_COLUMNS, rows, len(rows))
+    table = SheetTable("Comparison", COMPARISON_COLUMNS, rows, len(rows))
     return Sheet("Comparison", [table], freeze="A2", charts=charts)
 
 
@@ -284,7 +284,7 @@ def _trial_row(report: TrialReport) -> list[Cell]:
 def trials_sheet(data: ReportData) -> Sheet:
     """One row per trial, with every metric key."""
     rows = [_trial_row(report) for report in data.trials]
-    return Sheet("Trials", [Table("Trials", TRIAL_COLUMNS, rows, len(rows))], freeze="B2")
+    return Sheet("Trials", [SheetTable("Trials", TRIAL_COLUMNS, rows, len(rows))], freeze="B2")
 
 
 MONTHLY_COLUMNS = (
@@ -317,7 +317,7 @@ def monthly(data: ReportData) -> Sheet:
         for report in data.trials
         for month, (inputs, result) in report.months.items()
     ]
-    return Sheet("Monthly", [Table("Monthly", MONTHLY_COLUMNS, rows, len(rows))], freeze="F2")
+    return Sheet("Monthly", [SheetTable("Monthly", MONTHLY_COLUMNS, rows, len(rows))], freeze="F2")
 
 
 # --- Measurements ----------------------------------------------------------------------------------------------
@@ -333,7 +333,7 @@ MEASUREMENT_COLUMNS = (
 
 def measurements(rows: Iterable[Sequence[Any]], row_count: int) -> Sheet:
     """The raw rows as stored, trial unit and baseline unit alike; they stream in and are never held in memory."""
-    return Sheet("Measurements", [Table("Measurements", MEASUREMENT_COLUMNS, rows, row_count)], freeze="E2")
+    return Sheet("Measurements", [SheetTable("Measurements", MEASUREMENT_COLUMNS, rows, row_count)], freeze="E2")
 
 
 # --- Methodology -----------------------------------------------------------------------------------------------
@@ -362,12 +362,12 @@ def methodology(data: ReportData) -> Sheet:
     ]
     ranges: list[list[Cell]] = [list(row) for row in range_rows(data.ranges)]
     factor_set = data.factor_set
-    blocks: list[Line | Table] = [
+    blocks: list[Line | SheetTable] = [
         Line([Styled("Methodology", "title")]),
         *(Line([note]) for note in NOTES),
         Line(),
         Line([Styled("Formulas (METHODOLOGY.md §3)", "section")]),
-        Table(
+        SheetTable(
             "Formulas",
             [Column("Metric key", 26), Column("Metric", 28), Column("Unit", 10), Column("Formula", 90, "wrap")],
             formulas,
@@ -376,7 +376,7 @@ def methodology(data: ReportData) -> Sheet:
         Line(),
         Line([Styled(f"Emission factors: set {factor_set.name}", "section")]),
         Line([_label("Description"), factor_set.description]),
-        Table(
+        SheetTable(
             "Factors",
             [
                 Column("Factor key", 26),
@@ -393,7 +393,7 @@ def methodology(data: ReportData) -> Sheet:
         Line(),
         Line([Styled("Plausible ranges (METHODOLOGY.md §8)", "section")]),
         Line([RANGES_INTRO]),
-        Table(
+        SheetTable(
             "Ranges",
             [
                 Column(RANGE_COLUMNS[0], 18),
@@ -408,7 +408,7 @@ def methodology(data: ReportData) -> Sheet:
         Line(),
         Line([Styled("Baseline per trial", "section")]),
         *(Line([method]) for method in BASELINE_METHODS),
-        Table(
+        SheetTable(
             "Baselines",
             [
                 Column("Trial", 26),
@@ -513,10 +513,10 @@ def data_quality(data: ReportData) -> Sheet:
         ]
         for batch in data.batches
     ]
-    blocks: list[Line | Table] = [
-        Table("Coverage", COVERAGE_COLUMNS, coverage, len(coverage)),
+    blocks: list[Line | SheetTable] = [
+        SheetTable("Coverage", COVERAGE_COLUMNS, coverage, len(coverage)),
         Line(),
         Line([Styled("Import batches that loaded these trials' rows (skipped rows are counted per file)", "section")]),
-        Table("ImportBatches", BATCH_COLUMNS, batches, len(batches)),
+        SheetTable("ImportBatches", BATCH_COLUMNS, batches, len(batches)),
     ]
     return Sheet("Data quality", blocks, freeze="B2")

@@ -95,7 +95,7 @@ class Column:
 
 
 @dataclass(frozen=True)
-class Table:
+class SheetTable:
     """A header row and its data rows, made an Excel table: a filter button per column, banded rows, a name.
 
     row_count is promised up front, because the table's range is written before its rows stream in; a stream that
@@ -121,7 +121,7 @@ class Sheet:
     """One worksheet: blocks from the top down, the cell that freezes the panes, and charts with their anchors."""
 
     title: str
-    blocks: Sequence[Line | Table]
+    blocks: Sequence[Line | SheetTable]
     freeze: str | None = "A2"
     charts: Sequence[tuple[ChartBase, str]] = ()
 
@@ -231,7 +231,7 @@ class _Placed:
     """A block with the row it starts on."""
 
     row: int
-    block: Line | Table
+    block: Line | SheetTable
 
 
 def _place(sheet: Sheet) -> tuple[list[_Placed], int, int]:
@@ -240,7 +240,7 @@ def _place(sheet: Sheet) -> tuple[list[_Placed], int, int]:
     row, width = 1, 1
     for block in sheet.blocks:
         placed.append(_Placed(row, block))
-        if isinstance(block, Table):
+        if isinstance(block, SheetTable):
             row += 1 + max(block.row_count, 1)  # a table keeps one (empty) data row, as Excel does
             width = max(width, len(block.columns))
         else:
@@ -249,7 +249,7 @@ def _place(sheet: Sheet) -> tuple[list[_Placed], int, int]:
     return placed, max(row - 1, 1), width
 
 
-def _table_ref(placed: _Placed, table: Table) -> str:
+def _table_ref(placed: _Placed, table: SheetTable) -> str:
     """The range a table covers, header row included."""
     last = get_column_letter(len(table.columns))
     return f"A{placed.row}:{last}{placed.row + max(table.row_count, 1)}"
@@ -260,7 +260,7 @@ def _frame_sheet(book: Workbook, sheet: Sheet, placed: list[_Placed]) -> Any:
     frame = book.create_sheet(clean_text(sheet.title))
     widths: dict[int, float] = {}
     for item in placed:
-        if isinstance(item.block, Table):
+        if isinstance(item.block, SheetTable):
             for index, column in enumerate(item.block.columns, 1):
                 widths[index] = max(widths.get(index, 0), column.width)
     for index, width in widths.items():
@@ -270,7 +270,7 @@ def _frame_sheet(book: Workbook, sheet: Sheet, placed: list[_Placed]) -> Any:
         frame.print_title_rows = "1:1"
     frame.page_setup.orientation = "landscape"
     for item in placed:
-        if isinstance(item.block, Table):
+        if isinstance(item.block, SheetTable):
             ref = _table_ref(item, item.block)
             table = ExcelTable(
                 displayName=item.block.name,
@@ -343,7 +343,7 @@ def _write_sheet_data(stream: IO[bytes], placed: list[_Placed], styles: _Styles)
 def _sheet_bytes_estimate(placed: list[_Placed]) -> int:
     """Guess a sheet's XML size from its cell count, to know whether it needs Zip64."""
     cells = sum(
-        len(item.block.columns) * item.block.row_count if isinstance(item.block, Table) else 1 for item in placed
+        len(item.block.columns) * item.block.row_count if isinstance(item.block, SheetTable) else 1 for item in placed
     )
     return cells * _ESTIMATED_BYTES_PER_CELL
 

@@ -28,7 +28,7 @@ from reports.methodology import METRICS
 from reports.safe import MAX_CELL_CHARS, clean_text, starts_like_formula
 from reports.sheets import MEASUREMENT_FIELDS, TOTALLED_UNITS, metric_header
 from reports.workbook import write_report
-from reports.xlsx import Column, Line, Properties, Sheet, Table, write_xlsx
+from reports.xlsx import Column, Line, Properties, Sheet, SheetTable, write_xlsx
 from tests.conftest import demo_database
 from tests.factories import make_measurement, make_trial, make_unit
 from trials.db import read_session
@@ -345,7 +345,7 @@ def test_formula_triggers_are_recognised(text: str) -> None:
 
 def test_text_no_database_can_hold_still_saves_and_reads_back(tmp_path: Path) -> None:
     texts = ["nul\x00", "lone \ud800", "\x01\x02\x1f", "a_x0041_b", "=cmd|' /C calc'!A0", "ok"]
-    table = Table("Hostile", [Column("Text", 20)], [[text] for text in texts], len(texts))
+    table = SheetTable("Hostile", [Column("Text", 20)], [[text] for text in texts], len(texts))
     target = io.BytesIO()
     write_xlsx(target, [Sheet("Hostile", [Line(["title\x00"]), table])], _properties())
     book = open_book(target.getvalue())
@@ -363,7 +363,7 @@ def _properties() -> Properties:
 
 
 def test_a_table_that_breaks_its_row_count_stops_the_write() -> None:
-    table = Table("Short", [Column("A")], iter([[1], [2]]), 3)
+    table = SheetTable("Short", [Column("A")], iter([[1], [2]]), 3)
     with pytest.raises(RuntimeError, match="promised 3 rows and got 2"):
         write_xlsx(io.BytesIO(), [Sheet("S", [table])], _properties())
 
