@@ -58,9 +58,9 @@ class Calculator:
         """The metrics of these inputs, with this factor set, on this basis."""
         return _computed(_Job((self.factors_key, basis, inputs), inputs, self.factors, basis))
 
-    def compute_once(self, inputs: TrialInputs, basis: Literal["location", "market"] = "location") -> MetricsResult:
-        """The metrics of these inputs, not remembered: thousands of per-unit inputs would push the trials' results
-        out of the memo, and hashing one costs about as much as computing it."""
+    def compute_fresh(self, inputs: TrialInputs, basis: Literal["location", "market"] = "location") -> MetricsResult:
+        """The metrics of these inputs, computed afresh at every call, never remembered: thousands of per-unit inputs
+        would push the trials' results out of the memo, and hashing one costs about as much as computing it."""
         return compute(inputs, self.factors, basis)
 
 

@@ -359,7 +359,7 @@ def _computed_units(
     def compute() -> UnitResults:
         per_unit = unit_data(session=session, scope=scope, trials=trials, period=state.period, baselines=baselines)
         return [
-            (unit.trial_id, unit.unit, tuple(map(calc.compute_once(unit.inputs, state.basis).values.get, METRIC_KEYS)))
+            (unit.trial_id, unit.unit, tuple(map(calc.compute_fresh(unit.inputs, state.basis).values.get, METRIC_KEYS)))
             for unit in per_unit
         ]
 
