@@ -30,6 +30,7 @@ from trials.models import (
     TrialStatus,
     Visibility,
 )
+from trials.registry import label
 from trials.units import KM_PER_NMI, convert
 
 SEED = 2024
@@ -305,8 +306,7 @@ def _trial_row(trial: DemoTrial, ports: dict[str, Port], today: date) -> list[ob
     factor, factor_source = trial.hydrogen_factor or (None, None)
     cells: dict[str, object] = {
         "Code": trial.code,
-        "Name": f"{trial.technology.value.replace('_', ' ').capitalize()} "
-        f"{trial.equipment_class.value.replace('_', ' ')}s at {ports[trial.port].name}",
+        "Name": f"{label(trial.technology).capitalize()} {label(trial.equipment_class, 2)} at {ports[trial.port].name}",
         "Port": trial.port,
         "Equipment class": trial.equipment_class.value,
         "Technology": trial.technology.value,

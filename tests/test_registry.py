@@ -9,9 +9,11 @@ from flask.testing import FlaskClient
 from sqlmodel import Session
 
 from tests.factories import make_measurement, make_trial, make_unit, make_user, sign_in
+from trials.baselines import Activity
+from trials.checks import Level
 from trials.metrics import METRIC_KEYS, METRIC_UNITS
 from trials.models import BaselineKind, EquipmentClass, HydrogenPathway, Role, Technology, TrialStatus
-from trials.registry import METRICS, counted, label
+from trials.registry import FIELDS, METRICS, counted, in_words, label
 
 
 def test_every_metric_has_a_label_unit_and_description() -> None:
@@ -50,3 +52,27 @@ def test_the_trial_page_shows_labels_not_keys(client: FlaskClient, session: Sess
     assert "Energy per operating hour" in text and "2 yard tractors, battery electric" in text
     leaked = [key for key in [*METRIC_KEYS, "yard_tractor", "battery_electric"] if re.search(rf"\b{key}\b", text)]
     assert leaked == []
+
+
+def test_every_formula_and_summary_reads_without_a_key() -> None:
+    words = {key: metric.formula for key, metric in METRICS.items()}
+    leaked = [(key, other) for key, text in words.items() for other in METRIC_KEYS if re.search(rf"\b{other}\b", text)]
+    assert leaked == []
+    assert all(metric.summary.endswith(".") and "_" not in metric.summary for metric in METRICS.values())
+    assert METRICS["kwh_per_hour"].formula == "final energy ÷ Σ operating hours, on paired rows (those carrying both)"
+    assert METRICS["availability_pct"].formula == "100 × (scheduled hours − downtime) ÷ scheduled hours"
+    assert in_words("baseline_diesel_l − diesel_l") == "baseline diesel − diesel"  # the longer key read first
+
+
+def test_a_per_activity_unit_names_the_class_activity() -> None:
+    per_activity = METRICS["ghg_wtw_avoided_per_activity_kg"]
+    assert per_activity.unit_for(EquipmentClass.yard_tractor) == "kg CO2e per operating hour"
+    assert per_activity.unit_for(EquipmentClass.sts_crane) == "kg CO2e per move"
+    assert per_activity.unit_for(None) == "kg CO2e per activity unit"
+    assert METRICS["kwh_per_hour"].unit_for(EquipmentClass.yard_tractor) == "kWh/h"
+
+
+def test_activities_and_check_levels_have_words() -> None:
+    assert [label(activity, 2) for activity in Activity] == ["operating hours", "moves", "TEU", "km"]
+    assert [label(level) for level in Level] == ["left out of totals", "warning", "note"]
+    assert FIELDS["downtime_hours"] == ("Downtime", "h")

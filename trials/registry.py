@@ -8,9 +8,12 @@ column of the report's Methodology sheet, for machines).
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
-from trials.metrics import METRIC_UNITS, NO_COMBUSTION, REPORTED_GAP_FLAG_PCT
+from trials.baselines import Activity
+from trials.checks import Level
+from trials.metrics import METRIC_UNITS, NO_COMBUSTION, PRIMARY_ACTIVITY, REPORTED_GAP_FLAG_PCT
 from trials.models import (
     BaselineKind,
     EngineStandard,
@@ -66,6 +69,13 @@ _LABELS: dict[enum.Enum, tuple[str, str]] = {
     Role.editor: ("editor", "editors"),
     Role.executive: ("executive", "executives"),
     Role.partner: ("partner", "partners"),
+    Activity.hour: ("operating hour", "operating hours"),
+    Activity.move: ("move", "moves"),
+    Activity.teu: ("TEU", "TEU"),
+    Activity.km: ("km", "km"),
+    Level.exclude: ("left out of totals", "left out of totals"),
+    Level.warn: ("warning", "warnings"),
+    Level.info: ("note", "notes"),
 }
 #: Stored values by their text, for values read back as plain strings (a Dash table, a query string).
 _BY_TEXT: dict[str, tuple[str, str]] = {str(member.value): words for member, words in _LABELS.items()}
@@ -86,7 +96,8 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
 
 _NO_COMBUSTION = ", ".join(sorted(label(technology) for technology in NO_COMBUSTION))
 _POLLUTANT = (
-    "baseline {name} (P × LF × A × EF: rated power, load factor, operating hours, g/kWh; EPA-420-B-22-011) − trial"
+    "baseline {name} (rated power × load factor × operating hours × the engine's g/kWh factor; EPA-420-B-22-011)"
+    " − trial"
     " tailpipe {name} (0 without combustion; hybrids scale by diesel_l ÷ baseline_diesel_l); estimated"
 )
 
@@ -119,13 +130,14 @@ _WORDS: dict[str, tuple[str, str]] = {
     ),
     "energy_saved_kwh": ("Electricity saved", "baseline_energy_kwh − final_energy_kwh"),
     "efficiency_ratio": ("Efficiency ratio", f"(baseline_diesel_l × {DIESEL_KWH_PER_L}) ÷ final_energy_kwh"),
-    "ghg_ttw_kg": ("GHG tank-to-wheel", f"diesel_l × EF_ttw(diesel); exactly 0 for {_NO_COMBUSTION}"),
+    "ghg_ttw_kg": ("GHG tank-to-wheel", f"diesel_l × the diesel tank-to-wheel factor; exactly 0 for {_NO_COMBUSTION}"),
     "ghg_wtw_kg": (
         "GHG well-to-wheel",
-        "energy_kwh × EF(grid, port, year) + hydrogen_kg × EF(hydrogen pathway) + diesel_l × EF_wtw(diesel)",
+        "energy_kwh × the grid factor of the port's region and year + hydrogen_kg × the factor of its hydrogen pathway"
+        " + diesel_l × the diesel well-to-wheel factor",
     ),
-    "baseline_ghg_ttw_kg": ("Baseline GHG tank-to-wheel", "baseline_diesel_l × EF_ttw(diesel)"),
-    "baseline_ghg_wtw_kg": ("Baseline GHG well-to-wheel", "baseline_diesel_l × EF_wtw(diesel)"),
+    "baseline_ghg_ttw_kg": ("Baseline GHG tank-to-wheel", "baseline_diesel_l × the diesel tank-to-wheel factor"),
+    "baseline_ghg_wtw_kg": ("Baseline GHG well-to-wheel", "baseline_diesel_l × the diesel well-to-wheel factor"),
     "ghg_ttw_avoided_kg": ("GHG tank-to-wheel avoided", "baseline_ghg_ttw_kg − ghg_ttw_kg"),
     "ghg_wtw_avoided_kg": ("GHG well-to-wheel avoided", "baseline_ghg_wtw_kg − ghg_wtw_kg"),
     "ghg_wtw_reduction_pct": ("GHG well-to-wheel reduction", "100 × ghg_wtw_avoided_kg ÷ baseline_ghg_wtw_kg"),
@@ -182,6 +194,64 @@ _HIGHER_IS_BETTER.update(
 )
 
 
+#: What each metric tells a reader, in one plain sentence (the description says how it is made).
+_SUMMARIES: dict[str, str] = {
+    "operating_hours": "How long the trial machines worked.",
+    "energy_kwh": "Electricity the trial machines drew, at the meter or charger.",
+    "hydrogen_kg": "Hydrogen the trial machines used.",
+    "diesel_l": "Diesel the trial machines still burned (hybrids, auxiliary engines).",
+    "final_energy_kwh": "All the energy the trial machines used (electricity, hydrogen and diesel), in kWh.",
+    "kwh_per_hour": "Energy used for each operating hour; lower is more efficient.",
+    "kwh_per_move": "Energy used for each container move; lower is more efficient.",
+    "kwh_per_teu": "Energy used for each TEU handled; lower is more efficient.",
+    "kwh_per_km": "Energy used for each km travelled; lower is more efficient.",
+    "baseline_diesel_l": "Diesel a conventional machine would have burned for the same work.",
+    "diesel_displaced_l": "Diesel not burned because the trial machines did the work.",
+    "baseline_energy_kwh": "Electricity the existing electric machine would have used for the same work.",
+    "energy_saved_kwh": "Electricity saved against the existing electric machine.",
+    "efficiency_ratio": "How many times less energy the trial machine needs than a diesel one for the same work.",
+    "ghg_ttw_kg": "Greenhouse gases from the trial machines' own exhausts.",
+    "ghg_wtw_kg": "Greenhouse gases of the trial's energy, counting how it was produced and delivered.",
+    "baseline_ghg_ttw_kg": "Exhaust greenhouse gases a conventional machine would have emitted for the same work.",
+    "baseline_ghg_wtw_kg": "Greenhouse gases a conventional machine would have caused, fuel production included.",
+    "ghg_ttw_avoided_kg": "Exhaust greenhouse gases avoided against the conventional machine.",
+    "ghg_wtw_avoided_kg": "Greenhouse gases avoided, counting how the energy was produced: the headline figure.",
+    "ghg_wtw_reduction_pct": "The share of the conventional machine's greenhouse gases the trial avoids.",
+    "ghg_wtw_avoided_per_activity_kg": "Greenhouse gases avoided for each hour, move or km of work, so trials of"
+    " different sizes compare fairly.",
+    "unit_years": "Years of machine service the data cover.",
+    "ghg_wtw_avoided_per_unit_year_kg": "Greenhouse gases one machine avoids in a year of service.",
+    "nox_avoided_kg": "Nitrogen oxides (smog, breathing) not emitted; estimated from engine standards.",
+    "pm25_avoided_kg": "Fine particles (breathing, heart) not emitted; estimated from engine standards.",
+    "availability_pct": "Share of the scheduled time the machines were ready to work.",
+    "reported_ghg_avoided_kg": "The avoided emissions the data's source reported itself, shown for comparison only.",
+    "reported_vs_computed_pct": "How far the source's own avoided-emissions figure is from the one computed here.",
+    "data_coverage_pct": "Share of the planned machine-days that have data.",
+    "paired_share_pct": "Share of the work whose energy was recorded on the same rows, the work energy ratios use.",
+    "days_since_data": "How long ago the latest data are.",
+}
+
+#: Each measured field of a measurement as people read it, with its unit.
+FIELDS: dict[str, tuple[str, str]] = {
+    "operating_hours": ("Operating hours", "h"),
+    "energy_kwh": ("Electricity", "kWh"),
+    "hydrogen_kg": ("Hydrogen", "kg"),
+    "diesel_l": ("Diesel", "L"),
+    "distance_km": ("Distance", "km"),
+    "moves": ("Moves", "moves"),
+    "teu": ("TEU", "TEU"),
+    "scheduled_hours": ("Scheduled hours", "h"),
+    "downtime_hours": ("Downtime", "h"),
+    "charging_sessions": ("Charging sessions", "sessions"),
+    "reported_ghg_avoided_kg": ("Reported GHG avoided", "kg CO2e"),
+}
+
+
+def _lower(text: str) -> str:
+    """A label inside a sentence: 'Final energy' as 'final energy', an acronym such as 'GHG' or 'NOx' kept."""
+    return text if len(text) > 1 and text[1].isupper() else text[:1].lower() + text[1:]
+
+
 @dataclass(frozen=True)
 class Metric:
     """What a person reads about one metric: its label, unit, how it is made, how it is written, which way is good."""
@@ -192,6 +262,18 @@ class Metric:
     description: str
     decimals: int
     higher_is_better: bool | None
+    summary: str = ""
+
+    @property
+    def formula(self) -> str:
+        """How the metric is made, with every key in it said in words ('final energy ÷ Σ operating hours')."""
+        return in_words(self.description)
+
+    def unit_for(self, equipment_class: EquipmentClass | None) -> str:
+        """The unit, with 'activity unit' named for a class: 'kg CO2e per operating hour' for yard tractors."""
+        if equipment_class is None or "activity unit" not in self.unit:
+            return self.unit
+        return self.unit.replace("activity unit", label(PRIMARY_ACTIVITY[equipment_class]))
 
     def format(self, value: float | None) -> str:
         """Write a value as the pages and reports do: thousands separated, n/a when missing."""
@@ -205,6 +287,18 @@ class Metric:
 
 #: Every METHODOLOGY.md §3 metric, in its order.
 METRICS: dict[str, Metric] = {
-    key: Metric(key, _WORDS[key][0], unit, _WORDS[key][1], _DECIMALS.get(key, 0), _HIGHER_IS_BETTER[key])
+    key: Metric(
+        key, _WORDS[key][0], unit, _WORDS[key][1], _DECIMALS.get(key, 0), _HIGHER_IS_BETTER[key], _SUMMARIES[key]
+    )
     for key, unit in METRIC_UNITS.items()
 }
+#: Every key a formula may name, longest first so that 'baseline_diesel_l' is read before 'diesel_l'.
+_KEY_WORDS = {key: _lower(metric.label) for key, metric in METRICS.items()} | {
+    key: _lower(words) for key, (words, _unit) in FIELDS.items()
+}
+_KEY_PATTERN = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _KEY_WORDS), key=len, reverse=True)) + r")\b")
+
+
+def in_words(text: str) -> str:
+    """A formula with each metric or field key replaced by its label, for a page a person reads."""
+    return _KEY_PATTERN.sub(lambda found: _KEY_WORDS[found.group(1)], text)
