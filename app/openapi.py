@@ -9,7 +9,7 @@ from app.auth import CSRF_COOKIE
 from app.params import MAX_PAGE
 from importers.load import MEASURED_FIELDS
 from importers.pipeline import Status
-from importers.values import MEASUREMENT_FIELDS
+from importers.values import MEASUREMENT_SPECS
 from trials.metrics import METRIC_KEYS, METRIC_UNITS, Activity
 from trials.models import (
     BaselineKind,
@@ -30,7 +30,7 @@ PER_PAGE_DEFAULT = 100
 PER_PAGE_MAX = 1000
 #: The unit of every measured quantity, as the importer converts it (counts and notes have none).
 MEASUREMENT_UNITS: dict[str, str] = {
-    name: unit for name in MEASURED_FIELDS if (unit := MEASUREMENT_FIELDS[name].unit) is not None
+    name: unit for name in MEASURED_FIELDS if (unit := MEASUREMENT_SPECS[name].unit) is not None
 }
 #: What each error status means on this API; every operation lists those that apply to it.
 ERRORS: dict[int, str] = {
@@ -80,7 +80,7 @@ def _items(name: str, description: str) -> Schema:
 
 def _measured(name: str) -> Schema:
     """Describe one measured field with the unit the importer stored it in."""
-    if MEASUREMENT_FIELDS[name].kind == "text":
+    if MEASUREMENT_SPECS[name].kind == "text":
         return _nullable("string")
     return _nullable("number", MEASUREMENT_UNITS.get(name, "count"))
 

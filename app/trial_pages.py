@@ -29,7 +29,7 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 
 from app.context import current_scope, engine, require_role
 from importers.validate import trial_fields, trial_problems
-from importers.values import Invalid, clean_code, clean_text
+from importers.values import Invalid, clean_code, clean_free_text
 from trials import audit
 from trials.db import read_session, write_session
 from trials.factors import load_factors
@@ -66,7 +66,7 @@ def _finite(_form: FlaskForm, field: Field) -> None:
 
 def _tidy(value: object) -> object:
     """Tidy typed text as the importer tidies a cell (invisible characters out, spaces collapsed, blank is None)."""
-    return clean_text(value) if isinstance(value, str) else value
+    return clean_free_text(value) if isinstance(value, str) else value
 
 
 #: The first option of a choice the trial must make, so that forgetting it is an error, not a silent default.

@@ -30,8 +30,8 @@ from importers.synonyms import (
     TRIAL_SYNONYMS,
 )
 from importers.values import (
-    MEASUREMENT_FIELDS,
-    TRIAL_FIELDS,
+    MEASUREMENT_SPECS,
+    TRIAL_SPECS,
     UNIT_SPELLINGS,
     FieldSpec,
     FormulaCell,
@@ -63,7 +63,7 @@ ACTIVITY_FIELDS = frozenset(
     }
 )  # fmt: skip
 
-_SPECS: dict[str, dict[str, FieldSpec]] = {"measurements": MEASUREMENT_FIELDS, "trials": TRIAL_FIELDS}
+_SPECS: dict[str, dict[str, FieldSpec]] = {"measurements": MEASUREMENT_SPECS, "trials": TRIAL_SPECS}
 _SYNONYMS: dict[str, dict[str, tuple[str, ...]]] = {"measurements": MEASUREMENT_SYNONYMS, "trials": TRIAL_SYNONYMS}
 _EXPECTED = {
     "measurements": "'Unit', 'Date', 'Energy (kWh)'",

@@ -184,7 +184,7 @@ _CODE = FieldSpec("code", max_len=100)
 _NOTES = FieldSpec("text", max_len=2000)
 
 #: Measurement fields (METHODOLOGY.md §1) and how their cells are read.
-MEASUREMENT_FIELDS: dict[str, FieldSpec] = {
+MEASUREMENT_SPECS: dict[str, FieldSpec] = {
     "trial_code": _CODE,
     "unit_id": _CODE,
     "role": FieldSpec("enum", enum="role"),
@@ -209,7 +209,7 @@ MEASUREMENT_FIELDS: dict[str, FieldSpec] = {
 }
 
 #: Trial fields (ARCHITECTURE.md "Data model") and how their cells are read.
-TRIAL_FIELDS: dict[str, FieldSpec] = {
+TRIAL_SPECS: dict[str, FieldSpec] = {
     "code": _CODE,
     "name": FieldSpec("text", max_len=200),
     "port": FieldSpec("text", max_len=100),
@@ -273,7 +273,7 @@ def _tidy(text: str) -> str:
     return " ".join(_INVISIBLE_RE.sub("", unicodedata.normalize("NFC", text)).split())
 
 
-def clean_text(raw: object, max_len: int = 2000) -> str | Invalid | None:
+def clean_free_text(raw: object, max_len: int = 2000) -> str | Invalid | None:
     """Read free text (names, notes); text beyond max_len is cut with an ellipsis rather than refused."""
     text = _as_text(raw)
     if not isinstance(text, str):
@@ -398,4 +398,4 @@ def cell_parser(
             return found
 
         return code
-    return lambda raw: clean_text(raw, max_len)
+    return lambda raw: clean_free_text(raw, max_len)

@@ -16,8 +16,8 @@ from importers.mapping import SheetMapping, find_header, map_columns, match_head
 from importers.pipeline import import_file
 from importers.values import (
     ALLOWED,
-    MEASUREMENT_FIELDS,
-    TRIAL_FIELDS,
+    MEASUREMENT_SPECS,
+    TRIAL_SPECS,
     parse_date,
     parse_enum,
     parse_number,
@@ -29,7 +29,7 @@ from trials.scope import Scope
 
 OPERATOR = Scope.operator()
 FILE, SHEET = "in.xlsx", "Sheet1"
-FIELDS = {"measurements": MEASUREMENT_FIELDS, "trials": TRIAL_FIELDS}
+FIELDS = {"measurements": MEASUREMENT_SPECS, "trials": TRIAL_SPECS}
 
 
 def rows_by_unit(engine: Engine, trial_code: str) -> dict[tuple[str, date], Measurement]:

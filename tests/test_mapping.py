@@ -20,7 +20,7 @@ from importers.mapping import (
     split_header,
 )
 from importers.problems import Problem
-from importers.values import MEASUREMENT_FIELDS, TRIAL_FIELDS, Month
+from importers.values import MEASUREMENT_SPECS, TRIAL_SPECS, Month
 
 FILE, SHEET = "fleet.xlsx", "Measurements"
 
@@ -239,15 +239,15 @@ def test_trial_synonyms_match_their_field(header: str, field: str) -> None:
     assert only_column(header, kind="trials").field == field
 
 
-@pytest.mark.parametrize("field", sorted(MEASUREMENT_FIELDS))
+@pytest.mark.parametrize("field", sorted(MEASUREMENT_SPECS))
 def test_canonical_measurement_names_match_themselves(field: str) -> None:
     column = only_column(field)
     assert column.field == field and not column.unit_assumed
 
 
 def test_synonym_tables_cover_exactly_the_fields_and_never_clash() -> None:
-    assert set(MEASUREMENT_SYNONYMS) == set(MEASUREMENT_FIELDS)
-    assert set(TRIAL_SYNONYMS) == set(TRIAL_FIELDS)
+    assert set(MEASUREMENT_SYNONYMS) == set(MEASUREMENT_SPECS)
+    assert set(TRIAL_SYNONYMS) == set(TRIAL_SPECS)
     assert match_header("Date", "measurements") is not None  # builds both indexes, which refuse a clashing key
     assert match_header("Code", "trials") is not None
 

@@ -15,14 +15,14 @@ from importers.values import (
     ALLOWED,
     ENUM_SYNONYMS,
     FORMULA_MESSAGE,
-    MEASUREMENT_FIELDS,
-    TRIAL_FIELDS,
+    MEASUREMENT_SPECS,
+    TRIAL_SPECS,
     Invalid,
     Month,
     cell_parser,
     choice_key,
     clean_code,
-    clean_text,
+    clean_free_text,
     date_from_serial,
     parse_amount,
     parse_bound,
@@ -120,7 +120,7 @@ def test_formula_without_cached_value_is_a_problem() -> None:
     cell = FormulaWithoutValue("=SUM(A1:A3)")
     assert message(parse_number(cell)) == FORMULA_MESSAGE
     assert message(parse_date(cell)) == FORMULA_MESSAGE
-    assert message(clean_text(cell)) == FORMULA_MESSAGE
+    assert message(clean_free_text(cell)) == FORMULA_MESSAGE
     assert message(parse_enum(cell, "role")) == FORMULA_MESSAGE
 
 
@@ -155,9 +155,9 @@ def test_negative_amount_is_a_problem(raw: object) -> None:
 
 
 def test_reported_avoided_emissions_may_be_negative() -> None:
-    parse = cell_parser(MEASUREMENT_FIELDS["reported_ghg_avoided_kg"], unit="kg", factor=1.0)
+    parse = cell_parser(MEASUREMENT_SPECS["reported_ghg_avoided_kg"], unit="kg", factor=1.0)
     assert parse(-250.0) == -250.0
-    assert "zero or more" in message(cell_parser(MEASUREMENT_FIELDS["reported_ghg_kg"], unit="kg")(-250.0))
+    assert "zero or more" in message(cell_parser(MEASUREMENT_SPECS["reported_ghg_kg"], unit="kg")(-250.0))
 
 
 @pytest.mark.parametrize(("raw", "expected"), [(12, 12), (12.0, 12), ("1,200", 1200), ("0", 0), (None, None)])
@@ -448,7 +448,7 @@ def test_unknown_choice_lists_the_allowed_values() -> None:
 def test_declared_rates_and_factors_keep_their_sign_for_the_trial_rules_to_judge(
     field: str, raw: object, expected: float
 ) -> None:
-    assert cell_parser(TRIAL_FIELDS[field])(raw) == expected
+    assert cell_parser(TRIAL_SPECS[field])(raw) == expected
 
 
 def test_bare_electric_is_not_guessed() -> None:
@@ -465,7 +465,7 @@ def test_enum_synonyms_name_allowed_values_and_never_clash(kind: str) -> None:
 
 
 def test_enum_fields_name_known_enumerations() -> None:
-    for spec in (*MEASUREMENT_FIELDS.values(), *TRIAL_FIELDS.values()):
+    for spec in (*MEASUREMENT_SPECS.values(), *TRIAL_SPECS.values()):
         assert (spec.kind == "enum") == (spec.enum is not None)
         assert spec.enum is None or spec.enum in ALLOWED
 
@@ -474,12 +474,12 @@ def test_enum_fields_name_known_enumerations() -> None:
 
 
 def test_clean_text_strips_control_characters_and_collapses_whitespace() -> None:
-    assert clean_text("  Battery\tswap \x00at\n\n shift\u200b change  ") == "Battery swap at shift change"
-    assert clean_text("   ") is None
+    assert clean_free_text("  Battery\tswap \x00at\n\n shift\u200b change  ") == "Battery swap at shift change"
+    assert clean_free_text("   ") is None
 
 
 def test_long_notes_are_cut_not_refused() -> None:
-    text = clean_text("x" * 2500, 2000)
+    text = clean_free_text("x" * 2500, 2000)
     assert isinstance(text, str) and len(text) == 2000 and text.endswith("…")
 
 
@@ -517,18 +517,18 @@ def test_invalid_becomes_a_located_problem() -> None:
 
 
 def test_cell_parser_reads_each_kind_of_field() -> None:
-    assert cell_parser(MEASUREMENT_FIELDS["energy_kwh"], unit="MWh", factor=1000.0)(1.5) == 1500.0
-    assert cell_parser(MEASUREMENT_FIELDS["moves"])(12.0) == 12
-    assert cell_parser(MEASUREMENT_FIELDS["role"])("spare") == Invalid(
+    assert cell_parser(MEASUREMENT_SPECS["energy_kwh"], unit="MWh", factor=1000.0)(1.5) == 1500.0
+    assert cell_parser(MEASUREMENT_SPECS["moves"])(12.0) == 12
+    assert cell_parser(MEASUREMENT_SPECS["role"])("spare") == Invalid(
         "not a known role; expected one of trial, baseline"
     )
-    assert cell_parser(MEASUREMENT_FIELDS["period"], monthly=True)("2024-03-05") == Month(2024, 3)
-    assert cell_parser(MEASUREMENT_FIELDS["period_end"], day_first=True)("03/04/2024") == date(2024, 4, 3)
-    assert cell_parser(TRIAL_FIELDS["start_date"], date1904=True)(43890) == date(2024, 3, 1)
-    assert cell_parser(TRIAL_FIELDS["load_factor"], unit="%", factor=0.01)(39) == pytest.approx(0.39)
-    assert cell_parser(MEASUREMENT_FIELDS["unit_id"])(1234.0) == "1234"
-    assert cell_parser(MEASUREMENT_FIELDS["notes"])("ok") == "ok"
-    assert cell_parser(TRIAL_FIELDS["technology"])("FCEV") == "hydrogen_fuel_cell"
+    assert cell_parser(MEASUREMENT_SPECS["period"], monthly=True)("2024-03-05") == Month(2024, 3)
+    assert cell_parser(MEASUREMENT_SPECS["period_end"], day_first=True)("03/04/2024") == date(2024, 4, 3)
+    assert cell_parser(TRIAL_SPECS["start_date"], date1904=True)(43890) == date(2024, 3, 1)
+    assert cell_parser(TRIAL_SPECS["load_factor"], unit="%", factor=0.01)(39) == pytest.approx(0.39)
+    assert cell_parser(MEASUREMENT_SPECS["unit_id"])(1234.0) == "1234"
+    assert cell_parser(MEASUREMENT_SPECS["notes"])("ok") == "ok"
+    assert cell_parser(TRIAL_SPECS["technology"])("FCEV") == "hydrogen_fuel_cell"
 
 
 @given(
@@ -539,14 +539,14 @@ def test_cell_parser_reads_each_kind_of_field() -> None:
 )
 def test_a_quantity_column_reads_every_cell_as_parse_amount_does(raw: object, factor: float) -> None:
     """The column reader's shortcuts for plain numbers give what the full reader gives, to the last bit."""
-    quantity = cell_parser(MEASUREMENT_FIELDS["energy_kwh"], unit="kWh", factor=factor)(raw)
+    quantity = cell_parser(MEASUREMENT_SPECS["energy_kwh"], unit="kWh", factor=factor)(raw)
     full = parse_amount(raw, factor=factor, unit="kWh")
     assert type(quantity) is type(full)
     assert quantity == full or (isinstance(full, float) and math.isnan(full))
 
 
 def test_a_code_column_cleans_each_text_once_and_alike() -> None:
-    read_code = cell_parser(MEASUREMENT_FIELDS["unit_id"])
+    read_code = cell_parser(MEASUREMENT_SPECS["unit_id"])
     long_id = "U" * 101
     for raw in ["  YT-01 ", "YT\u200b-01", long_id, 1234.0, True, "", "  YT-01 ", long_id, None]:
         assert read_code(raw) == clean_code(raw, 100)
