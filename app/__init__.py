@@ -16,6 +16,7 @@ from app import (
     downloads,
     errors,
     import_pages,
+    jobs,
     requestlog,
     security,
     trial_pages,
@@ -33,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         app.config.from_mapping(test_config)
     config.check(app.config, Path(app.instance_path))
     app.extensions["zetrials.engine"] = make_engine(app.config["DATABASE_URL"])
+    jobs.init_app(app, app.extensions["zetrials.engine"])
     demo_accounts.refuse_in_production(app)
     requestlog.init_app(app)
     security.init_app(app)

@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 import io
-import json
 import re
-import secrets
-import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Flask, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from sqlalchemy.engine import Engine
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, send_file, url_for
 from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.context import engine, require_role
+from app.jobs import describes, queue
+from importers.jobs import TooManyPending
 from importers.load import UndoPlan, UndoRefused, plan_undo, undo_batch
-from importers.pipeline import ImportResult, import_file
+from importers.pipeline import ImportResult
 from importers.template import build_template
 from reports.xlsx import Column, Properties, Sheet, SheetTable, write_xlsx
 from trials.db import read_session, write_session
-from trials.models import Role, utcnow
+from trials.models import ImportJob, Role, utcnow
 from trials.queries import list_import_batches, list_ports
 from trials.scope import Scope
 
@@ -37,49 +35,27 @@ DATE_ORDER = (
 )
 
 
-def _uploads() -> Path:
-    """The folder where uploads wait between the dry run and the confirmation."""
-    folder = Path(current_app.config.get("UPLOAD_FOLDER") or Path(current_app.instance_path) / "uploads")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+def _job(scope: Scope, job_id: str) -> ImportJob:
+    """Find a job of this editor's (reaped first if its worker died); another user's answers 404 as a missing one."""
+    job = queue().status(scope, job_id) if _JOB.match(job_id) else None
+    if job is None:
+        abort(404)
+    return job
 
 
-class Job:
-    """One upload and its runs, kept as files so every worker process sees the same state."""
-
-    def __init__(self, folder: Path, job_id: str) -> None:
-        if not _JOB.match(job_id):
-            abort(404)
-        self.id = job_id
-        self.status_path = folder / f"{job_id}.json"
-
-    @property
-    def upload(self) -> Path:
-        """The uploaded file, saved under the job's id with the upload's own suffix."""
-        return self.status_path.with_suffix(self.status["suffix"])
-
-    @property
-    def status(self) -> dict[str, Any]:
-        """The job's state: owner, file name, run state, rows done, and the result once finished."""
-        if not self.status_path.exists():
-            abort(404)
-        found: dict[str, Any] = json.loads(self.status_path.read_text(encoding="utf-8"))
-        return found
-
-    def save(self, **changes: Any) -> None:
-        """Update the state atomically, so a reader never sees half a file."""
-        status = {**(self.status if self.status_path.exists() else {}), **changes}
-        partial = self.status_path.with_suffix(".tmp")
-        partial.write_text(json.dumps(status, default=str), encoding="utf-8")
-        partial.replace(self.status_path)
-
-    def owned_by(self, scope: Scope) -> Job:
-        """Refuse another user's upload as if it did not exist."""
-        if self.status.get("user_id") != scope.user_id:
-            abort(404)
-        return self
+def _status(job: ImportJob) -> dict[str, Any]:
+    """What the review page and its progress indicator show of a job."""
+    return {
+        "state": job.status.value,
+        "rows": job.rows_done,
+        "filename": job.filename,
+        "result": job.result,
+        "error": job.error,
+        "expired": job.upload_path is None or (job.expires_at is not None and job.expires_at <= utcnow()),
+    }
 
 
+@describes("web")
 def _result_json(result: ImportResult) -> dict[str, Any]:
     """Everything the review page shows: the API's JSON plus sheets, mapping and skipped rows."""
     return {
@@ -89,35 +65,6 @@ def _result_json(result: ImportResult) -> dict[str, Any]:
         "skipped_rows": result.skipped_rows,
         "problem_files": [problem.file for problem in result.problems],
     }
-
-
-def _run(app: Flask, db: Engine, job: Job, scope: Scope, dry_run: bool) -> None:
-    """Run the importer for a job in the background, recording progress and the outcome."""
-    status = job.status
-    try:
-        result = import_file(
-            db,
-            job.upload,
-            scope=scope,
-            display_name=status["filename"],
-            trial_code=status.get("trial") or None,
-            dry_run=dry_run,
-            day_first=status.get("day_first"),
-            progress=lambda rows: job.save(rows=rows),
-        )
-        job.save(state="done", dry_run=dry_run, result=_result_json(result))
-        if not dry_run:
-            job.upload.unlink(missing_ok=True)
-    except Exception:  # a bug must not leave the page spinning forever; it is logged with its traceback
-        app.logger.exception("import job %s failed", job.id)
-        job.save(state="failed")
-
-
-def _start(job: Job, scope: Scope, dry_run: bool) -> None:
-    """Start a run in a thread: the request returns at once and the page follows the progress."""
-    job.save(state="running", rows=0, result=None)
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    threading.Thread(target=_run, args=(app, engine(), job, scope, dry_run), daemon=True).start()
 
 
 @bp.get("")
@@ -147,40 +94,44 @@ def upload() -> BaseResponse:
     if suffix not in ACCEPTED:
         flash(f"{file.filename}: ZE Trials imports {', '.join(ACCEPTED)} files; save the file as .xlsx.", "error")
         return redirect(url_for("imports.index"))
-    job = Job(_uploads(), secrets.token_urlsafe(18))
-    job.save(user_id=scope.user_id, filename=name, suffix=suffix, trial=request.form.get("trial", "").strip())
-    job.save(day_first=_day_first(request.form.get("day_order")))
-    file.save(job.upload)
-    _start(job, scope, dry_run=True)
-    return redirect(url_for("imports.review", job_id=job.id))
+    options = {
+        "via": "web",
+        "dry_run": True,
+        "trial_code": request.form.get("trial", "").strip(),
+        "day_first": _day_first(request.form.get("day_order")),
+    }
+    try:
+        job_id = queue().submit(scope, file, name, suffix, options)
+    except TooManyPending as refused:
+        flash(f"{file.filename}: {refused}.", "error")
+        return redirect(url_for("imports.index"))
+    return redirect(url_for("imports.review", job_id=job_id))
 
 
 @bp.get("/<job_id>")
 def review(job_id: str) -> str:
     """Follow a run's progress, then show what it found: sheets, mapping, problems, counts."""
     scope = require_role(*EDITORS)
-    job = Job(_uploads(), job_id).owned_by(scope)
-    return render_template("import_review.html", job=job, status=job.status)
+    job = _job(scope, job_id)
+    return render_template("import_review.html", job=job, status=_status(job))
 
 
 @bp.get("/<job_id>/status")
 def status(job_id: str) -> dict[str, Any]:
     """The run's state for the progress indicator."""
     scope = require_role(*EDITORS)
-    found = Job(_uploads(), job_id).owned_by(scope).status
-    return {"state": found.get("state"), "rows": found.get("rows", 0)}
+    job = _job(scope, job_id)
+    return {"state": job.status.value, "rows": job.rows_done}
 
 
 @bp.post("/<job_id>/confirm")
 def confirm(job_id: str) -> BaseResponse:
     """Import for real what the dry run accepted."""
     scope = require_role(*EDITORS)
-    job = Job(_uploads(), job_id).owned_by(scope)
-    found = job.status
-    if found.get("state") != "done" or not found.get("dry_run") or found["result"]["status"] != "dry-run":
-        flash("Only a file whose dry run passed can be imported.", "error")
-        return redirect(url_for("imports.review", job_id=job.id))
-    _start(job, scope, dry_run=False)
+    job = _job(scope, job_id)
+    refused = queue().confirm(scope, job.id)
+    if refused is not None:
+        flash(f"{refused[0].upper()}{refused[1:]}.", "error")
     return redirect(url_for("imports.review", job_id=job.id))
 
 
@@ -200,13 +151,13 @@ def problems(job_id: str) -> BaseResponse:
     """The problems of a run as a workbook, to fix the file row by row; written by the reports' writer, so text from
     the file (a value such as '=cmd|...') is stored as text and marked so (quotePrefix), never run as a formula."""
     scope = require_role(*EDITORS)
-    job = Job(_uploads(), job_id).owned_by(scope)
-    result = job.status.get("result") or {}
+    job = _job(scope, job_id)
+    result = job.result or {}
     rows = [
         (file, problem["sheet"], problem["row"], problem["column"], problem["value"], problem["message"])
         for problem, file in zip(result.get("problems", []), result.get("problem_files", []), strict=False)
     ]
-    filename = str(job.status["filename"])
+    filename = job.filename
     properties = Properties(
         title=f"Problems of {filename}",
         subject="ZE Trials import problems",

@@ -182,7 +182,7 @@ def session(engine: Engine) -> Iterator[Session]:
 @pytest.fixture
 def app(engine: Engine, db_url: str) -> Iterator[Flask]:
     """A fresh app on the test database."""
-    built = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": db_url})
+    built = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": db_url, "JOB_QUEUE": "immediate"})
     yield built
     built.extensions["zetrials.engine"].dispose()
 

@@ -321,7 +321,7 @@ def finished(client: FlaskClient, review: str) -> str:
     """Wait (bounded) for the background run to finish and return the review page."""
     for _ in range(200):
         state = client.get(f"{review}/status").get_json()["state"]
-        if state != "running":
+        if state not in ("queued", "running"):
             return client.get(review).get_data(as_text=True)
         time.sleep(0.05)
     raise AssertionError("the import did not finish within 10 s")

@@ -1,0 +1,241 @@
+"""Import jobs on a task queue (huey): Redis in production, a SQLite file in development, in the request for tests.
+
+The pages and the API save an upload, record its job (importers.jobs) and put the job's id on the queue; a worker
+(`zetrials worker`, or the thread `zetrials serve` starts) runs it, beating a heartbeat into the queue's store
+while it reads, so a job whose worker died is failed by the reaper, which the worker runs every minute and a status
+read runs for its own job."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from huey import MemoryHuey, RedisHuey, SqliteHuey, crontab
+from huey.api import Huey
+from huey.consumer import Consumer
+from sqlalchemy.engine import Engine
+from werkzeug.datastructures import FileStorage
+
+from importers import jobs
+from importers.pipeline import file_sha256
+from trials.db import read_session, write_session
+from trials.models import ImportJob, JobStatus, utcnow
+from trials.scope import Scope
+
+log = logging.getLogger(__name__)
+
+#: How often a running job tells the queue it is alive, besides every 10,000 rows read.
+BEAT_EVERY_S = 5.0
+#: Each surface's view of a finished import (the review page's, the API's), registered by the surface's module.
+_DESCRIBE: dict[str, jobs.Describe] = {}
+
+
+def describes(via: str) -> Callable[[jobs.Describe], jobs.Describe]:
+    """Register how a surface ('web', 'api') shows a finished import, so the worker stores what it will show."""
+
+    def register(describe: jobs.Describe) -> jobs.Describe:
+        _DESCRIBE[via] = describe
+        return describe
+
+    return register
+
+
+class _InProcessConsumer(Consumer):
+    """A consumer on threads beside a development server, leaving the server its own signal handling."""
+
+    def _set_signal_handlers(self) -> None:
+        """Let the server keep Ctrl-C: the worker threads are daemons and stop with it."""
+
+
+class Queue:
+    """One app's import queue: its huey (built on first use), its database, its upload folder and its limits."""
+
+    def __init__(self, app: Flask, engine: Engine) -> None:
+        config = app.config
+        self.engine = engine
+        self.spec: str = config.get("JOB_QUEUE") or f"sqlite:///{Path(app.instance_path) / 'queue.sqlite'}"
+        self.name: str = config["JOB_QUEUE_NAME"]
+        self.folder = Path(config.get("UPLOAD_FOLDER") or Path(app.instance_path) / "uploads")
+        self.limits = jobs.Limits(
+            heartbeat=timedelta(seconds=config["JOB_HEARTBEAT_LIMIT_S"]),
+            upload_ttl=timedelta(hours=config["UPLOAD_TTL_HOURS"]),
+            max_pending=config["MAX_PENDING_UPLOADS"],
+        )
+        self._huey: Huey | None = None
+        self._run_import: Any = None  # the import task (calling it enqueues), registered when huey is built
+        self._lock = threading.Lock()
+
+    @property
+    def huey(self) -> Huey:
+        """The huey instance with this queue's two tasks, built on first use (a SQLite queue makes its file then)."""
+        with self._lock:
+            if self._huey is None:
+                self._huey = self._build()
+            return self._huey
+
+    def _build(self) -> Huey:
+        """Choose the backend from the setting, and register the import task and the periodic reaper."""
+        if self.spec == "immediate":
+            huey: Huey = MemoryHuey(self.name, immediate=True, results=False)
+        elif self.spec.startswith(("redis://", "rediss://", "unix://")):
+            huey = RedisHuey(self.name, url=self.spec, results=False)
+        elif self.spec.startswith("sqlite:///"):
+            path = Path(self.spec.removeprefix("sqlite:///"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            huey = SqliteHuey(self.name, filename=str(path), results=False)
+        else:
+            raise ValueError(f"JOB_QUEUE must be redis://..., sqlite:///... or immediate, not {self.spec!r}")
+        self._run_import = huey.task(name="run_import")(self.run)
+        huey.periodic_task(crontab(minute="*"), name="reap_jobs")(self.reap)
+        return huey
+
+    def enqueue(self, job_id: str) -> None:
+        """Put a job's id on the queue (in immediate mode, run it now)."""
+        if self.huey is not None:  # built on first use, with its tasks
+            self._run_import(job_id)
+
+    # --- the worker's side ---------------------------------------------------------------------------------------
+
+    def run(self, job_id: str) -> None:
+        """Run one job, beating into the queue's store while the importer reads."""
+        beat = _Heartbeat(self, job_id)
+        with beat:
+            via = "web"
+            with read_session(self.engine) as session:
+                job = session.get(ImportJob, job_id)
+                if job is not None:
+                    via = str(job.options.get("via", "web"))
+            describe = _DESCRIBE.get(via) or _DESCRIBE["web"]
+            jobs.run_job(self.engine, self.folder, job_id, describe=describe, progress=beat.rows, limits=self.limits)
+        self.huey.get(_beat_key(job_id))  # popped: the table holds the outcome now
+
+    def reap(self, job_id: str | None = None) -> jobs.Reaped:
+        """Fail silent jobs and delete expired uploads (all, or one job's)."""
+        return jobs.reap(self.engine, self.folder, limits=self.limits, last_beat=self.last_beat, job_id=job_id)
+
+    def beat(self, job_id: str, rows: int) -> None:
+        """Note in the queue's store that a job is alive and how many rows it has read."""
+        self.huey.put(_beat_key(job_id), (time.time(), rows))
+
+    def last_beat(self, job_id: str) -> tuple[datetime, int] | None:
+        """When a job last beat, and its rows read then; None if the queue has not heard from it."""
+        found = self.huey.get(_beat_key(job_id), peek=True)
+        if found is None:
+            return None
+        at, rows = found
+        return datetime.fromtimestamp(float(at), UTC), int(rows)
+
+    def consumer(self, threads: int) -> Consumer:
+        """A consumer for `zetrials worker`: worker threads and the scheduler that runs the reaper each minute."""
+        return self.huey.create_consumer(workers=threads, worker_type="thread", periodic=True)
+
+    def start_in_process(self, threads: int = 1) -> None:
+        """Run a consumer on daemon threads in this process, for the single-process development server."""
+        _InProcessConsumer(self.huey, workers=threads, worker_type="thread", periodic=True).start()
+
+    # --- the web's side --------------------------------------------------------------------------------------------
+
+    def submit(self, scope: Scope, upload: FileStorage, filename: str, suffix: str, options: dict[str, Any]) -> str:
+        """Save an upload, record its job (refusing a user holding too many) and queue its run; give the job's id."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        job_id = secrets.token_urlsafe(18)
+        stored = f"{job_id}{suffix}"
+        upload.save(self.folder / stored)
+        try:
+            with write_session(self.engine) as session:
+                jobs.create_job(
+                    session,
+                    scope=scope,
+                    job_id=job_id,
+                    filename=filename,
+                    upload_path=stored,
+                    sha256=file_sha256(self.folder / stored),
+                    options=options,
+                    limits=self.limits,
+                )
+        except Exception:
+            (self.folder / stored).unlink(missing_ok=True)
+            raise
+        self.enqueue(job_id)
+        return job_id
+
+    def confirm(self, scope: Scope, job_id: str) -> str | None:
+        """Queue the real import of a dry run that passed; else say why not (None when queued)."""
+        with write_session(self.engine) as session:
+            job = jobs.visible_job(session, scope, job_id)
+            if job is None:
+                return "no such import"
+            if jobs.expired(job, utcnow()):
+                return jobs.EXPIRED
+            if job.status != JobStatus.done or not job.dry_run or (job.result or {}).get("status") != "dry-run":
+                return "only a file whose dry run passed can be imported"
+            jobs.queue_import(session, job)
+        self.enqueue(job_id)
+        return None
+
+    def status(self, scope: Scope, job_id: str) -> ImportJob | None:
+        """A job as its owner may read it, reaped first if its worker fell silent, with the rows read so far."""
+        with read_session(self.engine) as session:
+            if jobs.visible_job(session, scope, job_id) is None:
+                return None
+        self.reap(job_id)
+        with read_session(self.engine) as session:
+            job = jobs.visible_job(session, scope, job_id)
+        if job is not None and job.status == JobStatus.running:
+            heard = self.last_beat(job_id)
+            job.rows_done = max(job.rows_done, heard[1] if heard else 0)
+        return job
+
+
+def _beat_key(job_id: str) -> str:
+    """The queue store's key for one job's heartbeat."""
+    return f"beat:{job_id}"
+
+
+class _Heartbeat:
+    """Beats for a running job every few seconds on a thread, and whenever the importer reports rows."""
+
+    def __init__(self, queue: Queue, job_id: str) -> None:
+        self.queue, self.job_id, self.done = queue, job_id, 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, name=f"heartbeat-{job_id[:8]}", daemon=True)
+
+    def rows(self, done: int) -> None:
+        """The importer's progress callback: note the rows and beat."""
+        self.done = done
+        self.queue.beat(self.job_id, done)
+
+    def _beat(self) -> None:
+        """Beat until stopped; a failed beat is logged and retried, never fatal to the import."""
+        while not self.stop.wait(BEAT_EVERY_S):
+            try:
+                self.queue.beat(self.job_id, self.done)
+            except Exception:  # the queue's store unreachable for a moment: the reaper tolerates a minute
+                log.exception("heartbeat of import job %s not recorded", self.job_id)
+
+    def __enter__(self) -> _Heartbeat:
+        self.queue.beat(self.job_id, 0)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def queue() -> Queue:
+    """The current app's import queue."""
+    found: Queue = current_app.extensions["zetrials.queue"]
+    return found
+
+
+def init_app(app: Flask, engine: Engine) -> None:
+    """Attach the app's import queue; nothing connects until it is first used."""
+    app.extensions["zetrials.queue"] = Queue(app, engine)
