@@ -9,6 +9,7 @@ from app.auth import CSRF_COOKIE
 from app.params import MAX_PAGE
 from importers.load import MEASURED_FIELDS
 from importers.pipeline import Status
+from importers.review import WARNING_CODES
 from importers.values import MEASUREMENT_SPECS
 from trials.metrics import METRIC_KEYS, METRIC_UNITS, Activity
 from trials.models import (
@@ -17,6 +18,7 @@ from trials.models import (
     EngineStandard,
     EquipmentClass,
     HydrogenPathway,
+    JobStatus,
     Technology,
     TrialStatus,
     UnitRole,
@@ -297,6 +299,53 @@ SCHEMAS: dict[str, Schema] = {
                 "items": _ref("ProblemGroup"),
                 "description": "the same problems for people: one per sheet, column and kind of problem",
             },
+            "review": {
+                "oneOf": [{"type": "null"}, _ref("ImportReview")],
+                "description": "what the file brings per unit and what to look at before confirming; null when the"
+                " file was not read (a duplicate, or unreadable)",
+            },
+        },
+    ),
+    "ImportReview": _closed(
+        "What a file brings in, per unit, and warnings that do not block the import but should be read first",
+        {
+            "units": {"type": "array", "items": _ref("ReviewedUnit")},
+            "warnings": {
+                "type": "array",
+                "items": _closed(
+                    "Something to look at before confirming",
+                    {
+                        "code": {"enum": list(WARNING_CODES)},
+                        "message": {"type": "string"},
+                        "trial": _nullable("string", "the trial it concerns, if one"),
+                    },
+                ),
+            },
+            "profile": _nullable("string", "the import profile applied (saved column and value mappings), by name"),
+        },
+    ),
+    "ReviewedUnit": _closed(
+        "One unit's rows in the file: role, days, totals, and energy per unit of the class's primary work",
+        {
+            "trial": {"type": "string"},
+            "unit": {"type": "string"},
+            "role": {"enum": ["trial", "baseline"]},
+            "role_label": {"type": "string"},
+            "new": {"type": "boolean", "description": "the unit is not in the database yet"},
+            "rows": {"type": "integer", "minimum": 1},
+            "first_day": {"type": "string", "format": "date"},
+            "last_day": {"type": "string", "format": "date", "description": "inclusive"},
+            "totals": {"type": "array", "items": _ref("LabelledFigure")},
+            "rates": {"type": "array", "items": _ref("LabelledFigure")},
+        },
+    ),
+    "LabelledFigure": _closed(
+        "A figure with its field key, its label and unit for people",
+        {
+            "field": {"type": "string"},
+            "label": {"type": "string"},
+            "unit": {"type": "string"},
+            "value": {"type": "number"},
         },
     ),
     "ImportBatch": _closed(
@@ -317,6 +366,25 @@ SCHEMAS: dict[str, Schema] = {
     "PortList": _items("Port", "Every partner port, by UN/LOCODE"),
     "TrialList": _items("Trial", "The trials the viewer may see, by port then code"),
     "ImportBatchList": _items("ImportBatch", "Import batches the viewer may see, newest first (at most 200)"),
+    "ImportJob": _closed(
+        "An import queued with ?async=true: where it stands, and the import's answer once done",
+        {
+            "id": {"type": "string", "description": "the job's unguessable id"},
+            "url": {"type": "string", "description": "where to follow it: GET this address"},
+            "status": {"enum": enum_values(JobStatus), "description": "queued, running, done or failed"},
+            "filename": {"type": "string"},
+            "dry_run": {"type": "boolean"},
+            "rows_done": {"type": "integer", "minimum": 0, "description": "rows read so far"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "started_at": _nullable("string", "when a worker took it", format="date-time"),
+            "finished_at": _nullable("string", "when it ended", format="date-time"),
+            "error": _nullable("string", "why a failed job stopped, e.g. its worker stopped: upload the file again"),
+            "result": {
+                "oneOf": [{"type": "null"}, _ref("ImportResult")],
+                "description": "the answer a synchronous import gives, once the job is done",
+            },
+        },
+    ),
     "OpenApiDocument": {"type": "object", "required": ["openapi", "info", "paths", "components"]},
 }
 
@@ -387,6 +455,18 @@ def document(*, session_cookie: str) -> Schema:
         "Rejected (an empty, unreadable or invalid file): nothing was written; `problems` says why",
         _ref("ImportResult"),
     )
+    imports["parameters"].append(
+        _query(
+            "async",
+            "true: queue the import as a job and answer 202 at once (for large files); false (default): import now",
+            {"enum": ["true", "false", "1", "0", "yes", "no", "on", "off"]},
+        )
+    )
+    imports["responses"]["202"] = _json("Queued (with ?async=true): follow the job at its `url`", _ref("ImportJob"))
+    imports["responses"]["429"] = _json(
+        "With ?async=true: the user holds as many unfinished uploads as allowed; wait for one to finish",
+        _ref("Error"),
+    )
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
@@ -455,6 +535,15 @@ def document(*, session_cookie: str) -> Schema:
             "/api/v1/imports": {
                 "get": _operation("List import batches", "ImportBatchList"),
                 "post": imports,
+            },
+            "/api/v1/imports/jobs/{job_id}": {
+                "get": _operation(
+                    "Follow an import job; only its submitter and admins may, anyone else gets 404",
+                    "ImportJob",
+                    403,
+                    404,
+                    parameters=({"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}},),
+                )
             },
             "/api/v1/openapi.json": {"get": _operation("This document", "OpenApiDocument")},
         },

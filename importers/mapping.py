@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import chain, islice
@@ -96,6 +96,7 @@ class SheetMapping:
     columns: list[MappedColumn]
     kept_as_notes: list[tuple[int, str]]  # (0-based index, header) of columns nobody recognised
     problems: list[Problem]
+    headers: tuple[str, ...] = ()  # the header row's text, column by column
 
     def column(self, field: str) -> MappedColumn | None:
         """Find the column that holds a field, if the sheet has one."""
@@ -151,7 +152,7 @@ def field_label(field: str, kind: SheetKind = "measurements") -> str:
 
 # --- matching one header ---------------------------------------------------------------------------------------
 
-_BRACKET_RE = re.compile(r"[(\[【]([^)\]】]*)[)\]】]?")
+BRACKET_RE = re.compile(r"[(\[【]([^)\]】]*)[)\]】]?")
 # Chinese and Japanese write no spaces, so a run of their characters is a word of its own: '電力量kWh' is two.
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _WORD_RE = re.compile(rf"[{_CJK}]+|[^\W_{_CJK}]+")
@@ -202,8 +203,8 @@ def _glued_unit(words: list[str]) -> tuple[str | None, list[str]]:
 def match_header(header: str, kind: SheetKind) -> HeaderMatch | None:
     """Match one header to a field, or None if it names nothing we store."""
     text = unicodedata.normalize("NFKC", header)
-    brackets = tuple(part.strip() for part in _BRACKET_RE.findall(text) if part.strip())
-    words = _WORD_RE.findall(_BRACKET_RE.sub(" ", text))
+    brackets = tuple(part.strip() for part in BRACKET_RE.findall(text) if part.strip())
+    words = _WORD_RE.findall(BRACKET_RE.sub(" ", text))
     index = _index(kind)
     key = choice_key("".join(words))
     unit_word, rest = _glued_unit(words)
@@ -222,6 +223,10 @@ def match_header(header: str, kind: SheetKind) -> HeaderMatch | None:
     if key in _FUEL_KEYS:
         field = FUEL_BY_UNIT_KIND.get(_unit_kind(unit_word, brackets), "diesel_l")
     return HeaderMatch(field, unit_word, required, brackets, monthly)
+
+
+#: How a header is matched to a field: match_header, or a person's mapping over it (importers.profiles).
+Matcher = Callable[[str, SheetKind], HeaderMatch | None]
 
 
 def _unit_kind(unit_word: str | None, brackets: tuple[str, ...]) -> str | None:
@@ -438,13 +443,15 @@ def split_header(
     return result, chain((row for row in head if row[0] > after), stream)
 
 
-def map_columns(number: int, cells: Sequence[object], *, kind: SheetKind, file: str, sheet: str) -> SheetMapping:
-    """Map the cells of a known header row to fields, keeping unknown columns and reporting unusable ones."""
-    mapping = SheetMapping(kind, number, [], [], [])
+def map_columns(
+    number: int, cells: Sequence[object], *, kind: SheetKind, file: str, sheet: str, matcher: Matcher = match_header
+) -> SheetMapping:
+    """Map the cells of a known header row to fields (by `matcher`: a person's mapping may overrule the synonyms),
+    keeping unknown columns and reporting unusable ones."""
+    mapping = SheetMapping(kind, number, [], [], [], tuple(_header_text(cell) for cell in cells))
     candidates: list[MappedColumn] = []
-    for index, cell in enumerate(cells):
-        header = _header_text(cell)
-        match = match_header(header, kind) if header else None
+    for index, header in enumerate(mapping.headers):
+        match = matcher(header, kind) if header else None
         if match is None:
             if header:
                 mapping.kept_as_notes.append((index, header))

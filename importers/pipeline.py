@@ -15,7 +15,9 @@ from sqlmodel import Session, select
 from importers.load import CHUNK_ROWS, Counts, Loader, MeasurementRecord, batch_trial_ids, upsert_trial
 from importers.mapping import Row, SheetMapping, sheet_kind, split_header
 from importers.problems import DATE_ORDER_ADVICE, Problem, ProblemGroup, group_problems
+from importers.profiles import ImportMapping, header_key, mappable, profile_for_headers, remap, sampled, with_values
 from importers.read import RawSheet, RawWorkbook, UnreadableSheet, read_file
+from importers.review import Review, ReviewTally, known_units
 from importers.sniff import DEFAULT_LIMITS, Limits
 from importers.suggestions import Suggestions
 from importers.validate import MeasurementRows, RowReader, SheetReport, TrialTarget, totals_label, trial_values
@@ -44,6 +46,9 @@ class SheetSummary:
     kept_as_notes: list[str] = field(default_factory=list)
     rows: int = 0
     ignored: str | None = None  # why a sheet was passed over
+    headers: list[str] = field(default_factory=list)  # the header row as written, for mapping it in the review
+    header_key: str | None = None  # the header set's fingerprint, which import profiles are saved under
+    values: dict[str, list[str]] = field(default_factory=dict)  # first distinct values of columns one may map
 
 
 @dataclass
@@ -58,6 +63,8 @@ class ImportResult:
     skipped_rows: list[tuple[str, int, str]] = field(default_factory=list)
     sheets: list[SheetSummary] = field(default_factory=list)
     suggest: Suggestions | None = field(default=None, repr=False)  # known values, for "did you mean ...?"
+    review: Review | None = None  # per-unit totals and warnings, for a person to check before confirming
+    mapping: ImportMapping | None = None  # the columns and values a person mapped, or a profile applied
 
     def problem_groups(self, date_order: str = DATE_ORDER_ADVICE) -> list[ProblemGroup]:
         """One line per kind of problem, for people; date_order says how this surface lets them choose it."""
@@ -75,6 +82,7 @@ class ImportResult:
             "skipped": self.counts.skipped,
             "problems": [problem.as_dict() for problem in self.problems],
             "problem_groups": [group.as_dict() for group in self.problem_groups(date_order)],
+            "review": None if self.review is None else self.review.as_json(),
         }
 
 
@@ -107,7 +115,10 @@ class _Import:
     trial_code: str | None
     day_first: bool | None
     progress: Callable[[int], None] | None
+    mapping: ImportMapping | None  # a person's mapping; None: apply the saved profile matching each sheet's headers
+    tally: ReviewTally
     ports: list[Port] = field(default_factory=list)
+    values: dict[str, dict[str, str]] = field(default_factory=dict)  # the current sheet's mapped values
     trials: dict[str, TrialTarget | str] = field(default_factory=dict)
     seen: dict[int, int] = field(default_factory=dict)
     unit_numbers: dict[tuple[int, str], int] = field(default_factory=dict)
@@ -121,9 +132,17 @@ class _Import:
 
     def parsers_for(self, mapping: SheetMapping) -> Any:
         """Build the sheet's cell readers with the file's decimal style and date system."""
-        return mapping.parsers(
+        parsers = mapping.parsers(
             decimal_comma=self.workbook.csv_decimal_comma, date1904=self.workbook.date1904, day_first=self.day_first
         )
+        return with_values(parsers, self.values) if self.values else parsers
+
+    def mapping_for(self, found: SheetMapping) -> ImportMapping | None:
+        """The mapping a sheet is read with: the person's, else the saved profile for its headers, if any."""
+        if self.mapping is not None:
+            return self.mapping or None
+        profile = profile_for_headers(self.session, self.scope, found.headers)
+        return None if profile is None else ImportMapping.of(profile)
 
     def counted(self, rows: Iterator[Row], summary: SheetSummary) -> Iterator[Row]:
         """Pass rows through, counting them per sheet and telling the progress callback every so often."""
@@ -146,12 +165,22 @@ class _Import:
             summary.ignored = found.message
             self.header_problems.append(found)
             return None
+        chosen = self.mapping_for(found)
+        if chosen is not None:
+            found = remap(found, chosen.columns, file=self.result.filename, sheet=sheet.name)
+            self.result.mapping = self.result.mapping or chosen
+        self.values = chosen.values if chosen is not None else {}
         summary.header_row = found.header_row
+        summary.headers, summary.header_key = list(found.headers), header_key(found.headers)
+        rows = sampled(rows, {index: found.headers[index] for index in mappable(found)}, summary.values)
         summary.columns = [
             {"header": c.header, "field": c.field, "unit": c.unit, "unit_assumed": c.unit_assumed}
             for c in found.columns
         ]
         summary.kept_as_notes = [header for _index, header in found.kept_as_notes]
+        self.tally.note_columns(
+            sheet.name, [(c.header, c.unit or "") for c in found.columns if c.unit_assumed], summary.kept_as_notes
+        )
         self.result.problems.extend(found.problems)
         return found, rows
 
@@ -219,6 +248,7 @@ class _Import:
         for record in checker.records(rows):
             if len(self.result.problems) >= MAX_PROBLEMS:
                 break
+            self.tally.add(record)
             if self.failed:
                 continue
             _unit, stored_role, _had = self.loader.unit(record.trial_id, record.unit_id, record.role)
@@ -234,6 +264,7 @@ class _Import:
             self.loader.write(chunk)
         for number, reason in report.skipped:
             self._skip(sheet.name, number, reason)
+        self.tally.role_assumed |= report.role_assumed
 
     def _skip(self, sheet: str, number: int, reason: str) -> None:
         """Count and remember a row passed over on purpose."""
@@ -307,8 +338,12 @@ def import_file(
     day_first: bool | None = None,
     progress: Callable[[int], None] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    mapping: ImportMapping | None = None,
 ) -> ImportResult:
-    """Import one file: every row lands, or none does; the same bytes twice change nothing."""
+    """Import one file: every row lands, or none does; the same bytes twice change nothing.
+
+    `mapping` is what a person said about the file's columns and values (an empty one: read it as written); without
+    it, a saved import profile for a sheet's headers is applied to that sheet."""
     filename = display_name or path.name
     if not scope.can_import:
         return ImportResult("rejected", filename, problems=[Problem(filename, "only editors and admins import data")])
@@ -321,7 +356,9 @@ def import_file(
     if workbook.problems:
         return ImportResult("rejected", filename, problems=workbook.problems)
     try:
-        return _import_in_transaction(engine, workbook, sha256, scope, trial_code, dry_run, day_first, progress)
+        return _import_in_transaction(
+            engine, workbook, sha256, scope, trial_code, dry_run, day_first, progress, mapping
+        )
     except _Rollback as rollback:
         return rollback.result
     except UnreadableSheet as unreadable:  # met part-way through a sheet: the transaction has rolled back
@@ -343,6 +380,7 @@ def _import_in_transaction(
     dry_run: bool,
     day_first: bool | None,
     progress: Callable[[int], None] | None,
+    mapping: ImportMapping | None,
 ) -> ImportResult:
     """Run the import inside one write transaction, leaving by _Rollback whenever nothing may be written."""
     filename = workbook.filename
@@ -354,7 +392,9 @@ def _import_in_transaction(
         assert opened.id is not None
         result = ImportResult("imported", filename, batch=opened.id)
         loader = Loader(session, opened.id, scope.actor, counts=result.counts)
-        _Import(session, workbook, scope, loader, result, trial_code, day_first, progress).run()
+        tally = ReviewTally(known_units(session))
+        _Import(session, workbook, scope, loader, result, trial_code, day_first, progress, mapping, tally).run()
+        result.review = tally.review(session, result.mapping.profile if result.mapping is not None else None)
         if result.problems:
             result.status, result.batch = "rejected", None
             result.suggest = _suggestions(session, scope)
@@ -376,7 +416,7 @@ def _import_in_transaction(
             actor=scope.actor,
             action="import",
             object=f"batch:{opened.id}",
-            after={"file": filename, "sha256": sha256, **result.as_json(), "problems": []},
+            after={"file": filename, "sha256": sha256, **result.as_json(), "problems": [], "review": None},
             import_batch_id=opened.id,
         )
     return result

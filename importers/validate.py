@@ -62,11 +62,13 @@ class TrialTarget:
 
 @dataclass
 class SheetReport:
-    """What one sheet gave: problems, skipped rows with their reasons, and how many rows were read."""
+    """What one sheet gave: problems, skipped rows with their reasons, how many rows were read, and which units'
+    roles were left unsaid (taken as trial units)."""
 
     problems: list[Problem] = field(default_factory=list)
     skipped: list[tuple[int, str]] = field(default_factory=list)
     rows: int = 0
+    role_assumed: set[tuple[int, str]] = field(default_factory=set)  # (trial id, unit) of rows naming no role
 
 
 def _is_blank(cells: Sequence[object]) -> bool:
@@ -240,10 +242,13 @@ class MeasurementRows:
                     f" could do in {days} day(s) (at most {limit / ABSURD:,.0f}); check the unit"
                 )
                 return self.reader.problem(number, name, message, value)
+        role = values.get("role")
+        if role is None:
+            self.report.role_assumed.add((target.id, unit_id))
         return MeasurementRecord(
             trial_id=target.id,
             unit_id=unit_id,
-            role=_ROLES[values.get("role") or UnitRole.trial.value],
+            role=_ROLES[role or UnitRole.trial.value],
             period_start=start,
             period_end=end,
             values=measured,

@@ -281,6 +281,63 @@ def standard_file(path: Path, energy: float = 250.0) -> Path:
     )
 
 
+#: The review of standard_file, worked by hand: YT-1 10 + 12 = 22 h, 250 + 310 = 560 kWh, 40 + 50 = 90 moves, so
+#: 560 / 22 = 25.45 kWh/h, above a yard tractor's 6-25 kWh/h (METHODOLOGY.md §8); YT-2 8 h, 190 kWh (23.75 kWh/h);
+#: the file has no Role column, so both new units are taken as trial units.
+STANDARD_REVIEW: dict[str, Any] = {
+    "units": [
+        {
+            "trial": "LGB-YT-01", "unit": "YT-1", "role": "trial", "role_label": "trial unit", "new": True, "rows": 2,
+            "first_day": "2024-03-01", "last_day": "2024-03-02",
+            "totals": [
+                {"field": "energy_kwh", "label": "Electricity", "unit": "kWh", "value": 560.0},
+                {"field": "operating_hours", "label": "Operating hours", "unit": "h", "value": 22.0},
+                {"field": "moves", "label": "Moves", "unit": "moves", "value": 90.0},
+            ],
+            "rates": [{"field": "energy_kwh", "label": "Electricity", "unit": "kWh/h", "value": 560 / 22}],
+        },
+        {
+            "trial": "LGB-YT-01", "unit": "YT-2", "role": "trial", "role_label": "trial unit", "new": True, "rows": 1,
+            "first_day": "2024-03-01", "last_day": "2024-03-01",
+            "totals": [
+                {"field": "energy_kwh", "label": "Electricity", "unit": "kWh", "value": 190.0},
+                {"field": "operating_hours", "label": "Operating hours", "unit": "h", "value": 8.0},
+            ],
+            "rates": [{"field": "energy_kwh", "label": "Electricity", "unit": "kWh/h", "value": 190 / 8}],
+        },
+    ],
+    "warnings": [
+        {
+            "code": "rate_out_of_range",
+            "message": "LGB-YT-01: electricity in kWh per hour is outside the plausible 6-25 kWh per hour "
+            "(METHODOLOGY.md §8) for YT-1 25.5: check the units in the headers and the roles.",
+            "trial": "LGB-YT-01",
+        },
+        {
+            "code": "role_assumed",
+            "message": "No role is given for 2 new units of LGB-YT-01 (YT-1, YT-2): they are taken as trial units. "
+            "Add a Role column, or map the column that says which are baseline machines.",
+            "trial": "LGB-YT-01",
+        },
+    ],
+    "profile": None,
+}  # fmt: skip
+
+
+def fleet_group_file(path: Path, trial: str = "LAX-YT-02", energy: float = 150.0) -> Path:
+    """An OEM export as the issue found it: a 'Fleet Group' column says which units are the trial's ('Pilot EV') and
+    which the diesel baseline ('Diesel baseline'), on a battery-electric yard tractor trial planning 2 units. Two days
+    of EV-1 (10 h, `energy` kWh a day), EV-2 (8 h, 120 kWh) and the diesel D-1 (10 h, 80 L)."""
+    header = ["Code", "Name", "Port", "Equipment class", "Technology", "Start date", "Units planned"]
+    trial_row = [trial, "Pilot EVs", "USLAX", "yard_tractor", "battery_electric", date(2024, 1, 1), 2]
+    rows: list[list[Any]] = [["Trial", "Unit", "Fleet Group", "Date", "Operating hours", "Energy (kWh)", "Diesel (L)"]]
+    for day in (date(2024, 3, 1), date(2024, 3, 2)):
+        rows.append([trial, "EV-1", "Pilot EV", day, 10, energy, None])
+        rows.append([trial, "EV-2", "Pilot EV", day, 8, 120, None])
+        rows.append([trial, "D-1", "Diesel baseline", day, 10, None, 80])
+    return write_xlsx(path, {"Trials": [header, trial_row], "Measurements": rows})
+
+
 def stored_with_notes(engine: Engine) -> list[tuple[Any, ...]]:
     """The stored measurements as (unit, day, hours, energy, moves, notes), to compare imports of the same data."""
     with Session(engine) as session:

@@ -24,6 +24,7 @@ from app.errors import MESSAGES
 from importers.validate import TRIAL_CODE_RULE
 from tests.factories import (
     DOCUMENT,
+    STANDARD_REVIEW,
     check_against_document,
     make_measurement,
     make_trial,
@@ -503,9 +504,10 @@ def test_an_editor_imports_with_a_token_and_no_csrf_and_the_import_is_audited(
         "skipped": 0,
         "problems": [],
         "problem_groups": [],
+        "review": STANDARD_REVIEW,
     }
     again = api.upload(content, filename="copy.xlsx")
-    assert again.status_code == 200 and again.get_json() == {**payload, "status": "duplicate"}
+    assert again.status_code == 200 and again.get_json() == {**payload, "status": "duplicate", "review": None}
     listed = api.get("/api/v1/imports").get_json()["items"]
     assert [(item["id"], item["filename"], item["created"]) for item in listed] == [(batch, "reports_in.xlsx", 4)]
     with Session(engine) as fresh:
@@ -519,6 +521,7 @@ def test_a_dry_run_writes_nothing(as_viewer: Callable[[str], Api], tmp_path: Pat
     response = api.upload(standard_file(tmp_path / "in.xlsx").read_bytes(), filename="in.xlsx", dry_run="true")
     assert response.status_code == 200
     assert response.get_json()["status"] == "dry-run" and response.get_json()["batch"] is None
+    assert response.get_json()["review"] == STANDARD_REVIEW  # the same facts as the web review and the CLI
     assert api.get("/api/v1/imports").get_json()["items"] == []
     assert api.get("/api/v1/trials/LGB-YT-01").status_code == 404
 

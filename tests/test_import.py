@@ -25,6 +25,7 @@ from tests.factories import (
     HOSTILE,
     LGB_TRIAL,
     MEASURE_HEADER,
+    STANDARD_REVIEW,
     TRIALS_HEADER,
     needs_corpus,
     standard_file,
@@ -69,6 +70,7 @@ def test_a_workbook_with_trials_and_measurements_lands_whole(engine: Engine, tmp
         "skipped": 0,
         "problems": [],
         "problem_groups": [],
+        "review": STANDARD_REVIEW,
     }
     assert stored(engine) == [
         ("YT-1", date(2024, 3, 1), 10.0, 250.0, 40.0),
