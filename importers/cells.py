@@ -21,7 +21,7 @@ _NOT_FINITE = frozenset({"nan", "+nan", "-nan", "inf", "+inf", "-inf", "infinity
 
 @runtime_checkable
 class FormulaCell(Protocol):
-    """A formula cell the reader found without a cached value (importers.read.FormulaWithoutValue)."""
+    """A formula cell the reader found without a cached value (importers.raw.FormulaWithoutValue)."""
 
     formula: str
 

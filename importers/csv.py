@@ -11,13 +11,10 @@ from typing import IO
 
 from importers.encodings import legacy_encoding
 from importers.problems import Problem
-from importers.raw import RawSheet, RawWorkbook, Row, clean_text
+from importers.raw import CHUNK_BYTES, RawSheet, RawWorkbook, Row, stripped_text
 from importers.sniff import Limits
 
-CHUNK_BYTES = 256 * 1024
 MAX_CSV_PROBLEMS = 100  # a badly encoded file would otherwise give one problem per row
-
-# --- csv --------------------------------------------------------------------------------------------------------
 
 _UNDECODABLE = "\udc80"  # a lone surrogate: no correct decoding ever produces one
 
@@ -134,7 +131,7 @@ def _csv_row_problems(name: str, row: int, fields: list[str], flaw: str | None, 
 def _csv_rows(path: Path, encoding: str, delimiter: str) -> Iterator[Row]:
     """Stream checked csv records as rows of cleaned text."""
     for number, fields, _ in _csv_records(path, encoding, delimiter):
-        cells = tuple(clean_text(value) for value in fields)
+        cells = tuple(stripped_text(value) for value in fields)
         if any(value is not None for value in cells):
             yield number, cells
 

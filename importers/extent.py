@@ -20,42 +20,15 @@ from xml.parsers import expat
 
 from defusedxml import ElementTree as SafeElementTree
 
+from importers.raw import (
+    CHUNK_BYTES,
+    MAX_SMALL_PART_BYTES,
+    Refused,
+    beyond_last_column,
+    column_letters,
+    too_many_rows,
+)
 from importers.sniff import Limits, ole2_workbook_stream
-
-CHUNK_BYTES = 256 * 1024
-_MAX_SMALL_PART_BYTES = 64 * 1024 * 1024
-
-
-class Refused(Exception):
-    """The file or one of its sheets cannot be read; carries the message and the sheet, and pickles whole."""
-
-    def __init__(self, message: str, sheet: str | None = None) -> None:
-        super().__init__(message, sheet)
-        self.message = message
-        self.sheet = sheet
-
-
-def column_letters(index: int) -> str:
-    """Give the spreadsheet letters of a 1-based column number (1 -> A, 27 -> AA)."""
-    letters = ""
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
-def too_many_rows(limits: Limits) -> str:
-    """Say that a sheet has more rows than are read."""
-    return f"the sheet has more than the {limits.max_rows:,} rows accepted; split it"
-
-
-def beyond_last_column(reference: str, limits: Limits) -> str:
-    """Say that a sheet has a cell to the right of the last column read."""
-    last = column_letters(limits.max_columns)
-    return (
-        f"the sheet has a cell at {reference}, beyond column {last} (at most {limits.max_columns} columns are "
-        f"read); delete the cells to the right of column {last}"
-    )
 
 
 @dataclass
@@ -168,7 +141,7 @@ def _xlsb_extents(archive: zipfile.ZipFile, limits: Limits) -> dict[str, Extent]
 def _xlsb_targets(archive: zipfile.ZipFile) -> dict[str, str]:
     """Map the workbook's relationship ids to the parts they point at."""
     rels = "xl/_rels/workbook.bin.rels"
-    if rels not in archive.NameToInfo or archive.getinfo(rels).file_size > _MAX_SMALL_PART_BYTES:
+    if rels not in archive.NameToInfo or archive.getinfo(rels).file_size > MAX_SMALL_PART_BYTES:
         raise Refused(f"the workbook is damaged: it has no readable {rels}; open it in Excel and save it again")
     root = SafeElementTree.fromstring(archive.read(rels), forbid_dtd=True)
     targets = {}
@@ -181,7 +154,7 @@ def _xlsb_targets(archive: zipfile.ZipFile) -> dict[str, str]:
 
 def _xlsb_sheets(archive: zipfile.ZipFile) -> Iterator[tuple[str, str]]:
     """Give (sheet name, relationship id) from the BrtBundleSh records of xl/workbook.bin."""
-    if archive.getinfo("xl/workbook.bin").file_size > _MAX_SMALL_PART_BYTES:
+    if archive.getinfo("xl/workbook.bin").file_size > MAX_SMALL_PART_BYTES:
         raise Refused("the part xl/workbook.bin is larger than any real workbook's; open it in Excel and save it again")
     for record, body in _biff12_records(archive, "xl/workbook.bin"):
         if record == _BUNDLE_SHEET and len(body) >= 12:

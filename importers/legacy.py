@@ -18,9 +18,9 @@ from collections.abc import Iterator, Sequence
 from datetime import date, time, timedelta
 from pathlib import Path
 
-from importers.extent import Refused, check_extents
+from importers.extent import check_extents
 from importers.problems import Problem
-from importers.raw import Cell, RawSheet, RawWorkbook, Row, clean_text
+from importers.raw import Cell, RawSheet, RawWorkbook, Refused, Row, stripped_text
 from importers.sniff import MB, Limits
 from importers.worker import WorkerLost, received_frames, serve, start_worker, unpickled, worker_command
 
@@ -160,7 +160,7 @@ def _cells(values: Sequence[object]) -> tuple[Cell, ...]:
 def _cell(value: object) -> Cell:
     """Turn one calamine value into the value the .xlsx reader gives for the same cell."""
     if isinstance(value, str):
-        return clean_text(value)
+        return stripped_text(value)
     if isinstance(value, bool | date | time):  # datetime is a date
         return value
     if isinstance(value, float):
@@ -170,4 +170,4 @@ def _cell(value: object) -> Cell:
         return int(days) if days.is_integer() else float(f"{days:.15g}")
     if isinstance(value, int):
         return value
-    return clean_text(str(value)) if value is not None else None
+    return stripped_text(str(value)) if value is not None else None

@@ -16,7 +16,8 @@ from importers.load import CHUNK_ROWS, Counts, Loader, MeasurementRecord, batch_
 from importers.mapping import Row, SheetMapping, sheet_kind, split_header
 from importers.problems import DATE_ORDER_ADVICE, Problem, ProblemGroup, group_problems
 from importers.profiles import ImportMapping, header_key, mappable, profile_for_headers, remap, sampled, with_values
-from importers.read import RawSheet, RawWorkbook, UnreadableSheet, read_file
+from importers.raw import RawSheet, RawWorkbook, UnreadableSheet
+from importers.readers import read_file
 from importers.review import Review, ReviewTally, known_units
 from importers.sniff import DEFAULT_LIMITS, Limits
 from importers.suggestions import Suggestions

@@ -1,4 +1,5 @@
-"""What every reader hands the importer: sheets of rows of plain Python values, or the problems that stop a file."""
+"""What every reader hands the importer: sheets of rows of plain Python values, or the problems that stop a file;
+and what the readers share to get there (the size they stream in, how they refuse a file and say why)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from importers.problems import Problem
+from importers.sniff import Limits
+
+CHUNK_BYTES = 256 * 1024  # how much of a file or zip part a reader takes at a time
+MAX_SMALL_PART_BYTES = 64 * 1024 * 1024  # workbook, relationships and styles of real workbooks stay far below this
 
 
 class FormulaWithoutValue:
@@ -71,10 +76,43 @@ class RawWorkbook:
 
 
 _ILLEGAL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_OOXML_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
 
 
-def clean_text(text: str) -> str | None:
-    """Drop characters XML forbids and surrounding blanks, so text compares and stores cleanly."""
+def stripped_text(text: str) -> str | None:
+    """Drop characters XML forbids and surrounding blanks, so text compares and stores cleanly; None if nothing is
+    left."""
     cleaned = _ILLEGAL_CHARS.sub("", text).strip()
     return cleaned or None
+
+
+class Refused(Exception):
+    """The file or one of its sheets cannot be read; carries the message and the sheet, and pickles whole (a worker
+    process sends it to the reader that started it)."""
+
+    def __init__(self, message: str, sheet: str | None = None) -> None:
+        super().__init__(message, sheet)
+        self.message = message
+        self.sheet = sheet
+
+
+def column_letters(index: int) -> str:
+    """Give the spreadsheet letters of a 1-based column number (1 -> A, 27 -> AA)."""
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def too_many_rows(limits: Limits) -> str:
+    """Say that a sheet has more rows than are read."""
+    return f"the sheet has more than the {limits.max_rows:,} rows accepted; split it"
+
+
+def beyond_last_column(reference: str, limits: Limits) -> str:
+    """Say that a sheet has a cell to the right of the last column read."""
+    last = column_letters(limits.max_columns)
+    return (
+        f"the sheet has a cell at {reference}, beyond column {last} (at most {limits.max_columns} columns are "
+        f"read); delete the cells to the right of column {last}"
+    )

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from importers.encodings import legacy_encoding
 from importers.pipeline import import_file
-from importers.read import read_file
+from importers.readers import read_file
 from tests.factories import LGB_TRIAL, TRIALS_HEADER, stored_with_notes, table_counts, write_xlsx
 from trials.scope import Scope
 

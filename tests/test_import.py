@@ -15,10 +15,10 @@ from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from importers import read
 from importers.load import UndoRefused, undo_batch
 from importers.pipeline import ImportResult, import_file
 from importers.template import write_template
+from importers.xlsx import parallel
 from tests import hostile_files
 from tests.factories import (
     CORPUS,
@@ -429,8 +429,8 @@ def test_a_sheet_that_breaks_after_rows_were_read_rejects_the_whole_file(
     engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, worker: bool
 ) -> None:
     """The XML is checked as it streams: trials written and rows read before the break are all rolled back."""
-    monkeypatch.setattr(read, "WORKER_MIN_BYTES", 0 if worker else None)
-    monkeypatch.setattr(read, "_spare_core", lambda: True)
+    monkeypatch.setattr(parallel, "WORKER_MIN_BYTES", 0 if worker else None)
+    monkeypatch.setattr(parallel, "_spare_core", lambda: True)
     trial = [str(value) for value in LGB_TRIAL[:5]] + ["2024-01-01"]
     trials = hostile_files.inline_row(1, *TRIALS_HEADER[:6]) + hostile_files.inline_row(2, *trial)
     measurements = hostile_files.inline_row(1, "Trial", "Unit", "Date", "Energy (kWh)") + "".join(

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from importers import legacy
 from importers.pipeline import import_file
 from importers.raw import RawWorkbook
-from importers.read import read_file
+from importers.readers import read_file
 from importers.sniff import Limits
 from tests import hostile_files as hostile
 from tests.factories import CORPUS, finished, needs_corpus, stored_with_notes, table_counts, upload

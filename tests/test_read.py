@@ -19,14 +19,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from importers import read
 from importers.problems import Problem
-from importers.read import FormulaWithoutValue, RawWorkbook, Row, UnreadableSheet, read_file
+from importers.raw import FormulaWithoutValue, RawWorkbook, Row, UnreadableSheet
+from importers.readers import read_file
 from importers.sniff import Limits
+from importers.xlsx import book as xlsx_book
+from importers.xlsx import parallel
+from importers.xlsx import sheet as xlsx_sheet
 from tests import hostile_files as hostile
 from tests.factories import CORPUS, needs_corpus
 
-SPARE_CORE = read._spare_core  # before the fixture below replaces it for every test
+SPARE_CORE = parallel._spare_core  # before the fixture below replaces it for every test
 
 DTD_REFUSED = (
     "the file contains an XML document type declaration (DTD), which spreadsheet programs never write; "
@@ -37,8 +40,8 @@ DTD_REFUSED = (
 @pytest.fixture(autouse=True, params=["in-process", "worker"])
 def parsed_where(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
     """Run every test with sheets parsed in this process, then with every sheet parsed by a worker process."""
-    monkeypatch.setattr(read, "WORKER_MIN_BYTES", 0 if request.param == "worker" else None)
-    monkeypatch.setattr(read, "_spare_core", lambda: True)  # however busy the machine running the tests
+    monkeypatch.setattr(parallel, "WORKER_MIN_BYTES", 0 if request.param == "worker" else None)
+    monkeypatch.setattr(parallel, "_spare_core", lambda: True)  # however busy the machine running the tests
     return str(request.param)
 
 
@@ -385,17 +388,17 @@ PLAIN_ROW = (
 
 def sheet_rows_both_ways(path: Path, limits: Limits) -> tuple[list[Row], list[Row]]:
     """Read a one-sheet workbook's rows through _row_batches (plain first) and through the exact reader alone."""
-    assert read.read_file(path).problems == []
+    assert read_file(path).problems == []
     with zipfile.ZipFile(path) as archive:
-        book = read._open_book(archive)
+        book = xlsx_book.open_book(archive)
         part = book.sheets[0].part
         assert part is not None
         exact = [
             row
-            for batch in read._parse_sheet(archive, part, read._RowState(book, limits, "Data"), False)
+            for batch in xlsx_sheet._parse_sheet(archive, part, xlsx_sheet._RowState(book, limits, "Data"), False)
             for row in batch
         ]
-    plain = [row for batch in read._row_batches(path, part, book, limits, "Data") for row in batch]
+    plain = [row for batch in xlsx_sheet.row_batches(path, part, book, limits, "Data") for row in batch]
     return plain, exact
 
 
@@ -406,9 +409,9 @@ def test_plain_reader_reads_what_programs_write_without_falling_back(tmp_path: P
         shared_strings=["LGB-YT-01"],
     )
     with zipfile.ZipFile(path) as archive:
-        book = read._open_book(archive)
+        book = xlsx_book.open_book(archive)
         data = archive.read("xl/worksheets/sheet1.xml")
-    reader = read._PlainRows(read._RowState(book, Limits(), "Data"), "")
+    reader = xlsx_sheet._PlainRows(xlsx_sheet._RowState(book, Limits(), "Data"), "")
     rows = reader.feed(data) + reader.feed(b"", final=True)  # raises _NotPlain if it would fall back
     expected = ("LGB-YT-01", date(2024, 3, 1), 2.5, "R&D", None)
     assert rows == [(n, expected) for n in range(1, 4)]
@@ -422,10 +425,10 @@ def test_sheet_found_not_plain_after_rows_went_out_goes_on_exactly(
     rows = "".join(PLAIN_ROW.format(n=n) for n in range(1, 40)) + "<!-- a comment -->"
     rows += "".join(PLAIN_ROW.format(n=n) for n in range(40, 60))
     path = hostile.write_xlsx(tmp_path / "comment.xlsx", [("Data", hostile.sheet_xml(rows))], shared_strings=["x"])
-    monkeypatch.setattr(read, "CHUNK_BYTES", 512)  # so that rows are handed out before the comment is met
+    monkeypatch.setattr(xlsx_sheet, "CHUNK_BYTES", 512)  # so that rows are handed out before the comment is met
     with zipfile.ZipFile(path) as archive:
-        book = read._open_book(archive)
-    batches = list(read._row_batches(path, "xl/worksheets/sheet1.xml", book, Limits(), "Data"))
+        book = xlsx_book.open_book(archive)
+    batches = list(xlsx_sheet.row_batches(path, "xl/worksheets/sheet1.xml", book, Limits(), "Data"))
     handed_out = [number for batch in batches for number, _ in batch]
     assert handed_out == list(range(1, 60))
     assert len(batches) > 2
@@ -491,7 +494,8 @@ def sheet_rows(draw: st.DrawFn) -> str:
 def test_plain_reader_gives_exactly_what_the_exact_reader_gives(
     rows: str, chunk: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(read, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(xlsx_sheet, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(xlsx_book, "CHUNK_BYTES", chunk)  # the parsers' text buffer, as the sheet's chunks
     path = hostile.write_xlsx(
         tmp_path / "random.xlsx", [("Data", hostile.sheet_xml(rows))], shared_strings=["zero", "one", "a &amp; b"]
     )
@@ -522,16 +526,16 @@ def valid_rows(tmp_path: Path) -> Iterator[Row]:
 def test_worker_that_fails_before_any_row_leaves_the_parsing_here(
     command: tuple[str, ...], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(read, "_WORKER_COMMAND", command)
+    monkeypatch.setattr(parallel, "_WORKER_COMMAND", command)
     rows = list(valid_rows(tmp_path))
     assert len(rows) == VALID_ROWS
     assert rows[1] == (2, ("LGB-YT-01", date(2024, 3, 1), 1.5))
 
 
 DIES_AFTER_ONE_BATCH = (
-    "import pickle, sys; from importers import read; request = pickle.load(sys.stdin.buffer); "
-    "data = pickle.dumps(next(read._row_batches(*request))); "
-    "sys.stdout.buffer.write(read._FRAME.pack(len(data)) + data)"
+    "import pickle, sys; from importers.worker import FRAME; from importers.xlsx.sheet import row_batches; "
+    "request = pickle.load(sys.stdin.buffer); data = pickle.dumps(next(row_batches(*request))); "
+    "sys.stdout.buffer.write(FRAME.pack(len(data)) + data)"
 )
 
 
@@ -539,7 +543,7 @@ DIES_AFTER_ONE_BATCH = (
 def test_worker_dying_after_rows_went_out_is_an_error_not_a_short_sheet(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(read, "_WORKER_COMMAND", (sys.executable, "-c", DIES_AFTER_ONE_BATCH))
+    monkeypatch.setattr(parallel, "_WORKER_COMMAND", (sys.executable, "-c", DIES_AFTER_ONE_BATCH))
     rows = valid_rows(tmp_path)
     assert next(rows) == (1, ("Trial code", "Period start", "Energy (MWh)"))
     with pytest.raises(RuntimeError, match=r"the process reading xl/worksheets/sheet1.xml stopped"):
@@ -549,14 +553,14 @@ def test_worker_dying_after_rows_went_out_is_an_error_not_a_short_sheet(
 @ONLY_WORKER
 def test_worker_stops_when_the_reader_stops_early(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[subprocess.Popen[bytes]] = []
-    start = read._start_worker
+    start = parallel._start_worker
 
-    def remember(request: tuple[Path, str, read._Book, Limits, str]) -> subprocess.Popen[bytes]:
+    def remember(request: tuple[Path, str, xlsx_book.Book, Limits, str]) -> subprocess.Popen[bytes]:
         worker = start(request)
         started.append(worker)
         return worker
 
-    monkeypatch.setattr(read, "_start_worker", remember)
+    monkeypatch.setattr(parallel, "_start_worker", remember)
     rows = valid_rows(tmp_path)
     next(rows)
     assert isinstance(rows, Generator)
@@ -569,7 +573,7 @@ def test_worker_stops_when_the_reader_stops_early(tmp_path: Path, monkeypatch: p
     ("cores", "load", "spare"), [(2, 0.9, True), (2, 1.8, True), (2, 2.5, False), (8, 7.0, True), (8, 9.5, False)]
 )
 def test_worker_waits_for_an_idle_core(cores: int, load: float, spare: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(read, "_usable_cores", lambda: cores)
+    monkeypatch.setattr(parallel, "_usable_cores", lambda: cores)
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
     assert SPARE_CORE() is spare
 

@@ -38,7 +38,7 @@ from importers.values import (
 
 @dataclass
 class FormulaWithoutValue:
-    """Stands in for importers.read.FormulaWithoutValue: any object with a `formula` attribute."""
+    """Stands in for importers.raw.FormulaWithoutValue: any object with a `formula` attribute."""
 
     formula: str
 
