@@ -22,6 +22,7 @@ from trials.queries import (
     today,
     trial_inputs,
 )
+from trials.registry import label
 from trials.scope import Scope
 
 
@@ -38,16 +39,17 @@ class Selection:
     trial_codes: tuple[str, ...] = ()
 
     def describe(self, ports: dict[str, Port]) -> str:
-        """Say in words what the report covers."""
+        """Say in words what the report covers: 'Port of Nagoya', 'Yard tractors across ports'."""
         parts = []
         if self.port is not None:
             port = ports.get(self.port)
-            parts.append(f"port {self.port}" + (f" ({port.name})" if port else ""))
+            parts.append(f"port of {port.name}" if port else f"port {self.port}")
         if self.equipment_class is not None:
-            parts.append(f"equipment class {self.equipment_class.value}")
+            across = "" if self.port is not None else " across ports"
+            parts.append(label(self.equipment_class, 2) + across)
         if self.trial_codes:
             parts.append(("trial " if len(self.trial_codes) == 1 else "trials ") + ", ".join(self.trial_codes))
-        text = "; ".join(parts) or "every trial the viewer may see"
+        text = ", ".join(parts) or "every trial you may see"
         return text[0].upper() + text[1:]
 
 
@@ -107,10 +109,11 @@ class ReportData:
     @property
     def viewer_text(self) -> str:
         """Say whose view of the data the report is."""
+        role = label(self.scope.role)
         if self.scope.port_locode is None:
-            return f"{self.scope.role.value}: every port's trials"
-        role, port = self.scope.role.value, self.scope.port_locode
-        return f"{role} at {port}: that port's trials and trials shared with partners"
+            return f"{role}, seeing every port's trials"
+        port = self.ports.get(self.scope.port_locode)
+        return f"{role} at {port.name if port else self.scope.port_locode}"
 
 
 def snapshot(session: Session) -> None:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from reports.blocks import Cell
+from reports.data import ReportData
 from trials.reference import DIESEL_TTW_NOTE
 from trials.registry import METRICS as REGISTRY
+from trials.registry import label
 from trials.units import DIESEL_KWH_PER_L, HYDROGEN_KWH_PER_KG
+
+#: The version of METHODOLOGY.md whose formulas and rules the figures follow.
+METHODOLOGY_VERSION = "v2"
 
 #: Each canonical metric key: a label for people, and how it is made (from the one registry, trials/registry.py).
 METRICS: dict[str, tuple[str, str]] = {key: (metric.label, metric.description) for key, metric in REGISTRY.items()}
@@ -25,3 +31,36 @@ NOTES = (
     "Monthly rows count a measurement in the month its period starts; a month's coverage counts its own days.",
     f"Energy content (lower heating value): diesel {DIESEL_KWH_PER_L} kWh/L, hydrogen {HYDROGEN_KWH_PER_KG} kWh/kg.",
 )
+
+#: Each emission factor's key in words.
+FACTOR_WORDS = {
+    "diesel_ttw": "Diesel, tank-to-wheel",
+    "diesel_wtt": "Diesel, well-to-tank",
+    "diesel_wtw": "Diesel, well-to-wheel",
+    "hydrogen": "Hydrogen",
+    "grid": "Grid electricity",
+    "load_factor": "Engine load factor",
+    "electrolysis": "Electrolyser electricity",
+    "nox": "NOx per engine work",
+    "pm25": "PM2.5 per engine work",
+}
+#: What part of the energy chain a factor counts, in words.
+SCOPE_WORDS = {"TTW": "tank-to-wheel", "WTT": "well-to-tank", "WTW": "well-to-wheel", "": ""}
+#: Factors that hold for one place or class: shown only for the places and classes of the report's trials.
+_PER_PLACE = {"grid", "load_factor"}
+
+
+def factor_rows(data: ReportData) -> list[list[Cell]]:
+    """The factor set's rows these trials' figures can use, in words: factor, value, what it applies to, source."""
+    regions = {report.port.grid_region for report in data.trials}
+    classes = {report.trial.equipment_class.value for report in data.trials}
+    rows: list[list[Cell]] = []
+    for row in data.factor_rows:
+        if row.key in _PER_PLACE and row.region not in regions | classes:
+            continue
+        place = label(row.region) if row.region else "every trial"
+        year = f", {row.year}" if row.year else ""
+        scope = SCOPE_WORDS.get(row.scope, row.scope)
+        unit = f"{row.unit} ({scope})" if scope and row.unit else row.unit or scope
+        rows.append([FACTOR_WORDS.get(row.key, label(row.key)), row.value, place + year, row.source, unit])
+    return rows

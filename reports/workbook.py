@@ -7,18 +7,14 @@ from typing import IO
 
 from sqlmodel import Session
 
+from reports.blocks import Properties, Sheet
+from reports.comparison import comparison
+from reports.cover import cover
 from reports.data import ReportData, Selection, gather, snapshot
-from reports.sheets import (
-    MEASUREMENT_FIELDS,
-    comparison,
-    data_quality,
-    measurements,
-    methodology,
-    monthly,
-    summary,
-    trials_sheet,
-)
-from reports.xlsx import Properties, Sheet, write_xlsx
+from reports.sheets import MEASUREMENT_FIELDS, data_quality, measurements, methodology
+from reports.trial_sheets import monthly, trials_sheet
+from reports.words import report_title
+from reports.xlsx import write_xlsx
 from trials.models import utcnow
 from trials.queries import stream_measurements
 from trials.scope import Scope
@@ -30,11 +26,11 @@ def _properties(data: ReportData) -> Properties:
     """Document properties that say what the file covers, for whom, when, and with which factors."""
     codes = [report.trial.code for report in data.trials]
     return Properties(
-        title=f"ZE Trials report: {data.scope_text}",
+        title=f"ZE Trials report: {report_title(data)}",
         subject=data.scope_text,
         description=(
-            f"Generated {data.generated_at:%Y-%m-%d %H:%M:%S} UTC for {data.viewer_text}, with emission factor set"
-            f" {data.factor_set.name} (location-based). Trials: {', '.join(codes)}."
+            f"Written {data.generated_at:%Y-%m-%d %H:%M:%S} UTC, seen as {data.viewer_text}, with emission factor set"
+            f" {data.factor_set.name} (location-based grid electricity). Trials: {', '.join(codes)}."
         ),
         keywords=f"ZE Trials; factor set {data.factor_set.name}",
         created=data.generated_at,
@@ -70,7 +66,7 @@ def write_report(
         generated_at=(generated_at or utcnow()).replace(microsecond=0),
         as_of=as_of,
     )
-    sheets: list[Sheet] = [summary(data), comparison(data), trials_sheet(data), monthly(data)]
+    sheets: list[Sheet] = [cover(data), comparison(data), trials_sheet(data), monthly(data)]
     if include_measurements:
         trials = [report.trial for report in data.trials]
         fields = [name for name, _header, _style in MEASUREMENT_FIELDS]

@@ -9,12 +9,12 @@ straight into the zip stream, so memory stays flat however many rows a sheet has
 
 from __future__ import annotations
 
+import enum
 import math
 import re
 import tempfile
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any, cast
@@ -22,7 +22,6 @@ from zipfile import ZIP_DEFLATED, ZipFile, ZipInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.chart._chart import ChartBase
 from openpyxl.packaging.custom import DateTimeProperty, StringProperty
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter, quote_sheetname
@@ -31,15 +30,21 @@ from openpyxl.worksheet.filters import AutoFilter
 from openpyxl.worksheet.table import Table as ExcelTable
 from openpyxl.worksheet.table import TableColumn, TableStyleInfo
 
+from reports import layout, print_setup
+from reports.blocks import Cell, Chart, Column, Line, Properties, Sheet, SheetTable, Styled
 from reports.safe import FORMULA_TRIGGERS, MAX_CELL_CHARS, clean_text, starts_like_formula
+from trials.registry import label
 
-Value = str | int | float | date | datetime | None
+#: The blocks are defined in reports.blocks; callers that write a workbook take them from here with write_xlsx.
+__all__ = ["Cell", "Column", "Line", "Properties", "Sheet", "SheetTable", "Styled", "write_xlsx"]
 
 #: Cell styles by name. Every style also gets a twin marked quotePrefix, for text that looks like a formula.
 STYLES: dict[str, dict[str, Any]] = {
     "": {},
-    "title": {"font": Font(bold=True, size=14)},
-    "section": {"font": Font(bold=True, size=12)},
+    "title": {"font": Font(name="Calibri", bold=True, size=18)},
+    "subtitle": {"font": Font(name="Calibri", size=11, color="595959")},
+    "section": {"font": Font(name="Calibri", bold=True, size=12)},
+    "note": {"alignment": Alignment(wrap_text=True, vertical="top")},
     "label": {"font": Font(bold=True)},
     "header": {"font": Font(bold=True), "alignment": Alignment(wrap_text=True, vertical="top")},
     "wrap": {"alignment": Alignment(wrap_text=True, vertical="top")},
@@ -52,7 +57,11 @@ STYLES: dict[str, dict[str, Any]] = {
     "intensity": {"number_format": "#,##0.000"},
     "rate": {"number_format": "0.0000"},
     "percent": {"number_format": "0.0"},
+    "number": {},
 }
+# Numbers and dates sit at the top of their row, level with text that wraps beside them.
+for _style in ("date", "month", "timestamp", "integer", "amount", "fine", "intensity", "rate", "percent", "number"):
+    STYLES[_style]["alignment"] = Alignment(vertical="top")
 #: The look of every Excel table: banded rows, a filter button on each header.
 TABLE_STYLE = "TableStyleMedium2"
 #: Above this many bytes of sheet XML (an estimate) a sheet is written as Zip64, which the zip format needs past 4 GB.
@@ -72,70 +81,6 @@ _NEEDS_CARE = re.compile(
     rf"[\x00-\x1f&<>\ud800-\udfff\ufffe\uffff]|_x[0-9A-Fa-f]{{4}}_|^[{re.escape(''.join(FORMULA_TRIGGERS))}\s]|\s\Z"
 )
 _EMPTY_SHEET_DATA = re.compile(r"<sheetData\s*/>|<sheetData>\s*</sheetData>")
-
-
-@dataclass(frozen=True)
-class Styled:
-    """A value with a style of its own, for the few cells that differ from their column."""
-
-    value: Value
-    style: str
-
-
-Cell = Value | Styled
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a table: its header (with the unit, if any), width in characters and cell style."""
-
-    header: str
-    width: float = 12
-    style: str = ""
-
-
-@dataclass(frozen=True)
-class SheetTable:
-    """A header row and its data rows, made an Excel table: a filter button per column, banded rows, a name.
-
-    row_count is promised up front, because the table's range is written before its rows stream in; a stream that
-    breaks the promise is a bug and stops the write.
-    """
-
-    name: str
-    columns: Sequence[Column]
-    rows: Iterable[Sequence[Cell]]
-    row_count: int
-
-
-@dataclass(frozen=True)
-class Line:
-    """Free cells on one row (a title, a note, a label and its value); a named line names its second cell."""
-
-    cells: Sequence[Cell] = ()
-    name: str | None = None
-
-
-@dataclass(frozen=True)
-class Sheet:
-    """One worksheet: blocks from the top down, the cell that freezes the panes, and charts with their anchors."""
-
-    title: str
-    blocks: Sequence[Line | SheetTable]
-    freeze: str | None = "A2"
-    charts: Sequence[tuple[ChartBase, str]] = ()
-
-
-@dataclass(frozen=True)
-class Properties:
-    """Document properties, shown by File > Info in Excel; custom ones carry the scope and factor set."""
-
-    title: str
-    subject: str
-    description: str
-    keywords: str
-    created: datetime
-    custom: Mapping[str, str | datetime] = field(default_factory=dict)
 
 
 class _Styles:
@@ -211,7 +156,9 @@ def _cell_xml(ref: str, value: Cell, style: str, text_style: str, styles: _Style
         return ""
     if isinstance(value, float):
         return f'<c r="{ref}"{style}><v>{value!r}</v></c>' if math.isfinite(value) else ""
-    if isinstance(value, str):  # str, or a StrEnum such as a unit role
+    if isinstance(value, enum.Enum):  # a stored value (a unit role, a status) is written in words, never as its key
+        value = label(value)
+    if isinstance(value, str):
         if value and not _NEEDS_CARE.search(value) and len(value) <= MAX_CELL_CHARS:
             return f'<c r="{ref}"{style} t="inlineStr"><is><t>{value}</t></is></c>'
         return _text_cell(ref, str(value), style, text_style) if value else ""
@@ -226,59 +173,33 @@ def _cell_xml(ref: str, value: Cell, style: str, text_style: str, styles: _Style
     raise TypeError(f"a report cell holds text, a number or a date, not {type(value).__name__}")
 
 
-@dataclass(frozen=True)
-class _Placed:
-    """A block with the row it starts on."""
-
-    row: int
-    block: Line | SheetTable
-
-
-def _place(sheet: Sheet) -> tuple[list[_Placed], int, int]:
-    """Lay the blocks out from row 1 down; give them with their rows, the last row and the widest column count."""
-    placed: list[_Placed] = []
-    row, width = 1, 1
-    for block in sheet.blocks:
-        placed.append(_Placed(row, block))
-        if isinstance(block, SheetTable):
-            row += 1 + max(block.row_count, 1)  # a table keeps one (empty) data row, as Excel does
-            width = max(width, len(block.columns))
-        else:
-            row += 1
-            width = max(width, len(block.cells))
-    return placed, max(row - 1, 1), width
-
-
-def _table_ref(placed: _Placed, table: SheetTable) -> str:
-    """The range a table covers, header row included."""
-    last = get_column_letter(len(table.columns))
-    return f"A{placed.row}:{last}{placed.row + max(table.row_count, 1)}"
-
-
-def _frame_sheet(book: Workbook, sheet: Sheet, placed: list[_Placed]) -> Any:
-    """Add one sheet's frame to the workbook: widths, panes, print titles, tables, charts and defined names."""
+def _frame_sheet(book: Workbook, sheet: Sheet, placed: list[layout.Placed], footer: str) -> Any:
+    """Add one sheet's frame to the workbook: widths, panes, printing, tables, charts, merges and defined names."""
     frame = book.create_sheet(clean_text(sheet.title))
-    widths: dict[int, float] = {}
-    for item in placed:
-        if isinstance(item.block, SheetTable):
-            for index, column in enumerate(item.block.columns, 1):
-                widths[index] = max(widths.get(index, 0), column.width)
+    widths = layout.widths(placed)
     for index, width in widths.items():
         frame.column_dimensions[get_column_letter(index)].width = width
     if sheet.freeze:
         frame.freeze_panes = sheet.freeze
-        frame.print_title_rows = "1:1"
-    frame.page_setup.orientation = "landscape"
+    content = sum(print_setup.column_points(width) for width in widths.values())
+    charts = [print_setup.chart_points(item.block.chart.width) for item in placed if isinstance(item.block, Chart)]
+    title_row = bool(placed) and isinstance(placed[0].block, SheetTable)
+    title_points = layout.header_height(placed[0].block.columns) if title_row else 0.0  # type: ignore[union-attr]
+    breaks = (
+        [] if sheet.one_page else print_setup.page_breaks(layout.bands(placed), max([content, *charts]), title_points)
+    )
+    print_setup.apply(frame, one_page=sheet.one_page, title_rows=title_row, breaks=breaks, footer=footer)
     for item in placed:
-        if isinstance(item.block, SheetTable):
-            ref = _table_ref(item, item.block)
+        block = item.block
+        if isinstance(block, SheetTable):
+            ref = layout.table_ref(item, block)
             table = ExcelTable(
-                displayName=item.block.name,
+                displayName=block.name,
                 ref=ref,
                 autoFilter=AutoFilter(ref=ref),
                 tableColumns=[
                     TableColumn(id=index, name=clean_text(column.header))
-                    for index, column in enumerate(item.block.columns, 1)
+                    for index, column in enumerate(block.columns, 1)
                 ],
                 tableStyleInfo=TableStyleInfo(name=TABLE_STYLE, showRowStripes=True),
             )
@@ -286,12 +207,22 @@ def _frame_sheet(book: Workbook, sheet: Sheet, placed: list[_Placed]) -> Any:
                 # openpyxl warns that write-only tables need their columns added by hand: they are, just above.
                 warnings.filterwarnings("ignore", "In write-only mode you must add table columns manually")
                 frame.add_table(table)
-        elif item.block.name:
-            ref = f"{quote_sheetname(frame.title)}!$B${item.row}"
-            book.defined_names.add(DefinedName(item.block.name, attr_text=ref))
-    for chart, anchor in sheet.charts:
-        frame.add_chart(chart, anchor)
+        elif isinstance(block, Chart):
+            frame.add_chart(block.chart, f"A{item.row}")
+            for number, line in enumerate(block.beside, item.row):
+                _frame_line(book, frame, line, number)
+        else:
+            _frame_line(book, frame, block, item.row)
     return frame
+
+
+def _frame_line(book: Workbook, frame: Any, line: Line, row: int) -> None:
+    """Merge a spanning line's cells; name a named line's value, its last cell."""
+    if line.span > 1:
+        frame.merged_cells.add(f"A{row}:{get_column_letter(line.span)}{row}")
+    if line.name:
+        ref = f"{quote_sheetname(frame.title)}!${get_column_letter(len(line.cells))}${row}"
+        book.defined_names.add(DefinedName(line.name, attr_text=ref))
 
 
 def _set_properties(book: Workbook, properties: Properties) -> None:
@@ -311,25 +242,44 @@ def _set_properties(book: Workbook, properties: Properties) -> None:
             book.custom_doc_props.append(StringProperty(name=name, value=clean_text(value)))
 
 
-def _write_sheet_data(stream: IO[bytes], placed: list[_Placed], styles: _Styles) -> None:
+def _tall(row: str, number: int, height: float | None) -> str:
+    """A row's XML drawn at a set height in points, or as it is."""
+    if height is None:
+        return row
+    return row.replace(f'<row r="{number}">', f'<row r="{number}" ht="{height:g}" customHeight="1">', 1)
+
+
+def _write_line(stream: IO[bytes], line: Line, number: int, styles: _Styles) -> None:
+    """Write one line's cells; an empty line is left out (an empty row has the default height)."""
+    if not line.cells:
+        return
+    plain = [styles.plain[""]] * len(line.cells)
+    quoted = [styles.quoted[""]] * len(line.cells)
+    for row in _rows_xml([line.cells], number, plain, quoted, styles):
+        stream.write(_tall(row, number, line.height).encode())
+
+
+def _write_sheet_data(stream: IO[bytes], placed: list[layout.Placed], styles: _Styles) -> None:
     """Stream one sheet's cells, block by block, checking each table's promised row count."""
     for item in placed:
         block = item.block
+        if isinstance(block, Chart):  # the rows under a chart keep the default height its page was planned with
+            for number, line in enumerate(block.beside, item.row):
+                _write_line(stream, line, number, styles)
+            continue
         if isinstance(block, Line):
-            if not block.cells:
-                continue
-            plain = [styles.plain[""]] * len(block.cells)
-            quoted = [styles.quoted[""]] * len(block.cells)
-            for row in _rows_xml([block.cells], item.row, plain, quoted, styles):
-                stream.write(row.encode())
+            _write_line(stream, block, item.row, styles)
             continue
         header = [Styled(column.header, "header") for column in block.columns]
         for row in _rows_xml([header], item.row, [""] * len(header), [""] * len(header), styles):
-            stream.write(row.encode())
+            stream.write(_tall(row, item.row, layout.header_height(block.columns)).encode())
         plain = [styles.plain[column.style] for column in block.columns]
         quoted = [styles.quoted[column.style] for column in block.columns]
         written, chunk = 0, []
+        heights = layout.row_heights(block)
         for row in _rows_xml(block.rows, item.row + 1, plain, quoted, styles):
+            if written < len(heights):
+                row = _tall(row, item.row + 1 + written, heights[written])
             chunk.append(row)
             written += 1
             if len(chunk) == _ROWS_PER_WRITE:
@@ -340,7 +290,7 @@ def _write_sheet_data(stream: IO[bytes], placed: list[_Placed], styles: _Styles)
             raise RuntimeError(f"table {block.name} promised {block.row_count} rows and got {written}")
 
 
-def _sheet_bytes_estimate(placed: list[_Placed]) -> int:
+def _sheet_bytes_estimate(placed: list[layout.Placed]) -> int:
     """Guess a sheet's XML size from its cell count, to know whether it needs Zip64."""
     cells = sum(
         len(item.block.columns) * item.block.row_count if isinstance(item.block, SheetTable) else 1 for item in placed
@@ -351,17 +301,17 @@ def _sheet_bytes_estimate(placed: list[_Placed]) -> int:
 def write_xlsx(target: IO[bytes], sheets: Sequence[Sheet], properties: Properties) -> None:
     """Write the workbook to a binary file: openpyxl's frame first, then the cells spliced into each sheet's part."""
     book = Workbook(write_only=True)
-    layout: list[tuple[Any, list[_Placed], str]] = []
+    framed_sheets: list[tuple[Any, list[layout.Placed], str]] = []
     for sheet in sheets:
-        placed, last_row, last_column = _place(sheet)
-        frame = _frame_sheet(book, sheet, placed)
-        layout.append((frame, placed, f"A1:{get_column_letter(last_column)}{last_row}"))
-    styles = _Styles(layout[0][0])
+        placed, last_row, last_column = layout.place(sheet)
+        frame = _frame_sheet(book, sheet, placed, properties.title)
+        framed_sheets.append((frame, placed, f"A1:{get_column_letter(last_column)}{last_row}"))
+    styles = _Styles(framed_sheets[0][0])
     _set_properties(book, properties)
     with tempfile.TemporaryDirectory(prefix="zetrials-report-") as folder:
         framed = Path(folder) / "frame.xlsx"
         book.save(framed)
-        parts = {frame.path.lstrip("/"): (placed, dimension) for frame, placed, dimension in layout}
+        parts = {frame.path.lstrip("/"): (placed, dimension) for frame, placed, dimension in framed_sheets}
         with ZipFile(framed) as source, ZipFile(target, "w", ZIP_DEFLATED) as out:
             for info in source.infolist():
                 if info.filename not in parts:

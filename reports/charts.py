@@ -1,0 +1,51 @@
+"""Native bar charts that compare trials, drawn from cells of the report itself so a reader can check each bar."""
+
+from __future__ import annotations
+
+import math
+
+from openpyxl.chart import BarChart, Reference
+from openpyxl.chart.data_source import AxDataSource, StrRef
+from openpyxl.chart.label import DataLabelList
+from openpyxl.chart.series import SeriesLabel
+from openpyxl.utils import get_column_letter, quote_sheetname
+
+from reports.print_setup import LINE_POINTS, chart_points
+
+WIDTH_CM = 17.0
+#: Height of the chart's frame, and of each bar it holds.
+_FRAME_CM = 3.0
+_BAR_CM = 0.9
+_MIN_HEIGHT_CM = 5.5
+
+
+def compare_chart(
+    *, sheet: str, title: str, unit: str, labels_column: int, values_column: int, first: int, last: int
+) -> BarChart:
+    """A horizontal bar per trial (its name down the side, so long names stay readable), values written on the bars."""
+    where = quote_sheetname(sheet)
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = title
+    chart.legend = None
+    chart.x_axis.delete = False  # openpyxl hides both axes unless told
+    chart.y_axis.delete = False
+    chart.y_axis.axPos = "b"  # horizontal bars: the values run along the bottom
+    chart.y_axis.title = unit
+    chart.x_axis.scaling.orientation = "maxMin"  # the first trial on top, as in the table beside
+    chart.y_axis.crosses = "max"  # with the categories reversed, keep the value axis at the bottom
+    column = get_column_letter(values_column)
+    chart.add_data(Reference(range_string=f"{where}!${column}${first}:${column}${last}"), titles_from_data=False)
+    (series,) = chart.series
+    series.tx = SeriesLabel(v=unit)
+    labels = get_column_letter(labels_column)
+    series.cat = AxDataSource(strRef=StrRef(f=f"{where}!${labels}${first}:${labels}${last}"))  # text, not numbers
+    series.dLbls = DataLabelList(showVal=True, showCatName=False, showSerName=False, showLegendKey=False)
+    chart.width = WIDTH_CM
+    chart.height = max(_MIN_HEIGHT_CM, _FRAME_CM + _BAR_CM * (last - first + 1))
+    return chart
+
+
+def rows_for(chart: BarChart) -> int:
+    """How many default rows a chart covers, with one spare below it."""
+    return math.ceil(chart_points(chart.height) / LINE_POINTS) + 1
