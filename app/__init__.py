@@ -16,6 +16,7 @@ from app import (
     downloads,
     errors,
     import_pages,
+    import_profiles,
     jobs,
     requestlog,
     security,
@@ -45,6 +46,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     trial_pages.init_app(app)
     admin.init_app(app)
     import_pages.init_app(app)
+    import_profiles.init_app(app)
     downloads.init_app(app)
     app.extensions["zetrials.dash"] = init_dashboard(app)
     errors.init_app(app)

@@ -7,9 +7,10 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import click
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.cli_report import report
@@ -18,6 +19,7 @@ from app.demo_accounts import after_demo, demo_accounts, remind, sign_in_hint
 from importers.demo import write_demo_files
 from importers.load import UndoRefused, plan_undo, undo_batch
 from importers.pipeline import ImportResult, import_file
+from importers.profiles import ImportMapping, ProfileError, field_words, profile_named, visible_profiles
 from importers.template import write_template
 from trials.accounts import AccountError, add_user, create_token
 from trials.backup import BackupError, backup_database, describe, restore_database
@@ -337,12 +339,44 @@ def _print_import(result: ImportResult) -> None:
             click.echo(f"    kept as notes: {', '.join(sheet.kept_as_notes)}")
     for sheet_name, row, reason in result.skipped_rows[:SHOWN_PROBLEMS]:
         click.echo(f"  skipped {sheet_name!r} row {row}: {reason}")
+    if result.review is not None:
+        _print_review(result.review.as_json())
     groups = result.problem_groups(DATE_ORDER)
     for group in groups[:SHOWN_PROBLEMS]:
         click.echo(f"  problem: {group}")
     hidden = len(groups) - SHOWN_PROBLEMS
     if hidden > 0:
         click.echo(f"  ... and {hidden} more kinds of problem: run with --json to see them all")
+
+
+def _print_review(review: dict[str, Any]) -> None:
+    """Say what the file brings per unit and what to check, from the same JSON the API and the web page show."""
+    if review["profile"]:
+        click.echo(f"  profile '{review['profile']}' applied")
+    for unit in review["units"][:SHOWN_PROBLEMS]:
+        figures = [f"{t['label'].lower()} {t['value']:,.1f} {t['unit']}" for t in unit["totals"]]
+        figures += [f"{r['label'].lower()} {r['value']:,.2f} {r['unit']}" for r in unit["rates"]]
+        new = ", new" if unit["new"] else ""
+        click.echo(
+            f"  unit {unit['unit']} of {unit['trial']} ({unit['role_label']}{new}): {unit['rows']:,} rows, "
+            f"{unit['first_day']} to {unit['last_day']}; {', '.join(figures)}"
+        )
+    hidden = len(review["units"]) - SHOWN_PROBLEMS
+    if hidden > 0:
+        click.echo(f"  ... and {hidden} more units: run with --json to see them all")
+    for warning in review["warnings"]:
+        click.echo(f"  warning: {warning['message']}")
+
+
+def _profile_mapping(engine: Engine, name: str | None) -> ImportMapping | None:
+    """The mappings of the profile named on the command line, if one was; an unknown name stops the command."""
+    if name is None:
+        return None
+    with read_session(engine) as session:
+        try:
+            return ImportMapping.of(profile_named(session, OPERATOR, name))
+        except ProfileError as refused:
+            raise click.ClickException(str(refused)) from None
 
 
 @main.command("import")
@@ -356,10 +390,14 @@ def _print_import(result: ImportResult) -> None:
     help="How to read ambiguous text dates such as 03/04/2024 (otherwise they are problems).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-def import_command(file: Path, trial_code: str | None, dry_run: bool, day_first: bool | None, as_json: bool) -> None:
+@click.option("--profile", "profile_name", help="Read the file with this import profile's column and value mappings.")
+def import_command(
+    file: Path, trial_code: str | None, dry_run: bool, day_first: bool | None, as_json: bool, profile_name: str | None
+) -> None:
     """Import a workbook (.xlsx, .xlsm, .xls, .xlsb, .ods) or csv of trials and measurements: all rows or none."""
     show_progress = not as_json and sys.stderr.isatty()
     with configured_engine() as engine:
+        mapping = _profile_mapping(engine, profile_name)
         result = import_file(
             engine,
             file,
@@ -368,6 +406,7 @@ def import_command(file: Path, trial_code: str | None, dry_run: bool, day_first:
             dry_run=dry_run,
             day_first=day_first,
             progress=_progress if show_progress else None,
+            mapping=mapping,
         )
     if show_progress:
         click.echo("", err=True)
@@ -397,6 +436,26 @@ def imports_list() -> None:
             f"created {batch.created}, updated {batch.updated}, unchanged {batch.unchanged}, "
             f"skipped {batch.skipped}  {batch.filename}"
         )
+
+
+@main.group()
+def profiles() -> None:
+    """See the import profiles: column and value mappings saved from imports' reviews."""
+
+
+@profiles.command("list")
+def profiles_list() -> None:
+    """List import profiles by name: their port, the headers they apply to, and their mappings."""
+    with configured_engine() as engine, read_session(engine) as session:
+        found = visible_profiles(session, OPERATOR)
+    if not found:
+        click.echo("No import profiles yet.")
+    for profile in found:
+        columns = [f"{header} -> {field_words(name)}" for header, name in profile.columns.items()]
+        values = [f"{raw} -> {meaning}" for table in profile.values.values() for raw, meaning in table.items()]
+        click.echo(f"{profile.name} ({profile.port_locode or 'every port'}, {len(profile.headers)} headers)")
+        click.echo(f"  columns: {'; '.join(columns) or 'none'}")
+        click.echo(f"  values: {'; '.join(values) or 'none'}")
 
 
 @imports.command("undo")

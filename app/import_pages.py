@@ -13,6 +13,7 @@ from werkzeug.utils import secure_filename
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.context import engine, require_role
+from app.import_profiles import profile_rows, save_confirmed
 from app.jobs import describes, queue
 from importers.jobs import TooManyPending
 from importers.load import UndoPlan, UndoRefused, plan_undo, undo_batch
@@ -64,6 +65,7 @@ def _result_json(result: ImportResult) -> dict[str, Any]:
         "sheets": [asdict(sheet) for sheet in result.sheets],
         "skipped_rows": result.skipped_rows,
         "problem_files": [problem.file for problem in result.problems],
+        "mapping": None if result.mapping is None else result.mapping.as_json(),
     }
 
 
@@ -73,7 +75,8 @@ def index() -> str:
     scope = require_role(*EDITORS)
     with read_session(engine()) as session:
         batches = list_import_batches(session=session, scope=scope)
-    return render_template("imports.html", batches=batches, accepted=", ".join(ACCEPTED))
+    profiles = profile_rows(scope)
+    return render_template("imports.html", batches=batches, accepted=", ".join(ACCEPTED), profiles=profiles)
 
 
 def _day_first(choice: str | None) -> bool | None:
@@ -132,6 +135,8 @@ def confirm(job_id: str) -> BaseResponse:
     refused = queue().confirm(scope, job.id)
     if refused is not None:
         flash(f"{refused[0].upper()}{refused[1:]}.", "error")
+    else:
+        save_confirmed(scope, job.id, request.form.get("profile_name", ""))
     return redirect(url_for("imports.review", job_id=job.id))
 
 

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from importers.pipeline import ImportResult, import_file
+from importers.profiles import ImportMapping
 from trials.db import read_session, write_session
 from trials.models import ImportJob, JobStatus, Role, User, utcnow
 from trials.scope import Scope
@@ -196,6 +197,7 @@ def run_job(
             dry_run=job.dry_run,
             day_first=options.get("day_first"),
             progress=progress,
+            mapping=ImportMapping.from_json(options.get("mapping")),
         )
         _finish(engine, folder, job_id, result, describe(result), limits.upload_ttl)
     except Exception:  # a bug must not leave the job running forever; it is logged with its traceback

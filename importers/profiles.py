@@ -12,7 +12,17 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from importers.mapping import BRACKET_RE, HeaderMatch, Matcher, Row, SheetKind, SheetMapping, map_columns, match_header
+from importers.mapping import (
+    BRACKET_RE,
+    HeaderMatch,
+    Matcher,
+    Row,
+    SheetKind,
+    SheetMapping,
+    field_label,
+    map_columns,
+    match_header,
+)
 from importers.values import ALLOWED, MEASUREMENT_SPECS, TRIAL_SPECS, Parsed, Parser, choice_key
 from trials import audit
 from trials.models import ImportProfile, utcnow
@@ -145,6 +155,11 @@ def sampled(rows: Iterable[Row], columns: Mapping[int, str], found: dict[str, li
                     values.add(str(cell).strip())
                     found.setdefault(columns[index], []).append(str(cell).strip()[:TEXT_LENGTH])
         yield row
+
+
+def field_words(name: str) -> str:
+    """A field in the importer's own words ('Role', 'Energy'), whichever kind of sheet holds it."""
+    return field_label(name, "measurements" if name in MEASUREMENT_SPECS else "trials")
 
 
 def choices(field_name: str, kind: SheetKind) -> tuple[str, ...]:

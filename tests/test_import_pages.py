@@ -28,7 +28,7 @@ def test_upload_review_confirm_and_undo(editor: FlaskClient, session: Session, t
     review = upload(editor, standard_file(tmp_path / "in.xlsx"))
     page = finished(editor, review)
     assert "The file is ready: 4 rows would be created" in page
-    assert "<td>Energy (kWh)</td><td>energy_kwh</td>" in page
+    assert "<td>Energy (kWh)</td><td>Energy</td>" in page  # the field in words, never its key
     assert session.exec(select(Measurement)).all() == []
     page = confirm(editor, review)
     session.commit()  # end the test's read snapshot to see the import
