@@ -199,12 +199,18 @@ DATA_CALLBACKS: dict[str, tuple[list[tuple[Any, str]], list[tuple[Any, str, Any]
     "map": ([("chart-map", "figure")], url_search(), []),
     "monthly": ([("chart-monthly", "figure")], url_search(), []),
     "compare": (
-        [("chart-bars", "figure"), ("chart-grid", "figure"), ("compare-note", "children"), ("compare-report", "href")],
+        [
+            ("chart-bars", "figure"),
+            ("chart-grid", "figure"),
+            ("compare-note", "children"),
+            ("compare-report", "children"),
+            ("compare-table", "children"),
+        ],
         url_search("?class=yard_tractor"),
         [],
     ),
     "spread": ([("chart-spread", "figure")], url_search("?class=yard_tractor"), []),
-    "trials": ([("trials-grid", "rowData")], url_search(), []),
+    "trials": ([("trials-grid", "rowData"), ("trials-summary", "children")], url_search(), []),
     "trial": (
         [
             ("trial-title", "children"),
@@ -230,6 +236,26 @@ DATA_CALLBACKS: dict[str, tuple[list[tuple[Any, str]], list[tuple[Any, str, Any]
         [("url", "search", ""), ("url", "pathname", "/dashboard/trials")],
     ),
 }
+
+
+def trial_page(client: FlaskClient, code: str, search: str = "") -> Any:
+    """The dashboard's trial page for a code as the signed-in client's renderer fills it: its main callback's answer."""
+    client.get("/dashboard/")  # the CSRF cookie the renderer sends back
+    outputs, _inputs, _state = DATA_CALLBACKS["trial"]
+    return post_callback(client, outputs, url_search(search), [("url", "pathname", f"/dashboard/trials/{code}")])
+
+
+def shown_text(answer: Any) -> str:
+    """The words a person reads in a Dash answer: every text child, none of the ids, classes or figures' data."""
+    if isinstance(answer, str):
+        return answer
+    if isinstance(answer, list):
+        return " ".join(shown_text(item) for item in answer)
+    if isinstance(answer, dict):
+        if "props" in answer:  # a component
+            return shown_text(answer["props"].get("children"))
+        return " ".join(shown_text(value) for key, value in answer.items() if key != "figure")  # outputs, rows
+    return "" if answer is None else str(answer)
 
 
 # --- import files --------------------------------------------------------------------------------------------------

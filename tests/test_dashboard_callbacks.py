@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import date
 from typing import Any
 
@@ -21,11 +22,26 @@ from tests.factories import (
     make_unit,
     make_user,
     post_callback,
+    shown_text,
     sign_in,
+    trial_page,
     url_search,
 )
-from trials.models import Role, RollupStamp, Trial, UnitRole, Visibility
-from trials.queries import today, trial_metrics
+from trials.metrics import METRIC_KEYS
+from trials.models import (
+    BaselineKind,
+    EquipmentClass,
+    HydrogenPathway,
+    Role,
+    RollupStamp,
+    Technology,
+    Trial,
+    UnitRole,
+    Visibility,
+)
+from trials.queries import today
+from trials.registry import METRICS
+from trials.results import trial_metrics
 from trials.scope import Scope
 
 PARTNER = "p@lgb.example"
@@ -90,12 +106,15 @@ def test_port_totals_leave_out_a_private_trial_of_another_port(
     client.get("/dashboard/")
     shared = trial_metrics(session=session, scope=Scope.operator(), trial=trials["SIN-SHARED"]).values
     avoided_t = (shared["ghg_wtw_avoided_kg"] or 0) / 1000
-    (ports,) = post_callback(client, *DATA_CALLBACKS["map"][:2])["chart-map"]["figure"]["data"]
-    singapore = ports["hovertext"][ports["text"].index("SGSIN")]
-    assert f"1 trials, 1 with a figure<br>avoided: {number(avoided_t)} t CO2e" in singapore
+    ports = post_callback(client, *DATA_CALLBACKS["map"][:2])["chart-map"]["figure"]["data"]
+    (singapore,) = [port for port in ports if port["name"].startswith("Singapore: ")]  # named, not coded
+    assert f"1 trial, 1 with a figure<br>avoided: {number(avoided_t)} t CO2e" in singapore["hovertext"][0]
+    assert len(ports) == 2  # Long Beach and Singapore: no marker for the private trial's figure
     monthly = post_callback(client, *DATA_CALLBACKS["monthly"][:2])["chart-monthly"]["figure"]["data"]
     by_port = {trace["name"]: (trace["x"], _array(trace["y"])) for trace in monthly}
-    assert by_port["SGSIN"] == (["2024-03"], [avoided_t])
+    months, values = by_port["Singapore"]
+    shown = {month: value for month, value in zip(months, values, strict=True) if value == value}  # NaN: a gap
+    assert shown == {"2024-03": avoided_t}
 
 
 @pytest.mark.parametrize("name", DATA_CALLBACKS)
@@ -126,11 +145,16 @@ def test_the_trials_grid_rows_equal_the_api(client: FlaskClient, session: Sessio
     assert [row["code"] for row in rows] == ["SIN-SHARED", "LGB-1"]
     api = trial_metrics(session=session, scope=Scope.operator(), trial=trials["LGB-1"], as_of=today()).values
     lgb = rows[1]
-    assert lgb["energy_per_activity"] == api["kwh_per_hour"] == 10.0
+    assert (lgb["energy_per_activity"], lgb["energy_unit"]) == (api["kwh_per_hour"], "kWh/h") == (10.0, "kWh/h")
     assert lgb["ghg_wtw_reduction_pct"] == api["ghg_wtw_reduction_pct"]
-    assert lgb["availability_pct"] == api["availability_pct"] == 100.0
     assert lgb["data_coverage_pct"] == api["data_coverage_pct"]
     assert (lgb["link"], lgb["href"]) == ("LGB-1", "/dashboard/trials/LGB-1")
+    # words, not stored codes: the grid never shows yard_tractor or battery_electric
+    assert (lgb["port"], lgb["equipment_class"], lgb["technology"]) == (
+        "Long Beach",
+        "Yard tractors",
+        "Battery electric",
+    )
 
 
 def test_compare_bars_show_each_trial_per_activity_unit_with_its_n(
@@ -143,11 +167,10 @@ def test_compare_bars_show_each_trial_per_activity_unit_with_its_n(
     assert [(trace["x"][1], _array(trace["y"])) for trace in bars] == [
         (["SIN-PRIVATE", "SIN-SHARED", "LGB-1"], [777.7, 12.0, 10.0])
     ]
-    assert bars[0]["text"] == ["n = 1 units, 2 days"] * 3
+    assert bars[0]["text"] == ["n = 1 unit, 2 days"] * 3
     note = answer["compare-note"]["children"]
-    assert note.startswith("Yard tractors: Energy per primary activity unit, in kWh/h, location-based electricity")
-    assert "kwh_per_hour" not in note
-    assert answer["compare-report"]["href"] == "/reports/compare/yard_tractor.xlsx"
+    assert note == "Yard tractors: Energy per operating hour, in kWh/h, location-based electricity, 3 trials."
+    assert answer["compare-report"]["children"]["props"]["href"] == "/reports/compare/yard_tractor.xlsx"
 
 
 def _array(sent: Any) -> list[float]:
@@ -167,12 +190,21 @@ def test_the_spread_shows_every_units_result(client: FlaskClient, trials: dict[s
     ]
 
 
-def test_compare_asks_for_a_class_before_comparing(client: FlaskClient, trials: dict[str, Trial]) -> None:
+def test_compare_opens_on_the_class_with_the_most_trials(
+    client: FlaskClient, session: Session, trials: dict[str, Trial]
+) -> None:
+    make_trial(session, code="LGB-TUG", port_locode="USLGB", equipment_class=EquipmentClass.tug)
     sign_in(client, "exec@example.org")
     client.get("/dashboard/")
-    outputs = DATA_CALLBACKS["compare"][0]
-    answer = post_callback(client, outputs, url_search(""))
-    assert answer["compare-note"]["children"].startswith("Choose an equipment class")
+    answer = post_callback(client, DATA_CALLBACKS["compare"][0], url_search(""))
+    # three yard tractor trials against one tug: the yard tractors, saying why
+    assert answer["compare-note"]["children"] == (
+        "Yard tractors (the class with the most trials in view; choose another above): Energy per operating hour,"
+        " in kWh/h, location-based electricity, 3 trials."
+    )
+    assert answer["compare-report"]["children"]["props"]["href"] == "/reports/compare/yard_tractor.xlsx"
+    tugs = post_callback(client, DATA_CALLBACKS["compare"][0], url_search("?class=tug"))
+    assert tugs["compare-note"]["children"].startswith("Tugs: Energy per operating hour")
 
 
 def test_a_trial_outside_the_scope_reads_exactly_like_a_missing_one(
@@ -196,9 +228,10 @@ def test_the_trial_page_shows_the_trials_own_figures(client: FlaskClient, trials
     assert answer["trial-title"]["children"] == "LGB-1: Trial LGB-1"
     series = answer["chart-series"]["figure"]["data"]
     assert series[0]["x"] == ["2024-03-01", "2024-03-02"]
-    header = _text(answer["trial-header"])
-    assert "diesel, declared: 3.000 L/hour, terminal fuel records" in header
-    assert "yard tractor / battery electric" in header and "yard_tractor" not in header
+    header = shown_text(answer["trial-header"])
+    assert "A diesel machine, declared (terminal fuel records): 3.00 L per operating hour." in header
+    assert "1 yard tractor, battery electric" in header and "yard_tractor" not in header
+    assert "Edit trial" not in header  # a partner reads; only editors and admins edit
 
 
 def test_provenance_names_the_batch_file_sheet_and_row(client: FlaskClient, trials: dict[str, Trial]) -> None:
@@ -226,21 +259,27 @@ def test_downloads_hold_only_the_trials_in_scope(client: FlaskClient, trials: di
     assert data["filename"] == "zetrials-trials.csv"
 
 
-def test_the_methodology_is_read_from_the_code_and_factor_set(client: FlaskClient, trials: dict[str, Trial]) -> None:
+def test_the_methodology_says_every_metric_in_words_with_the_factor_sources(
+    client: FlaskClient, trials: dict[str, Trial]
+) -> None:
     sign_in(client, PARTNER)
     client.get("/dashboard/")
-    answer = _text(post_callback(client, [("methodology-body", "children")], url_search()))
-    assert "ratio(ghg_wtw_avoided, compared.activity)" in answer
+    answer = shown_text(post_callback(client, [("methodology-body", "children")], url_search()))
+    assert "final energy ÷ Σ operating hours, on paired rows (those carrying both)" in answer
+    assert METRICS["ghg_wtw_avoided_per_unit_year_kg"].summary in answer
     assert "US EPA GHG Emission Factors Hub" in answer
     assert "Electricity Maps 2024 yearly average" in answer
+    leaked = [key for key in [*METRIC_KEYS, "yard_tractor", "diesel_ttw"] if re.search(rf"\b{key}\b", answer)]
+    assert leaked == []  # no key and no code: 'ratio(' or 'compared.activity' are gone too
+    assert "ratio(" not in answer
 
 
-CONTROLS = ["f-port", "f-class", "f-tech", "f-from", "f-to", "c-metric", "c-ghg", "c-basis", "c-grain"]
+CONTROLS = ["f-port", "f-class", "f-tech", "f-from", "f-to", "c-metric", "c-ghg", "c-basis", "c-grain", "f-preset"]
 SYNC_OUTPUTS = [("url", "search"), *[(control, "value") for control in CONTROLS]]
 
 
 def _sync_inputs(search: str, values: list[Any]) -> list[tuple[Any, str, Any]]:
-    """The URL and the controls' values, in the sync callback's order."""
+    """The URL and the controls' values (the period preset last), in the sync callback's order."""
     return [("url", "search", search), *[(c, "value", v) for c, v in zip(CONTROLS, values, strict=True)]]
 
 
@@ -248,7 +287,7 @@ def test_a_shared_link_sets_the_controls(client: FlaskClient, session: Session) 
     make_user(session)
     sign_in(client, "ana@example.org")
     client.get("/dashboard/")
-    answer = post_callback(client, SYNC_OUTPUTS, _sync_inputs("?port=USLAX&class=tug&from=2025-01", [None] * 9))
+    answer = post_callback(client, SYNC_OUTPUTS, _sync_inputs("?port=USLAX&class=tug&from=2025-01", [None] * 10))
     assert "url" not in answer
     assert [answer[c]["value"] for c in CONTROLS] == [
         ["USLAX"],
@@ -260,6 +299,7 @@ def test_a_shared_link_sets_the_controls(client: FlaskClient, session: Session) 
         "wtw",
         "location",
         "month",
+        None,  # no preset: the period is open-ended
     ]
 
 
@@ -267,10 +307,23 @@ def test_changing_a_control_rewrites_the_link(client: FlaskClient, session: Sess
     make_user(session)
     sign_in(client, "ana@example.org")
     client.get("/dashboard/")
-    values = [["USLAX"], "rtg_crane", [], "2025-01", None, "energy_per_activity", "wtw", "location", "month"]
+    values = [["USLAX"], "rtg_crane", [], "2025-01", None, "energy_per_activity", "wtw", "location", "month", None]
     inputs = _sync_inputs("?port=USLAX&class=tug", values)
     answer = post_callback(client, SYNC_OUTPUTS, inputs, changed=("f-class", "value"))
-    assert answer == {"url": {"search": "?port=USLAX&class=rtg_crane&from=2025-01"}}
+    assert answer == {"url": {"search": "?port=USLAX&class=rtg_crane&from=2025-01"}, "f-preset": {"value": None}}
+
+
+def test_a_period_preset_sets_the_from_and_to_months(client: FlaskClient, session: Session) -> None:
+    make_user(session)
+    sign_in(client, "ana@example.org")
+    client.get("/dashboard/")
+    values = [["USLAX"], None, [], None, None, "energy_per_activity", "wtw", "location", "month", "2025"]
+    answer = post_callback(client, SYNC_OUTPUTS, _sync_inputs("?port=USLAX", values), changed=("f-preset", "value"))
+    assert answer == {"url": {"search": "?port=USLAX&from=2025-01&to=2025-12"}, "f-preset": {"value": "2025"}}
+    values[-1] = "year-to-date"
+    answer = post_callback(client, SYNC_OUTPUTS, _sync_inputs("?port=USLAX", values), changed=("f-preset", "value"))
+    this_year = today().year
+    assert answer["url"]["search"] == f"?port=USLAX&from={this_year}-01&to={today():%Y-%m}"
 
 
 def test_an_unknown_page_says_not_found(client: FlaskClient, session: Session) -> None:
@@ -288,16 +341,16 @@ def test_the_trial_page_offers_its_excel_report() -> None:
 def test_the_spread_is_remembered_across_metrics_and_forgotten_when_the_rollups_change(
     client: FlaskClient, session: Session, trials: dict[str, Trial], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from app.dashboard import data
+    from trials import results
 
     reads: list[int] = []
-    real_unit_data = data.unit_data
+    real_unit_data = results.unit_data
 
     def counted_unit_data(**kwargs: Any) -> Any:
         reads.append(1)
         return real_unit_data(**kwargs)
 
-    monkeypatch.setattr(data, "unit_data", counted_unit_data)
+    monkeypatch.setattr(results, "unit_data", counted_unit_data)
     sign_in(client, PARTNER)
     client.get("/dashboard/")
 
@@ -321,7 +374,7 @@ def test_the_spread_is_remembered_across_metrics_and_forgotten_when_the_rollups_
 
 
 def test_remembered_values_are_computed_once_and_the_least_recently_used_goes_first() -> None:
-    from app.dashboard.calc import Remembered
+    from trials.results import Remembered
 
     memo: Remembered[str] = Remembered(size=2)
     computed: list[str] = []
@@ -332,3 +385,157 @@ def test_remembered_values_are_computed_once_and_the_least_recently_used_goes_fi
     assert [memo.get(key, compute(key.upper())) for key in ("a", "b", "a", "c", "a", "b")] == list("ABACAB")
     # "a" was read again before "c" came, so "b" went first; "b" then pushed out "c", the least recently used
     assert computed == ["A", "B", "C", "B"]
+
+
+def test_a_trial_the_viewer_cannot_see_has_no_report_link_and_no_chart_frames(
+    client: FlaskClient, trials: dict[str, Trial]
+) -> None:
+    sign_in(client, PARTNER)
+    client.get("/dashboard/")
+
+    def page(code: str) -> Any:
+        return post_callback(client, [("page", "children")], [("url", "pathname", f"/dashboard/trials/{code}")])
+
+    hidden, missing = _text(page("SIN-PRIVATE")), _text(page("NOPE"))
+    assert hidden == missing.replace("NOPE", "SIN-PRIVATE")  # exactly as absent as a trial that does not exist
+    assert "No trial SIN-PRIVATE" in hidden and ".xlsx" not in hidden and "chart-" not in hidden
+    shown = _text(page("LGB-1"))
+    assert "/reports/trial/LGB-1.xlsx" in shown and "chart-series" in shown
+
+
+def test_the_trial_page_computes_with_the_factor_set_in_its_link(
+    client: FlaskClient, session: Session, trials: dict[str, Trial]
+) -> None:
+    sign_in(client, PARTNER)
+    default = trial_page(client, "LGB-1")
+    chosen = trial_page(client, "LGB-1", "?factors=ZE-2024")
+    header = shown_text(chosen["trial-header"])
+    assert "ZE-2024" in header and "ZE-2025 (the default)" in header
+    for answer, name in ((default, "ZE-2025"), (chosen, "ZE-2024")):
+        api = trial_metrics(session=session, scope=Scope.operator(), trial=trials["LGB-1"], factors=name).values
+        row = _row(answer["trial-metrics"], "metric-ghg_wtw_avoided_kg")
+        assert METRICS["ghg_wtw_avoided_kg"].format(api["ghg_wtw_avoided_kg"]) in row
+    unknown = trial_page(client, "LGB-1", "?factors=NOPE-1")
+    assert unknown["trial-title"]["children"] == "No factor set NOPE-1"
+    assert "the sets are ZE-2024, ZE-2025" in shown_text(unknown["trial-header"])
+
+
+def _row(table: Any, row_id: str) -> str:
+    """The words of one row of a Dash table, found by its id."""
+    rows = table["children"]["props"]["children"][1]["props"]["children"]
+    (row,) = [row for row in rows if row["props"].get("id") == row_id]
+    return shown_text(row)
+
+
+def test_every_metric_on_the_trial_page_is_in_words_with_its_decimals(
+    client: FlaskClient, trials: dict[str, Trial]
+) -> None:
+    sign_in(client, PARTNER)
+    answer = trial_page(client, "LGB-1")
+    # 200 kWh over 20 h: 10 kWh per operating hour, written with the registry's two decimals
+    row = _row(answer["trial-metrics"], "metric-kwh_per_hour")
+    assert " ".join(row.split()) == f"Energy per operating hour {METRICS['kwh_per_hour'].summary} 10.00 kWh/h"
+
+
+def test_editors_of_the_trials_port_get_an_edit_link(
+    client: FlaskClient, session: Session, trials: dict[str, Trial]
+) -> None:
+    make_user(session, "ed@lgb.example", role=Role.editor, port_locode="USLGB")
+    sign_in(client, "ed@lgb.example")
+    header = trial_page(client, "LGB-1")["trial-header"]
+    assert '"href": "/trials/LGB-1/edit"' in _text(header) and "Edit trial" in shown_text(header)
+    assert "Edit trial" not in shown_text(trial_page(client, "SIN-SHARED")["trial-header"])  # another port's
+
+
+def test_each_headline_links_to_the_trials_behind_it_and_the_port_reports(
+    client: FlaskClient, trials: dict[str, Trial]
+) -> None:
+    sign_in(client, PARTNER)
+    client.get("/dashboard/")
+    answer = post_callback(client, [("headlines", "children")], url_search("?class=yard_tractor&from=2024-01"))
+    text = _text(answer)
+    assert text.count('"href": "/dashboard/trials?class=yard_tractor&from=2024-01"') == 6  # one per headline card
+    assert "from 2 of 2 trials" in shown_text(answer)
+    reports = [f'"href": "/reports/port/{locode}.xlsx"' for locode in ("USLGB", "SGSIN")]
+    assert all(report in text for report in reports) and "SIN-PRIVATE" not in text
+    assert "Excel reports: Long Beach · Singapore" in " ".join(shown_text(answer).split())
+
+
+def test_the_trials_page_says_which_trials_the_totals_leave_out_and_why(
+    client: FlaskClient, session: Session, trials: dict[str, Trial]
+) -> None:
+    no_baseline = make_trial(session, code="LGB-NOBASE", port_locode="USLGB", baseline_kind=BaselineKind.none)
+    make_measurement(session, make_unit(session, no_baseline), date(2024, 3, 1), operating_hours=8.0, energy_kwh=90.0)
+    sign_in(client, PARTNER)
+    client.get("/dashboard/")
+    answer = post_callback(client, *DATA_CALLBACKS["trials"][:2])
+    summary = shown_text(answer["trials-summary"])
+    assert summary.startswith("2 of 3 trials count in the avoided-emission totals. Why 1 trial is left out")
+    assert "LGB-NOBASE" in summary
+    row = next(row for row in answer["trials-grid"]["rowData"] if row["code"] == "LGB-NOBASE")
+    assert row["checks"].startswith("Left out of totals: ") and row["check_level"] == "exclude"
+
+
+def test_compare_shows_each_trials_baseline_units_days_and_checks(
+    client: FlaskClient, session: Session, trials: dict[str, Trial]
+) -> None:
+    hydrogen = make_trial(
+        session,
+        code="LGB-H2",
+        port_locode="USLGB",
+        technology=Technology.hydrogen_fuel_cell,
+        hydrogen_pathway=HydrogenPathway.declared,
+        hydrogen_factor_kg_per_kg=2.5,
+        hydrogen_factor_source="supplier certificate",
+        baseline_rate=3.0,
+        baseline_unit="L/h",
+    )
+    make_measurement(session, make_unit(session, hydrogen), date(2024, 3, 1), operating_hours=10.0, hydrogen_kg=6.0)
+    sign_in(client, "exec@example.org")
+    client.get("/dashboard/")
+    answer = post_callback(client, *DATA_CALLBACKS["compare"][:2])
+    table = shown_text(answer["compare-table"])
+    assert "A diesel machine, declared (terminal fuel records): 3.00 L per operating hour." in table
+    assert "Hydrogen declared by the trial: 2.50 kg CO2e per kg, source: supplier certificate" in table
+    assert "Hydrogen fuel cell" in table and "hydrogen_fuel_cell" not in table
+    badges = _text(answer["compare-table"])
+    assert '"className": "badge badge-info"' in badges and "One trial unit: results describe a single machine." in table
+
+
+def test_compare_names_its_metrics_for_the_class_from_the_registry(
+    client: FlaskClient, trials: dict[str, Trial]
+) -> None:
+    sign_in(client, "exec@example.org")
+    client.get("/dashboard/")
+    options = post_callback(client, [("c-metric", "options")], url_search("?class=sts_crane&ghg=ttw"))
+    labels = {option["value"]: (option["label"], option["disabled"]) for option in options["c-metric"]["options"]}
+    assert labels["energy_per_activity"] == ("Energy per move", False)
+    assert labels["ghg_avoided"] == ("GHG tank-to-wheel avoided", False)
+    assert labels["avoided_per_unit_year"] == ("GHG well-to-wheel avoided per unit-year (well-to-wheel only)", True)
+
+
+def test_avoided_emissions_per_hour_and_per_unit_year_are_worked_out_by_hand(
+    client: FlaskClient, trials: dict[str, Trial]
+) -> None:
+    sign_in(client, "exec@example.org")
+    client.get("/dashboard/")
+    # LGB-1: 20 h at a declared 3 L/h is 60 L of diesel, 60 x 3.324 kg CO2e/L = 199.44 kg well-to-wheel; the trial's
+    # 200 kWh at Long Beach's 2024 grid factor, 229 g/kWh, is 45.8 kg: 153.64 kg avoided, 7.682 kg per hour; one
+    # unit on 2 days is 2 / 365.25 unit-years, so 153.64 x 365.25 / 2 = 28,058.51 kg per unit-year
+    per_hour = post_callback(
+        client, DATA_CALLBACKS["compare"][0], url_search("?class=yard_tractor&metric=avoided_per_activity")
+    )
+    per_year = post_callback(
+        client, DATA_CALLBACKS["compare"][0], url_search("?class=yard_tractor&metric=avoided_per_unit_year")
+    )
+    assert _bar(per_hour, "LGB-1") == pytest.approx(7.682, rel=1e-12)
+    assert _bar(per_year, "LGB-1") == pytest.approx(28_058.505, rel=1e-12)
+    assert per_hour["chart-bars"]["figure"]["layout"]["yaxis"]["title"]["text"].endswith("(kg CO2e per operating hour)")
+
+
+def _bar(answer: Any, trial: str) -> float:
+    """One trial's bar value from the compare callback's answer."""
+    for trace in answer["chart-bars"]["figure"]["data"]:
+        if trace["type"] == "bar" and trial in trace["x"][1]:
+            return _array(trace["y"])[trace["x"][1].index(trial)]
+    raise AssertionError(f"no bar for {trial}")

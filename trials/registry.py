@@ -94,6 +94,31 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
 
 
+#: What each kind of emission factor in a factor set is, and each scope it covers.
+_FACTORS = {
+    "diesel_ttw": "Diesel, tank-to-wheel",
+    "diesel_wtt": "Diesel, well-to-tank",
+    "diesel_wtw": "Diesel, well-to-wheel",
+    "hydrogen": "Hydrogen",
+    "grid": "Grid electricity",
+    "load_factor": "Load factor",
+    "electrolysis": "Electricity per kg of hydrogen by electrolysis",
+    "nox": "NOx",
+    "pm25": "PM2.5",
+}
+_SCOPES = {"TTW": "tank-to-wheel", "WTT": "well-to-tank", "WTW": "well-to-wheel"}
+
+
+def factor_label(key: str) -> str:
+    """A factor set's row key as people read it."""
+    return _FACTORS.get(key, key.replace("_", " "))
+
+
+def scope_label(scope: str | None) -> str:
+    """A factor's emission scope in words ('well-to-wheel'); empty when it has none."""
+    return _SCOPES.get(scope or "", scope or "")
+
+
 _NO_COMBUSTION = ", ".join(sorted(label(technology) for technology in NO_COMBUSTION))
 _POLLUTANT = (
     "baseline {name} (rated power × load factor × operating hours × the engine's g/kWh factor; EPA-420-B-22-011)"

@@ -12,10 +12,12 @@ from flask_login import current_user
 
 from app.context import engine
 from app.dashboard import callbacks, guard
-from app.dashboard.state import GRAINS, METRICS, URL_BASE, format_month
+from app.dashboard.pages.compare import metric_options
+from app.dashboard.state import GRAINS, URL_BASE, ViewState, format_month
 from trials.db import read_session
 from trials.models import EquipmentClass, Technology
 from trials.queries import list_ports
+from trials.registry import label
 
 __all__ = ["URL_BASE", "init_dashboard", "layout"]
 
@@ -26,7 +28,7 @@ NAV = (("overview", "Overview"), ("compare", "Compare"), ("trials", "Trials"), (
 
 def _options(values: Any) -> list[dict[str, str]]:
     """Dropdown options for enum members, labelled as people read them."""
-    return [{"label": member.value.replace("_", " "), "value": member.value} for member in values]
+    return [{"label": label(member), "value": member.value} for member in values]
 
 
 def _months() -> list[dict[str, str]]:
@@ -75,17 +77,16 @@ def filters() -> Any:
                 dcc.Dropdown(id="f-tech", multi=True, options=_options(Technology), placeholder="All technologies"),
                 "f-tech",
             ),
+            _labelled("Period", dcc.Dropdown(id="f-preset", options=[], placeholder="Choose a period"), "f-preset"),
             _labelled("From month", dcc.Dropdown(id="f-from", options=months, placeholder="Start"), "f-from"),
             _labelled("To month", dcc.Dropdown(id="f-to", options=months, placeholder="Now"), "f-to"),
             html.Div(
                 [
                     _labelled(
                         "Metric",
-                        dcc.Dropdown(
-                            id="c-metric",
-                            options=[{"label": c.label, "value": key} for key, c in METRICS.items()],
-                            clearable=False,
-                        ),
+                        # every choice from the start (a dropdown drops a value it has no option for), named per class
+                        # by a callback
+                        dcc.Dropdown(id="c-metric", options=metric_options(ViewState()), clearable=False),
                         "c-metric",
                     ),
                     _labelled(

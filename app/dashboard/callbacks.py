@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -17,7 +18,7 @@ from app.dashboard.table import Table, to_csv
 from trials import registry
 from trials.db import read_session
 from trials.models import Role
-from trials.queries import list_ports, today
+from trials.queries import get_trial, list_ports, today
 from trials.scope import Scope
 
 #: Everyone signed in reads dashboards and the data behind their charts, within their own scope.
@@ -63,15 +64,42 @@ def register(app: dash.Dash) -> None:
     @app.callback(
         Output("url", "search"),
         *[Output(control, "value") for control in CONTROLS],
+        Output("f-preset", "value"),
         Input("url", "search"),
         *[Input(control, "value") for control in CONTROLS],
+        Input("f-preset", "value"),
     )
     def sync_view(search: str | None, *values: Any) -> list[Any]:
-        """Keep the URL and the controls in step: a link sets the controls, a control rewrites the link."""
+        """Keep the URL and the controls in step: a link sets the controls, a control rewrites the link, and a
+        period preset sets the From and To months."""
+        shown = state.parse(search)
         if ctx.triggered_id in (None, "url"):
-            return [no_update, *controls_of(state.parse(search))]
-        written = state.to_search(state.from_controls(*values))
-        return [written if written != (search or "") else no_update, *[no_update] * len(CONTROLS)]
+            return [no_update, *controls_of(shown), state.preset_of(shown, today())]
+        view = replace(state.from_controls(*values[:-1]), factors=shown.factors)  # a trial page keeps its set
+        if ctx.triggered_id == "f-preset":
+            months = state.preset_months(values[-1], today())
+            if months is None:
+                return [no_update] * (len(CONTROLS) + 2)
+            view = replace(view, first_month=months[0], last_month=months[1])
+        written = state.to_search(view)
+        unchanged = [no_update] * len(CONTROLS)
+        return [written if written != (search or "") else no_update, *unchanged, state.preset_of(view, today())]
+
+    @app.callback(Output("f-preset", "options"), Input("url", "pathname"))
+    def period_presets(_pathname: str | None) -> list[dict[str, str]]:
+        """The periods offered in one click: the last 12 months, the year to date, each year the trials in view run."""
+        scope = _reader()
+        with read_session(engine()) as session:
+            years = data.trial_years(session=session, scope=scope, as_of=today())
+        return [{"label": text, "value": value} for value, text in state.presets(years)]
+
+    @app.callback(Output("c-metric", "options"), Input("url", "search"))
+    def metric_options(search: str | None) -> list[dict[str, Any]]:
+        """Compare's metrics named for the class compared (energy per move for STS cranes) and the GHG scope."""
+        scope = _reader()
+        with read_session(engine()) as session:
+            view = data.compare_state(session=session, scope=scope, state=state.parse(search))
+        return compare.metric_options(view)
 
     @app.callback(
         *[Output(f"nav-{page}", "href") for page in PAGES],
@@ -92,10 +120,13 @@ def register(app: dash.Dash) -> None:
     @app.callback(Output("page", "children"), Input("url", "pathname"))
     def route(pathname: str | None) -> Any:
         """Lay out the page a path names; its own callbacks then fill it."""
-        _reader()
+        scope = _reader()
         page, code = page_of(pathname)
         if page == "trial" and code:
-            return trials.trial_layout(code)
+            with read_session(engine()) as session:
+                trial = get_trial(session=session, scope=scope, code=code)
+            # a trial the viewer may not see reads exactly as one that does not exist: no report link, no frames
+            return trials.trial_layout(code) if trial is not None else trials.missing(code)
         layouts: dict[str, Callable[[], Any]] = {
             "overview": overview.layout,
             "compare": compare.layout,
@@ -112,51 +143,66 @@ def register(app: dash.Dash) -> None:
         scope, view = _reader(), state.parse(search)
         with read_session(engine()) as session:
             rows = data.trial_rows(session=session, scope=scope, state=view, as_of=today())
-        return overview.headlines(data.headline_table(rows), data.data_span(rows), data.left_out(rows))
+        ports = sorted({(row.port.name, row.port.locode) for row in rows})
+        return overview.headlines(
+            data.headline_table(rows), data.data_span(rows), data.left_out(rows), search or "", ports
+        )
 
     @app.callback(Output("chart-map", "figure"), Input("url", "search"))
     def port_map(search: str | None) -> Any:
         """The ports of the trials in view, sized by their avoided emissions."""
-        return figures.port_map(chart_table(_reader(), state.parse(search), "map", None))
+        table = chart_table(_reader(), state.parse(search), "map", None)
+        with read_session(engine()) as session:
+            ports = [port.locode for port in list_ports(session=session)]  # the monthly chart's order and colours
+        return figures.port_map(table, ports)
 
     @app.callback(Output("chart-monthly", "figure"), Input("url", "search"))
     def monthly(search: str | None) -> Any:
         """Avoided emissions per month, stacked by port."""
         table = chart_table(_reader(), state.parse(search), "monthly", None)
         with read_session(engine()) as session:
-            ports = [port.locode for port in list_ports(session=session)]
+            ports = {port.locode: port.name for port in list_ports(session=session)}
         return figures.monthly_by_port(table, ports)
 
     @app.callback(
         Output("chart-bars", "figure"),
         Output("chart-grid", "figure"),
         Output("compare-note", "children"),
-        Output("compare-report", "href"),
+        Output("compare-report", "children"),
+        Output("compare-table", "children"),
         Input("url", "search"),
     )
     def comparison(search: str | None) -> list[Any]:
-        """Trials of one class side by side on the chosen metric, and how the grid drives their reduction."""
-        scope, view = _reader(), state.parse(search)
+        """Trials of one class side by side on the chosen metric (the class with the most trials when none is
+        chosen), each trial's baseline, hydrogen and checks in a table, and how the grid drives their reduction."""
+        scope, asked = _reader(), state.parse(search)
         with read_session(engine()) as session:
+            view = data.compare_state(session=session, scope=scope, state=asked)
             found = data.comparison(session=session, scope=scope, state=view, as_of=today())
-        report = f"/reports/compare/{view.equipment_class.value}.xlsx" if view.equipment_class else None
         return [
             figures.compare_bars(found.bars, data.metric_label(view), _unit_of(found.bars)),
             figures.grid_scatter(found.grid),
-            compare_note(view, found),
-            report,
+            compare_note(view, found, chosen=asked.equipment_class is not None),
+            compare.report_link(view.equipment_class),
+            compare.trials_table(found, search or ""),
         ]
 
     @app.callback(Output("chart-spread", "figure"), Input("url", "search"))
     def spread(search: str | None) -> Any:
         """Every unit's result behind each bar."""
-        table = chart_table(_reader(), state.parse(search), "spread", None)
-        return figures.compare_spread(table, data.metric_label(state.parse(search)), _unit_of(table))
+        scope = _reader()
+        with read_session(engine()) as session:
+            view = data.compare_state(session=session, scope=scope, state=state.parse(search))
+        table = chart_table(scope, view, "spread", None)
+        return figures.compare_spread(table, data.metric_label(view), _unit_of(table))
 
-    @app.callback(Output("trials-grid", "rowData"), Input("url", "search"))
-    def trials_grid(search: str | None) -> list[dict[str, Any]]:
-        """Every trial in view with its key figures."""
-        return trials.grid_rows(chart_table(_reader(), state.parse(search), "trials", None), search or "")
+    @app.callback(Output("trials-grid", "rowData"), Output("trials-summary", "children"), Input("url", "search"))
+    def trials_grid(search: str | None) -> list[Any]:
+        """Every trial in view with its key figures, and which of them the avoided-emission totals leave out, why."""
+        scope, view = _reader(), state.parse(search)
+        with read_session(engine()) as session:
+            rows = data.trial_rows(session=session, scope=scope, state=view, as_of=today())
+        return [trials.grid_rows(data.trials_table(rows), search or ""), trials.summary(len(rows), data.left_out(rows))]
 
     @app.callback(
         Output("trial-title", "children"),
@@ -175,6 +221,11 @@ def register(app: dash.Dash) -> None:
         scope, view = _reader(), state.parse(search)
         _page, code = page_of(pathname)
         with read_session(engine()) as session:
+            sets = data.factor_sets(session)
+            if view.factors is not None and view.factors not in {name for name, _default in sets}:
+                known = ", ".join(name for name, _default in sets)
+                said = f"There is no factor set {view.factors!r}; the sets are {known}."
+                return [f"No factor set {view.factors}", html.P(said), *[no_update] * 6]
             detail = data.trial_detail(session=session, scope=scope, code=code or "", state=view, as_of=today())
         if detail is None:
             return [f"No trial {code}", html.P("No such trial in your view."), *[no_update] * 6]
@@ -183,7 +234,7 @@ def register(app: dash.Dash) -> None:
         covered = detail.row.result.values["data_coverage_pct"]
         return [
             f"{detail.row.trial.code}: {detail.row.trial.name}",
-            trials.header(detail),
+            trials.header(detail, sets, search or "", scope.can_edit(detail.row.trial)),
             trials.metrics(data.metrics_table(detail), detail.market is not None),
             figures.trial_series(series, view.grain),
             figures.trial_vs_baseline(series, view.ghg),
@@ -251,16 +302,17 @@ def _unit_of(table: Table) -> str:
     return str(table.rows[0][table.columns.index("unit")]) if table.rows else ""
 
 
-def compare_note(view: state.ViewState, found: data.Comparison) -> str:
-    """Say what is compared, per which activity unit, or what to choose first."""
+def compare_note(view: state.ViewState, found: data.Comparison, chosen: bool = True) -> str:
+    """Say what is compared, per which activity unit, and why this class when none was chosen."""
     if view.equipment_class is None:
-        return "Choose an equipment class above: trials are compared only within one class, per its activity unit."
-    if found.metric_key is None:
-        return f"{data.metric_label(view)} has no {view.ghg.upper()} figure; choose WTW."
+        return "No trials in view: widen the filters above to compare trials of one class."
     classes = registry.label(view.equipment_class, 2).capitalize()
-    unit = registry.METRICS[found.metric_key].unit
+    why = "" if chosen else " (the class with the most trials in view; choose another above)"
+    if found.metric_key is None:
+        return f"{classes}{why}: {data.metric_label(view)} is a well-to-wheel figure only; choose well-to-wheel."
+    unit = registry.METRICS[found.metric_key].unit_for(view.equipment_class)
     count = registry.counted(len(found.bars.rows), "trial")
-    return f"{classes}: {data.metric_label(view)}, in {unit}, {view.basis}-based electricity, {count}."
+    return f"{classes}{why}: {data.metric_label(view)}, in {unit}, {view.basis}-based electricity, {count}."
 
 
 def chart_table(scope: Scope, view: state.ViewState, chart: str, code: str | None) -> Table:
@@ -272,8 +324,10 @@ def chart_table(scope: Scope, view: state.ViewState, chart: str, code: str | Non
         if chart == "monthly":
             return data.monthly_avoided_table(session=session, scope=scope, state=view)
         if chart == "spread":
+            view = data.compare_state(session=session, scope=scope, state=view)
             return data.unit_spread(session=session, scope=scope, state=view, as_of=today())
         if chart in ("bars", "grid"):
+            view = data.compare_state(session=session, scope=scope, state=view)
             found = data.comparison(session=session, scope=scope, state=view, as_of=today())
             return found.bars if chart == "bars" else found.grid
         if chart in ("series", "baseline", "availability", "charging", "calendar") and code:

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-import ast
-import inspect
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from functools import lru_cache
-from typing import Any, Literal
+from typing import Literal
 
 from sqlmodel import Session
 
-from app.dashboard.calc import MEMO_SIZE, Calculator, Remembered, calculator
-from app.dashboard.state import METRICS, Grain, ViewState
+from app.dashboard.state import ViewState, compare_key
 from app.dashboard.table import Table
-from trials import metrics, units
+from trials import metrics, registry, units
 from trials.baselines import RATE_AMOUNT_UNIT
-from trials.checks import Level, counts_in_totals, ranges_by_class, with_checks
-from trials.metrics import METRIC_KEYS, METRIC_UNITS, PRIMARY_ACTIVITY, MetricsResult, TrialInputs, total
-from trials.models import Port, Trial, TrialStatus, UnitRole
+from trials.checks import Check, Level, counts_in_totals
+from trials.factors import list_factor_sets
+from trials.metrics import (
+    MEASURED_BASELINE_MIN_UNIT_DAYS,
+    METRIC_KEYS,
+    METRIC_UNITS,
+    PRIMARY_ACTIVITY,
+    MetricsResult,
+    TrialInputs,
+    total,
+)
+from trials.models import EquipmentClass, Port, Technology, Trial, TrialStatus, UnitRole
+from trials.periods import Period, month_text
 from trials.queries import (
     default_factor_rows,
     get_trial,
@@ -30,40 +36,27 @@ from trials.queries import (
     list_trials,
 )
 from trials.reference import RANGE_COLUMNS, range_rows
-from trials.rollups import (
-    DayRow,
-    MonthRow,
-    Period,
-    PeriodData,
-    daily_rows,
-    energy_by_year,
-    inputs_for,
-    measurement_page,
-    month_inputs,
-    monthly_sums,
-    period_data,
-    rollup_stamps,
-    settings_of,
-    totals_of,
-    trial_unit_counts,
-    unit_data,
-    units_with_data,
+from trials.results import (
+    Calculator,
+    TrialResult,
+    buckets,
+    calculator,
+    monthly_results,
+    trial_results,
+    unit_results,
 )
+from trials.rollup_sums import DayRow, PeriodData, daily_rows
 from trials.scope import Scope
+from trials.unit_sums import measurement_page, units_with_data
 
 #: Rows of a trial's measurements shown per page of its provenance table.
 PROVENANCE_PAGE = 50
+#: Technologies that run on hydrogen, whose figures depend on its pathway.
+HYDROGEN_TECHNOLOGIES = frozenset({Technology.hydrogen_fuel_cell, Technology.hydrogen_combustion})
 
 
-@dataclass(frozen=True)
-class TrialRow:
-    """One trial in view with its metrics over the view's period."""
-
-    trial: Trial
-    port: Port
-    data: PeriodData
-    result: MetricsResult
-    units: int  # trial units, not baseline units
+#: One trial in view with its metrics over the view's period.
+TrialRow = TrialResult
 
 
 def _ports(session: Session) -> dict[str, Port]:
@@ -76,6 +69,15 @@ def trials_in_view(*, session: Session, scope: Scope, state: ViewState) -> list[
     return [trial for trial in list_trials(session=session, scope=scope) if state.shows(trial)]
 
 
+def trial_years(*, session: Session, scope: Scope, as_of: date) -> list[int]:
+    """The calendar years the viewer's trials run in, up to the as-of day: the years a period preset may name."""
+    years: set[int] = set()
+    for trial in list_trials(session=session, scope=scope):
+        last = min(trial.end_date or as_of, as_of)
+        years.update(range(trial.start_date.year, last.year + 1))
+    return sorted(years)
+
+
 def trial_rows(
     *,
     session: Session,
@@ -85,36 +87,25 @@ def trial_rows(
     basis: Literal["location", "market"] = "location",
     calc: Calculator | None = None,
 ) -> list[TrialRow]:
-    """Every trial in view with its metrics over the view's period, computed from rollup sums."""
+    """Every trial in view with its metrics over the view's period, with its trust checks (trials.results)."""
     trials = trials_in_view(session=session, scope=scope, state=state)
-    unit_counts = trial_unit_counts(session=session, scope=scope, trials=trials)
-    data = period_data(
-        session=session, scope=scope, trials=trials, period=state.period, as_of=as_of, unit_counts=unit_counts
+    return trial_results(
+        session=session, scope=scope, trials=trials, period=state.period, basis=basis, factors=calc, as_of=as_of
     )
-    ports = _ports(session)
-    calc = calc or calculator(session)
-    ranges = ranges_by_class(list_plausible_ranges(session=session))
-    rows = []
-    for trial in trials:
-        assert trial.id is not None
-        found = data[trial.id]
-        result = with_checks(found.inputs, calc.compute(found.inputs, basis), status=trial.status, ranges=ranges)
-        rows.append(TrialRow(trial, ports[trial.port_locode], found, result, unit_counts.get(trial.id, 0)))
-    return rows
 
 
 def left_out(rows: Sequence[TrialRow]) -> list[tuple[str, str]]:
     """The trials whose avoided emissions are not in the totals, with the reasons in plain words (METHODOLOGY.md
     §7.5): every headline says "from N of M trials", and these are the M - N."""
-    found = []
-    for row in rows:
-        if row.result.values["ghg_wtw_avoided_kg"] is not None and counts_in_totals(row.result.checks, avoided=True):
-            continue
-        reasons = [
-            check.message for check in row.result.checks if check.level != Level.info or check.code == "no_baseline"
-        ]
-        found.append((row.trial.code, " ".join(reasons) or "No data in this period."))
-    return found
+    return [(row.trial.code, reason) for row in rows if (reason := left_out_reason(row.result)) is not None]
+
+
+def left_out_reason(result: MetricsResult) -> str | None:
+    """Why a trial's avoided emissions are not in the totals, in plain words; None when they are."""
+    if result.values["ghg_wtw_avoided_kg"] is not None and counts_in_totals(result.checks, avoided=True):
+        return None
+    reasons = [check.message for check in result.checks if check.level != Level.info or check.code == "no_baseline"]
+    return " ".join(reasons) or "No data in this period."
 
 
 def _sum_metric(rows: Sequence[TrialRow], key: str) -> tuple[float | None, int]:
@@ -139,15 +130,16 @@ def headline_table(rows: Sequence[TrialRow]) -> Table:
     ghg, ghg_n = _sum_metric(rows, "ghg_wtw_avoided_kg")
     nox, nox_n = _sum_metric(rows, "nox_avoided_kg")
     active = sum(row.trial.status == TrialStatus.active for row in rows)
+    words = registry.METRICS
     return Table(
         HEADLINE_COLUMNS,
         [
-            ("Active trials", active, "trials", trials, trials),
-            ("Units deployed", sum(row.units for row in rows), "units", trials, trials),
-            ("Energy used", _scaled(energy, 1000), "MWh", energy_n, trials),
-            ("Diesel displaced", diesel, "L", diesel_n, trials),
-            ("GHG avoided, well-to-wheel", _scaled(ghg, 1000), "t CO2e", ghg_n, trials),
-            ("NOx avoided (estimated)", nox, "kg", nox_n, trials),
+            (f"{registry.label(TrialStatus.active).capitalize()} trials", active, "trials", trials, trials),
+            (registry.label(UnitRole.trial, 2).capitalize(), sum(row.units for row in rows), "units", trials, trials),
+            (words["final_energy_kwh"].label, _scaled(energy, 1000), "MWh", energy_n, trials),
+            (words["diesel_displaced_l"].label, diesel, words["diesel_displaced_l"].unit, diesel_n, trials),
+            (words["ghg_wtw_avoided_kg"].label, _scaled(ghg, 1000), "t CO2e", ghg_n, trials),
+            (words["nox_avoided_kg"].label, nox, words["nox_avoided_kg"].unit, nox_n, trials),
         ],
     )
 
@@ -178,40 +170,18 @@ def port_map_table(rows: Sequence[TrialRow]) -> Table:
 MONTHLY_COLUMNS = ("month", "port", "ghg_wtw_avoided_t", "trials_with_data")
 
 
-@dataclass(frozen=True)
-class _TrialMonths:
-    """One trial's monthly figures to compute, equal to another exactly when its settings, rows and factors are."""
-
-    key: tuple[Any, ...]
-    settings: TrialInputs = field(compare=False)
-    rows: tuple[MonthRow, ...] = field(compare=False)
-    calc: Calculator = field(compare=False)
-
-
-@lru_cache(maxsize=MEMO_SIZE // 10)
-def _avoided_by_month(job: _TrialMonths) -> dict[int, float | None]:
-    """A trial's avoided well-to-wheel emissions month by month, each month computed on its own sums."""
-    inputs = month_inputs(job.settings, job.rows)
-    return {month: job.calc.compute(month_input).values["ghg_wtw_avoided_kg"] for month, month_input in inputs.items()}
-
-
 def monthly_avoided_table(*, session: Session, scope: Scope, state: ViewState) -> Table:
     """Avoided well-to-wheel emissions per month and port: each trial's month computed on its own, then added."""
     trials = trials_in_view(session=session, scope=scope, state=state)
-    sums = monthly_sums(session=session, scope=scope, trials=trials, period=state.period)
-    ports, calc = _ports(session), calculator(session)
+    months = monthly_results(session=session, scope=scope, trials=trials, period=state.period, data_only=True)
     cells: dict[tuple[int, str], list[float | None]] = defaultdict(list)
     for trial in trials:
-        settings = settings_of(trial, ports.get(trial.port_locode))
-        rows = sums.get(trial.id or 0, ())
-        for month, avoided in _avoided_by_month(
-            _TrialMonths((calc.factors_key, settings, rows), settings, rows, calc)
-        ).items():
-            cells[(month, trial.port_locode)].append(avoided)
+        for month, (_inputs, result) in months.get(trial.id or 0, {}).items():
+            cells[(month, trial.port_locode)].append(result.values["ghg_wtw_avoided_kg"])
     return Table(
         MONTHLY_COLUMNS,
         [
-            (f"{month // 100:04d}-{month % 100:02d}", port, _scaled(total(values), 1000), _present(values))
+            (month_text(month), port, _scaled(total(values), 1000), _present(values))
             for (month, port), values in sorted(cells.items())
         ],
     )
@@ -227,6 +197,7 @@ def _present(values: Iterable[float | None]) -> int:
 
 COMPARE_COLUMNS = (
     "port",
+    "port_name",
     "trial",
     "technology",
     "value",
@@ -237,13 +208,23 @@ COMPARE_COLUMNS = (
     "activity",
     "activity_unit",
     "baseline",
+    "hydrogen",
     "grid_kg_per_kwh",
     "factor_set",
     "basis",
     "checks",
 )
-SPREAD_COLUMNS = ("port", "trial", "technology", "unit_id", "value", "unit")
-GRID_COLUMNS = ("port", "trial", "technology", "grid_g_per_kwh", "grid_year", "ghg_wtw_reduction_pct", "days_with_data")
+SPREAD_COLUMNS = ("port", "port_name", "trial", "technology", "unit_id", "value", "unit")
+GRID_COLUMNS = (
+    "port",
+    "port_name",
+    "trial",
+    "technology",
+    "grid_g_per_kwh",
+    "grid_year",
+    "ghg_wtw_reduction_pct",
+    "days_with_data",
+)
 
 
 @dataclass(frozen=True)
@@ -253,18 +234,35 @@ class Comparison:
     metric_key: str | None
     bars: Table
     grid: Table
+    checks: dict[str, tuple[Check, ...]] = field(default_factory=dict)  # by trial code: the badges of its row
 
 
 def baseline_text(result: MetricsResult, trial: Trial) -> str:
-    """Say which baseline a result used and where it came from."""
+    """Say in words what a result was compared against: the kind of machine, its rate, measured or declared, and
+    where a declared rate came from."""
     baseline = result.baseline
     if baseline is None:
-        return "no baseline"
-    source = f", {trial.baseline_source}" if baseline.method == "declared" and trial.baseline_source else ""
-    thin = " (the measured one is thin)" if baseline.thin else ""
-    amount = RATE_AMOUNT_UNIT[baseline.kind]
-    rate = f"{baseline.rate:,.3f} {amount}/{baseline.activity.value}"
-    return f"{baseline.kind.value}, {baseline.method}{thin}: {rate}{source}"
+        return "No baseline: the avoided figures are n/a."
+    rate = f"{baseline.rate:,.2f} {RATE_AMOUNT_UNIT[baseline.kind]} per {registry.label(baseline.activity)}"
+    if baseline.method == "measured":
+        how = "measured on its baseline units" + (
+            f" (thin: under {MEASURED_BASELINE_MIN_UNIT_DAYS} unit-days)" if baseline.thin else ""
+        )
+    else:
+        how = "declared" + (f" ({trial.baseline_source})" if trial.baseline_source else ", with no source given")
+    return f"{registry.label(baseline.kind).capitalize()}, {how}: {rate}."
+
+
+def hydrogen_text(result: MetricsResult, trial: Trial) -> str:
+    """Say which hydrogen the figures assume and its factor, for a trial that uses hydrogen; empty otherwise."""
+    if result.values["hydrogen_kg"] is None and trial.technology not in HYDROGEN_TECHNOLOGIES:
+        return ""
+    pathway = registry.label(trial.hydrogen_pathway) if trial.hydrogen_pathway else "not stated, taken as grey"
+    factor = result.hydrogen_factor_kg_per_kg
+    said = "no factor (no hydrogen data)" if factor is None else f"{factor:,.2f} kg CO2e per kg"
+    source = f", source: {trial.hydrogen_factor_source}" if trial.hydrogen_factor_source else ""
+    clean = "; meets the US clean-hydrogen threshold" if result.clean_hydrogen else ""
+    return f"Hydrogen {pathway}: {said}{source}{clean}."
 
 
 def _checks_text(result: MetricsResult) -> str:
@@ -277,6 +275,19 @@ def _grid_year(inputs: TrialInputs, data: PeriodData) -> int | None:
     if inputs.energy_kwh_by_year:
         return max(inputs.energy_kwh_by_year)
     return data.last_day.year if data.last_day else None
+
+
+def busiest_class(trials: Sequence[Trial]) -> EquipmentClass | None:
+    """The class with the most trials, the first in the list of classes on a tie; None without trials."""
+    counts = Counter(trial.equipment_class for trial in trials)
+    return max(EquipmentClass, key=lambda cls: counts[cls]) if counts else None
+
+
+def compare_state(*, session: Session, scope: Scope, state: ViewState) -> ViewState:
+    """The view Compare shows: the chosen class, else the class with the most trials in view."""
+    if state.equipment_class is not None:
+        return state
+    return replace(state, equipment_class=busiest_class(trials_in_view(session=session, scope=scope, state=state)))
 
 
 def _class_rows(
@@ -297,7 +308,7 @@ def comparison(*, session: Session, scope: Scope, state: ViewState, as_of: date)
         return Comparison(None, Table(COMPARE_COLUMNS), Table(GRID_COLUMNS))
     activity = PRIMARY_ACTIVITY[state.equipment_class]
     units = units_with_data(session=session, scope=scope, trials=[row.trial for row in rows], period=state.period)
-    unit_label = METRIC_UNITS[key] if key else ""
+    unit_label = registry.METRICS[key].unit_for(state.equipment_class) if key else ""
     bars, grid = [], []
     for row in rows:
         inputs, trial = row.data.inputs, row.trial
@@ -306,6 +317,7 @@ def comparison(*, session: Session, scope: Scope, state: ViewState, as_of: date)
         bars.append(
             (
                 trial.port_locode,
+                row.port.name,
                 trial.code,
                 trial.technology.value,
                 row.result.values[key] if key else None,
@@ -314,8 +326,9 @@ def comparison(*, session: Session, scope: Scope, state: ViewState, as_of: date)
                 row.data.days_with_data,
                 row.result.values["final_energy_kwh"],
                 inputs.trial.activity(activity),
-                activity.value,
+                registry.label(activity, 2),
                 baseline_text(row.result, trial),
+                hydrogen_text(row.result, trial),
                 grid_factor,
                 row.result.factor_set,
                 row.result.basis,
@@ -325,6 +338,7 @@ def comparison(*, session: Session, scope: Scope, state: ViewState, as_of: date)
         grid.append(
             (
                 trial.port_locode,
+                row.port.name,
                 trial.code,
                 trial.technology.value,
                 None if grid_factor is None else grid_factor * 1000,
@@ -333,37 +347,8 @@ def comparison(*, session: Session, scope: Scope, state: ViewState, as_of: date)
                 row.data.days_with_data,
             )
         )
-    return Comparison(key, Table(COMPARE_COLUMNS, bars), Table(GRID_COLUMNS, grid))
-
-
-#: Each unit's (trial id, unit id, values in METRIC_KEYS order): 2,664 units of a class take 0.1 s to compute at 10
-#: million rows, so a few classes' worth is kept for switching metrics and GHG scopes (about 2 MB each).
-UnitResults = list[tuple[int, str, tuple[float | None, ...]]]
-_unit_results: Remembered[UnitResults] = Remembered(size=16)
-
-
-def _computed_units(
-    session: Session, scope: Scope, trials: Sequence[Trial], baselines: Mapping[int, TrialInputs], state: ViewState,
-    calc: Calculator,
-) -> UnitResults:  # fmt: skip
-    """Every unit's metrics over the view's period, remembered until the trials' rollups are rebuilt (their stamps
-    are in the key, with their settings and baselines, the period, the basis and the factors)."""
-    stamps = rollup_stamps(session=session, scope=scope, trials=trials)
-    key = (
-        tuple((trial.id, stamps[trial.id or 0], baselines[trial.id or 0]) for trial in trials),
-        state.period,
-        state.basis,
-        calc.factors_key,
-    )
-
-    def compute() -> UnitResults:
-        per_unit = unit_data(session=session, scope=scope, trials=trials, period=state.period, baselines=baselines)
-        return [
-            (unit.trial_id, unit.unit, tuple(map(calc.compute_fresh(unit.inputs, state.basis).values.get, METRIC_KEYS)))
-            for unit in per_unit
-        ]
-
-    return _unit_results.get(key, compute)
+    checks = {row.trial.code: row.result.checks for row in rows}
+    return Comparison(key, Table(COMPARE_COLUMNS, bars), Table(GRID_COLUMNS, grid), checks)
 
 
 def unit_spread(*, session: Session, scope: Scope, state: ViewState, as_of: date) -> Table:
@@ -372,9 +357,12 @@ def unit_spread(*, session: Session, scope: Scope, state: ViewState, as_of: date
     key, rows = _class_rows(session, scope, state, as_of, calc)
     if key is None:
         return Table(SPREAD_COLUMNS)
-    baselines = {row.trial.id or 0: row.data.inputs for row in rows}
     trials = {row.trial.id or 0: row.trial for row in rows}
-    per_unit = _computed_units(session, scope, list(trials.values()), baselines, state, calc)
+    port_names = {row.port.locode: row.port.name for row in rows}
+    per_unit = unit_results(
+        session=session, scope=scope, results=rows, period=state.period, basis=state.basis, keys=METRIC_KEYS,
+        factors=calc,
+    )  # fmt: skip
     order = {trial_id: index for index, trial_id in enumerate(trials)}  # as the bars: by port, then trial
     per_unit = sorted(per_unit, key=lambda unit: (order[unit[0]], unit[1]))
     position = METRIC_KEYS.index(key)
@@ -383,11 +371,12 @@ def unit_spread(*, session: Session, scope: Scope, state: ViewState, as_of: date
         [
             (
                 trials[trial_id].port_locode,
+                port_names[trials[trial_id].port_locode],
                 trials[trial_id].code,
                 trials[trial_id].technology.value,
                 unit,
                 values[position],
-                METRIC_UNITS[key],
+                registry.METRICS[key].unit_for(state.equipment_class),
             )
             for trial_id, unit, values in per_unit
         ],
@@ -395,10 +384,10 @@ def unit_spread(*, session: Session, scope: Scope, state: ViewState, as_of: date
 
 
 def metric_label(state: ViewState) -> str:
-    """The chosen metric's name, with its GHG scope where it has one."""
-    choice = METRICS[state.metric]
-    scoped = "{ghg}" in choice.key or choice.ghg_scopes == ("wtw",)
-    return f"{choice.label} ({state.ghg.upper()})" if scoped else choice.label
+    """The chosen metric's name for the view's class, from the registry (which names its GHG scope)."""
+    equipment_class = state.equipment_class or EquipmentClass.yard_tractor
+    key = state.metric_key(equipment_class) or compare_key(state.metric, equipment_class, "wtw")
+    return registry.METRICS[key].label if key else state.metric
 
 
 # Trials
@@ -411,45 +400,50 @@ TRIAL_COLUMNS = (
     "equipment_class",
     "technology",
     "status",
-    "start_date",
-    "end_date",
     "units",
     "energy_per_activity",
-    "activity_unit",
-    "efficiency_ratio",
+    "energy_unit",
     "ghg_wtw_reduction_pct",
     "ghg_wtw_avoided_t",
-    "availability_pct",
     "data_coverage_pct",
-    "baseline",
+    "checks",
+    "check_level",
 )
 
 
+def checks_summary(result: MetricsResult) -> tuple[str, str]:
+    """A trial's trust checks in a few words, and how grave they are: left out of the totals (and why), its
+    warnings, or passing ('' for the level)."""
+    reason = left_out_reason(result)
+    if reason is not None:
+        return f"{registry.label(Level.exclude).capitalize()}: {reason}", Level.exclude.value
+    warnings = [check.message for check in result.checks if check.level == Level.warn]
+    if warnings:
+        return f"{registry.counted(len(warnings), 'warning').capitalize()}: {' '.join(warnings)}", Level.warn.value
+    return "Passes", ""
+
+
 def trials_table(rows: Sequence[TrialRow]) -> Table:
-    """One row per trial in view with its key metrics over the period."""
+    """One row per trial in view with its key figures over the period, in words; the rest is on the trial's page."""
     found = []
     for row in rows:
         trial, values = row.trial, row.result.values
-        activity = PRIMARY_ACTIVITY[trial.equipment_class]
+        key = f"kwh_per_{PRIMARY_ACTIVITY[trial.equipment_class].value}"
         found.append(
             (
                 trial.code,
                 trial.name,
-                trial.port_locode,
-                trial.equipment_class.value,
-                trial.technology.value,
-                trial.status.value,
-                trial.start_date.isoformat(),
-                trial.end_date.isoformat() if trial.end_date else None,
+                row.port.name,
+                registry.label(trial.equipment_class, 2).capitalize(),
+                registry.label(trial.technology).capitalize(),
+                registry.label(trial.status).capitalize(),
                 row.units,
-                values[f"kwh_per_{activity.value}"],
-                f"kWh/{activity.value}",
-                values["efficiency_ratio"],
+                values[key],
+                registry.METRICS[key].unit,
                 values["ghg_wtw_reduction_pct"],
                 _scaled(values["ghg_wtw_avoided_kg"], 1000),
-                values["availability_pct"],
                 values["data_coverage_pct"],
-                row.result.baseline.method if row.result.baseline else None,
+                *checks_summary(row.result),
             )
         )
     return Table(TRIAL_COLUMNS, found)
@@ -465,17 +459,20 @@ class TrialDetail:
     calc: Calculator  # with the factor set its figures were computed with
 
 
+def factor_sets(session: Session) -> list[tuple[str, bool]]:
+    """Every stored factor set's name, and whether it is the default, oldest first."""
+    return [(factor_set.name, factor_set.is_default) for factor_set, _rows in list_factor_sets(session)]
+
+
 def trial_detail(*, session: Session, scope: Scope, code: str, state: ViewState, as_of: date) -> TrialDetail | None:
-    """A visible trial's figures over the view's period; a trial outside the scope is as absent as a missing one."""
+    """A visible trial's figures over the view's period, with the view's factor set (the default unless one is
+    named: an unknown name is refused by the caller); a trial outside the scope is as absent as a missing one."""
     trial = get_trial(session=session, scope=scope, code=code)
     if trial is None or trial.id is None:
         return None
-    calc = calculator(session)
-    data = period_data(session=session, scope=scope, trials=[trial], period=state.period, as_of=as_of)[trial.id]
-    units_count = trial_unit_counts(session=session, scope=scope, trials=[trial]).get(trial.id, 0)
-    port = _ports(session)[trial.port_locode]
-    row = TrialRow(trial, port, data, calc.compute(data.inputs), units_count)
-    market = calc.compute(data.inputs, "market") if trial.market_factor_g_per_kwh is not None else None
+    calc = calculator(session, state.factors)
+    (row,) = trial_results(session=session, scope=scope, trials=[trial], period=state.period, factors=calc, as_of=as_of)
+    market = calc.compute(row.data.inputs, "market") if trial.market_factor_g_per_kwh is not None else None
     days = daily_rows(session=session, scope=scope, trial=trial, period=state.period)
     return TrialDetail(row, market, days, calc)
 
@@ -487,60 +484,6 @@ def metrics_table(detail: TrialDetail) -> Table:
         ("metric", "location_based", "market_based", "unit"),
         [(key, location[key], market[key] if market else None, METRIC_UNITS[key]) for key in METRIC_KEYS],
     )
-
-
-def bucket_start(day: date, grain: Grain) -> date:
-    """The first day of the day, ISO week or month a day falls in."""
-    if grain == "week":
-        return day - timedelta(days=day.weekday())
-    if grain == "month":
-        return day.replace(day=1)
-    return day
-
-
-def _bucket_end(start: date, grain: Grain) -> date:
-    """The last day of the bucket that starts on a day."""
-    if grain == "week":
-        return start + timedelta(days=6)
-    if grain == "month":
-        return (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return start
-
-
-@dataclass(frozen=True)
-class Bucket:
-    """One day, week or month of a trial: its metric inputs and the sums no metric uses (charging sessions)."""
-
-    start: date
-    inputs: TrialInputs
-    charging_sessions: float | None
-
-
-def buckets(detail: TrialDetail, grain: Grain, as_of: date) -> list[Bucket]:
-    """Group the trial's daily rollups by day, week or month, with each bucket's coverage of the trial period."""
-    trial = detail.row.trial
-    window_last = min(day for day in (trial.end_date, as_of) if day is not None)
-    grouped: dict[date, list[DayRow]] = defaultdict(list)
-    for day_row in detail.days:
-        grouped[bucket_start(day_row.day, grain)].append(day_row)
-    found = []
-    for start, rows in sorted(grouped.items()):
-        first, last = max(start, trial.start_date), min(_bucket_end(start, grain), window_last)
-        own = [r for r in rows if r.role == UnitRole.trial]
-        covered = sum(first <= r.day <= last for r in own)
-        inputs = inputs_for(
-            trial,
-            detail.row.port,
-            trial_totals=totals_of(r.sums for r in own),
-            baseline_totals=totals_of(r.sums for r in rows if r.role == UnitRole.baseline),
-            energy_kwh_by_year=energy_by_year(
-                {"role": r.role, "year": r.day.year, "energy_kwh": r.sums["energy_kwh"]} for r in rows
-            ),
-            days_covered=covered if first <= last else 0,
-            days_in_period=(last - first).days + 1 if first <= last else 0,
-        )
-        found.append(Bucket(start, inputs, total(r.sums["charging_sessions"] for r in own)))
-    return found
 
 
 SERIES_COLUMNS = (
@@ -562,8 +505,10 @@ def series_table(detail: TrialDetail, state: ViewState, as_of: date) -> Table:
     """The trial's figures per day, week or month, each computed by trials.metrics from that bucket's sums."""
     activity = PRIMARY_ACTIVITY[detail.row.trial.equipment_class]
     rows = []
-    for bucket in buckets(detail, state.grain, as_of):
-        values = detail.calc.compute(bucket.inputs).values
+    row = detail.row
+    days = detail.days
+    for bucket in buckets(trial=row.trial, port=row.port, days=days, grain=state.grain, as_of=as_of, calc=detail.calc):
+        values = bucket.result.values
         rows.append(
             (
                 bucket.start.isoformat(),
@@ -648,55 +593,22 @@ def provenance_table(*, session: Session, scope: Scope, code: str, state: ViewSt
     return Table(PROVENANCE_COLUMNS, rows), count
 
 
-# Methodology, generated from the code and the factor set the numbers use
+# Methodology, in words from the registry, with the factor set the numbers use
 
 
-def metric_formulas() -> dict[str, str]:
-    """Each metric's expression exactly as trials.metrics.compute evaluates it, read from its source."""
-    tree = ast.parse(inspect.getsource(metrics.compute))
-    for node in ast.walk(tree):
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.target.id == "values":
-            assert isinstance(node.value, ast.Dict)
-            return {
-                key.value: ast.unparse(value)
-                for key, value in zip(node.value.keys, node.value.values, strict=True)
-                if isinstance(key, ast.Constant) and isinstance(key.value, str)
-            }
-    raise LookupError("trials.metrics.compute no longer assigns `values: dict[...] = {...}`")
-
-
-#: The helpers the formulas are written with; their docstrings say how each treats n/a.
-HELPERS = (
-    metrics.total,
-    metrics.ratio,
-    metrics.difference,
-    metrics.times,
-    metrics.percent,
-    metrics.final_energy_kwh,
-    metrics.baseline_rate,
-    metrics.intensity,
-    metrics.weighted_grid_factor,
-    metrics.hydrogen_factor,
-    metrics.wtw_kg,
-    metrics.ttw_kg,
-    metrics.pollutant_kg,
-    metrics.fuel_based_pollutant_kg,
-    metrics.trial_tailpipe_share,
-)
 CONSTANTS = (
-    ("Diesel energy content (LHV)", units.DIESEL_KWH_PER_L, "kWh/L", "trials.units.DIESEL_KWH_PER_L"),
-    ("Hydrogen energy content (LHV)", units.HYDROGEN_KWH_PER_KG, "kWh/kg", "trials.units.HYDROGEN_KWH_PER_KG"),
-    ("Nautical mile", units.KM_PER_NMI, "km", "trials.units.KM_PER_NMI"),
-    ("Reported vs computed flag", metrics.REPORTED_GAP_FLAG_PCT, "%", "trials.metrics.REPORTED_GAP_FLAG_PCT"),
+    ("Diesel energy content (lower heating value)", units.DIESEL_KWH_PER_L, "kWh/L"),
+    ("Hydrogen energy content (lower heating value)", units.HYDROGEN_KWH_PER_KG, "kWh/kg"),
+    ("Nautical mile", units.KM_PER_NMI, "km"),
+    ("Reported against computed: flagged beyond", metrics.REPORTED_GAP_FLAG_PCT, "%"),
 )
 
 
 @dataclass(frozen=True)
 class Methodology:
-    """Everything the methodology page lists, from the code and the default factor set."""
+    """Everything the methodology page lists, in words: the metrics, activities, constants, factors and ranges."""
 
     formulas: Table
-    helpers: Table
     activities: Table
     constants: Table
     factor_set: str
@@ -705,23 +617,37 @@ class Methodology:
 
 
 def methodology(*, session: Session) -> Methodology:
-    """Collect every formula, helper, constant, factor and plausible range (with its source) behind the figures."""
-    formulas = metric_formulas()
+    """Collect every metric (what it tells, how it is made), constant, factor and plausible range behind the figures,
+    each in words from the registry, with its source."""
     set_name, factor_rows = default_factor_rows(session=session)
     return Methodology(
         formulas=Table(
-            ("metric", "unit", "formula"), [(key, METRIC_UNITS[key], formulas.get(key, "")) for key in METRIC_KEYS]
+            ("Metric", "Unit", "What it tells", "How it is made"),
+            [(m.label, m.unit, m.summary, m.formula) for m in registry.METRICS.values()],
         ),
-        helpers=Table(("function", "rule"), [(helper.__name__, inspect.getdoc(helper) or "") for helper in HELPERS]),
         activities=Table(
-            ("equipment_class", "primary_activity"),
-            [(cls.value, activity.value) for cls, activity in PRIMARY_ACTIVITY.items()],
+            ("Equipment class", "Counted per"),
+            [
+                (registry.label(cls, 2).capitalize(), registry.label(activity))
+                for cls, activity in PRIMARY_ACTIVITY.items()
+            ],
         ),
-        constants=Table(("constant", "value", "unit", "defined_in"), list(CONSTANTS)),
+        constants=Table(("Constant", "Value", "Unit"), list(CONSTANTS)),
         factor_set=set_name,
         factors=Table(
-            ("key", "region", "year", "value", "unit", "scope", "source"),
-            [(f.key, f.region, f.year or None, f.value, f.unit, f.scope, f.source) for f in factor_rows],
+            ("Factor", "For", "Year", "Value", "Unit", "Scope", "Source"),
+            [
+                (
+                    registry.factor_label(f.key),
+                    registry.label(f.region) if f.region else "",
+                    f.year or "every year",
+                    f.value,
+                    f.unit,
+                    registry.scope_label(f.scope),
+                    f.source,
+                )
+                for f in factor_rows
+            ],
         ),
         ranges=Table(RANGE_COLUMNS, list(range_rows(list_plausible_ranges(session=session)))),
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 
 from app.dashboard.table import Table
 from trials import registry
+from trials.periods import month_text, months_between
 
 #: Okabe & Ito's palette, distinguishable with every common colour-vision deficiency.
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
@@ -38,6 +39,9 @@ def label(code: str) -> str:
     return registry.label(code)
 
 
+#: Legends sit at the foot of the chart, under the axis title, however many rows they take: never over the title.
+LEGEND_BELOW = {"orientation": "h", "x": 0, "xanchor": "left", "y": 0, "yref": "container", "yanchor": "bottom"}
+
 #: Axis style of every chart: light grid on white, as Plotly's "plotly_white" template draws it.
 _AXIS = {"gridcolor": "#ebf0f8", "zerolinecolor": "#ebf0f8", "linecolor": "#c8d4e3", "automargin": True}
 
@@ -48,8 +52,8 @@ def _base(title: str, x_title: str = "", y_title: str = "") -> go.Figure:
         layout={
             "template": {},  # none: not even the default one, which Plotly deep-copies into every figure
             "title": {"text": title, "x": 0.01},
-            "margin": {"l": 60, "r": 20, "t": 90, "b": 50},
-            "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+            "margin": {"l": 60, "r": 20, "t": 60, "b": 50},
+            "legend": LEGEND_BELOW,
             "xaxis": {"title": {"text": x_title}, **_AXIS},
             "yaxis": {"title": {"text": y_title}, **_AXIS},
             "plot_bgcolor": "white",
@@ -91,8 +95,10 @@ def _fmt(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None or value != value else f"{value:,.{digits}f}"
 
 
-def port_map(table: Table) -> go.Figure:
-    """Partner ports on a world map, sized by avoided well-to-wheel emissions; n/a ports drawn small and grey."""
+def port_map(table: Table, ports: Sequence[str]) -> go.Figure:
+    """Partner ports on a world map, sized by avoided well-to-wheel emissions and coloured as in the monthly chart
+    (the same fixed port order); names and figures in the legend below and in the hover, never printed on the map,
+    where close ports (Los Angeles and Long Beach) would print over each other; n/a ports small and grey."""
     figure = _base("Avoided GHG by port (t CO2e, well-to-wheel)")
     if not table.rows:
         return _empty(figure)
@@ -100,34 +106,37 @@ def port_map(table: Table) -> go.Figure:
     known = np.nan_to_num(np.clip(avoided, 0, None))
     scale = float(np.sqrt(known.max())) if known.max() > 0 else 1.0
     sizes = np.where(np.isnan(avoided), 8.0, 10.0 + 40.0 * np.sqrt(known) / scale)
-    hover = [
-        f"{name} ({port})<br>{trials} trials, {with_data} with a figure<br>avoided: {_fmt(value)} t CO2e"
-        for port, name, trials, value, with_data in zip(
-            _escaped(table.column("port")),
-            _escaped(table.column("name")),
-            table.column("trials"),
-            table.column("ghg_wtw_avoided_t"),
-            table.column("trials_with_data"),
-            strict=True,
-        )
-    ]
-    figure.add_trace(
-        go.Scattergeo(
-            lat=table.numbers("lat"),
-            lon=table.numbers("lon"),
-            text=_escaped(table.column("port")),
-            mode="markers+text",
-            textposition="top center",
-            marker={
-                "size": sizes,
-                "color": [MISSING if np.isnan(v) else OKABE_ITO[2] for v in avoided],
-                "line": {"width": 1, "color": "#1d2733"},
-            },
-            hovertext=hover,
-            hoverinfo="text",
-            name="ports",
-        )
+    order = {port: index for index, port in enumerate(ports)}
+    rows = zip(
+        table.column("port"),
+        _escaped(table.column("name")),
+        table.column("lat"),
+        table.column("lon"),
+        table.column("trials"),
+        table.column("ghg_wtw_avoided_t"),
+        table.column("trials_with_data"),
+        sizes,
+        strict=True,
     )
+    for port, name, lat, lon, trials, value, with_data, size in sorted(rows, key=lambda row: order.get(row[0], 99)):
+        figure.add_trace(
+            go.Scattergeo(
+                lat=[lat],
+                lon=[lon],
+                mode="markers",
+                marker={
+                    "size": [size],
+                    "color": MISSING if value is None else colour(order.get(port, 0)),
+                    "line": {"width": 1, "color": "#1d2733"},
+                },
+                name=f"{name}: {_fmt(value)} t",
+                hovertext=[
+                    f"{name} ({html.escape(port, quote=False)})<br>{registry.counted(trials, 'trial')}, {with_data}"
+                    f" with a figure<br>avoided: {_fmt(value)} t CO2e"
+                ],
+                hoverinfo="text",
+            )
+        )
     figure.update_geos(
         showcountries=True,
         showland=True,
@@ -141,17 +150,28 @@ def port_map(table: Table) -> go.Figure:
     return figure
 
 
-def monthly_by_port(table: Table, ports: Sequence[str]) -> go.Figure:
-    """Avoided emissions per month, one stacked bar segment per port (in a fixed port order, so colours hold)."""
+def month_axis(months: Iterable[str]) -> list[str]:
+    """Every month from the first to the last given ('2025-12' ... '2026-09'), so months without data show as gaps
+    on the axis instead of being skipped."""
+    found = sorted(set(months))
+    if not found:
+        return []
+    first, last = date.fromisoformat(f"{found[0]}-01"), date.fromisoformat(f"{found[-1]}-01")
+    return [month_text(month) for month in months_between(first, last)]
+
+
+def monthly_by_port(table: Table, ports: Mapping[str, str]) -> go.Figure:
+    """Avoided emissions per month on a continuous month axis, one stacked bar segment per port named in words (in a
+    fixed port order, so colours hold)."""
     figure = _base("Avoided GHG per month by port (well-to-wheel)", "Month", "Avoided (t CO2e)")
     if not table.rows:
         return _empty(figure)
-    months = sorted(set(table.column("month")))
-    for index, port in enumerate(ports):
+    months = month_axis(table.column("month"))
+    for index, (port, name) in enumerate(ports.items()):
         rows = table.where("port", port)
         if not rows.rows:
             continue
-        shown = html.escape(port, quote=False).replace("%", "%%")  # a hover template reads %{...} too
+        shown = html.escape(name, quote=False).replace("%", "%%")  # a hover template reads %{...} too
         values = dict(zip(rows.column("month"), rows.column("ghg_wtw_avoided_t"), strict=True))
         y = np.array([np.nan if values.get(m) is None else values[m] for m in months], dtype=np.float64)
         figure.add_trace(
@@ -169,15 +189,16 @@ def monthly_by_port(table: Table, ports: Sequence[str]) -> go.Figure:
 
 
 def _categories(table: Table) -> npt.NDArray[np.str_]:
-    """Two-level x categories: port, then trial, as an array: Plotly checks a list item by item, an array at once."""
-    levels = [_escaped(table.column("port")), _escaped(table.column("trial"))]
+    """Two-level x categories: port (by name), then trial, as an array: Plotly checks a list item by item, an array at
+    once."""
+    levels = [_escaped(table.column("port_name")), _escaped(table.column("trial"))]
     return np.array(levels, dtype=np.str_).reshape(2, len(table.rows))
 
 
 def _axis_order(figure: go.Figure, table: Table) -> None:
     """Lay the categories out in the table's order (by port, then trial), whichever trace draws each: Plotly
     orders categories by first appearance, so an invisible trace names them all first, each once."""
-    pairs = zip(_escaped(table.column("port")), _escaped(table.column("trial")), strict=True)
+    pairs = zip(_escaped(table.column("port_name")), _escaped(table.column("trial")), strict=True)
     ports, trials = zip(*dict.fromkeys(pairs), strict=True)
     figure.add_trace(
         go.Scatter(
@@ -203,20 +224,21 @@ def compare_bars(table: Table, title: str, unit: str) -> go.Figure:
         if not present.rows:
             continue
         n_text = [
-            f"n = {units} units, {days} days"
+            f"n = {registry.counted(units, 'unit')}, {registry.counted(days, 'day')}"
             for units, days in zip(present.column("units_with_data"), present.column("days_with_data"), strict=True)
         ]
         hover = [
             _compare_hover(technology, unit, *row)
             for row in zip(
                 _escaped(present.column("trial")),
-                _escaped(present.column("port")),
+                _escaped(present.column("port_name")),
                 present.column("value"),
                 n_text,
                 present.column("final_energy_kwh"),
                 present.column("activity"),
                 _escaped(present.column("activity_unit")),
                 _escaped(present.column("baseline")),
+                _escaped(present.column("hydrogen")),
                 present.column("grid_kg_per_kwh"),
                 _escaped(present.column("factor_set")),
                 present.column("basis"),
@@ -257,11 +279,13 @@ def compare_bars(table: Table, title: str, unit: str) -> go.Figure:
 
 def _compare_hover(technology: str, unit: str, *row: Any) -> str:
     """One trial's bar hover: its value and n, what it was made from, and the trust checks to weigh (escaped)."""
-    trial, port, value, n, energy, activity, activity_unit, baseline, grid, factor_set, basis, checks = row
+    trial, port, value, n, energy, activity, activity_unit, baseline, hydrogen, grid, factor_set, basis, checks = row
     return (
         f"<b>{trial}</b> ({label(technology)}, {port})<br>value: {_fmt(value, 3)} {unit}<br>{n}"
         f"<br>final energy: {_fmt(energy, 0)} kWh<br>activity: {_fmt(activity, 0)} {activity_unit}"
-        f"<br>baseline: {baseline}<br>grid factor: {_fmt(grid, 3)} kg CO2e/kWh"
+        f"<br>baseline: {baseline}"
+        + (f"<br>{hydrogen}" if hydrogen else "")
+        + f"<br>grid factor: {_fmt(grid, 3)} kg CO2e/kWh"
         f"<br>factor set {factor_set}, {basis}-based" + (f"<br>check: {checks}" if checks else "")
     )
 
@@ -296,6 +320,7 @@ def compare_spread(table: Table, title: str, unit: str) -> go.Figure:
             )
         )
     figure.layout.boxmode = "group"
+    figure.layout.yaxis.rangemode = "tozero"  # from zero, so small differences between units do not look large
     return figure
 
 
@@ -324,7 +349,7 @@ def grid_scatter(table: Table) -> go.Figure:
                 x=rows.numbers("grid_g_per_kwh"),
                 y=rows.numbers("ghg_wtw_reduction_pct"),
                 mode="markers+text",
-                text=_escaped(rows.column("port")),
+                text=_escaped(rows.column("port_name")),
                 textposition="top center",
                 name=label(technology),
                 marker={"size": 12, "color": TECHNOLOGY_COLOURS.get(technology, MISSING)},
@@ -332,7 +357,7 @@ def grid_scatter(table: Table) -> go.Figure:
                     f"{trial} ({port}): grid {_fmt(grid, 0)} g/kWh ({year}), reduction {_fmt(pct)} %, {days} days"
                     for trial, port, grid, year, pct, days in zip(
                         _escaped(rows.column("trial")),
-                        _escaped(rows.column("port")),
+                        _escaped(rows.column("port_name")),
                         rows.column("grid_g_per_kwh"),
                         rows.column("grid_year"),
                         rows.column("ghg_wtw_reduction_pct"),

@@ -49,6 +49,7 @@ VALUES: dict[tuple[str, str], Check] = {
     ("f-tech", "value"): _texts,
     ("f-from", "value"): _text,
     ("f-to", "value"): _text,
+    ("f-preset", "value"): _text,
     ("c-metric", "value"): _text,
     ("c-ghg", "value"): _text,
     ("c-basis", "value"): _text,

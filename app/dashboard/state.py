@@ -2,42 +2,38 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 from urllib.parse import parse_qs, urlencode
 
 from trials.metrics import METRIC_UNITS, PRIMARY_ACTIVITY
 from trials.models import EquipmentClass, Technology, Trial
-from trials.rollups import Period
+from trials.periods import Grain, Period, month_text
 
 #: Where the dashboard is mounted on the Flask server.
 URL_BASE = "/dashboard/"
 GhgScope = Literal["wtw", "ttw"]
 Basis = Literal["location", "market"]
-Grain = Literal["day", "week", "month"]
 GRAINS: tuple[Grain, ...] = ("day", "week", "month")
 
 
-@dataclass(frozen=True)
-class MetricChoice:
-    """A metric the compare page offers; `key` may hold {activity} and {ghg}, filled in per class and scope."""
-
-    label: str
-    key: str
-    ghg_scopes: tuple[GhgScope, ...] = ("wtw", "ttw")  # the scopes the metric exists for
-
-
-#: The compare page's metrics, by the name used in the URL.
-METRICS: dict[str, MetricChoice] = {
-    "energy_per_activity": MetricChoice("Energy per primary activity unit", "kwh_per_{activity}"),
-    "efficiency_ratio": MetricChoice("Efficiency ratio against the diesel baseline", "efficiency_ratio"),
-    "reduction_pct": MetricChoice("GHG reduction against the baseline", "ghg_wtw_reduction_pct", ("wtw",)),
-    "ghg_avoided": MetricChoice("GHG avoided", "ghg_{ghg}_avoided_kg"),
-    "ghg": MetricChoice("GHG emitted", "ghg_{ghg}_kg"),
-    "diesel_displaced": MetricChoice("Diesel displaced", "diesel_displaced_l"),
-    "availability": MetricChoice("Availability", "availability_pct"),
-    "nox_avoided": MetricChoice("NOx avoided (estimated)", "nox_avoided_kg"),
-    "coverage": MetricChoice("Data coverage", "data_coverage_pct"),
+#: The metrics Compare offers, by the name used in the URL: a metric key, with {activity} and {ghg} filled in per
+#: class and GHG scope (a name with no key for a scope has no figure in it); labels come from trials/registry.py.
+COMPARE_METRICS: dict[str, str] = {
+    "energy_per_activity": "kwh_per_{activity}",
+    "avoided_per_activity": "ghg_wtw_avoided_per_activity_kg",
+    "avoided_per_unit_year": "ghg_wtw_avoided_per_unit_year_kg",
+    "ghg_avoided": "ghg_{ghg}_avoided_kg",
+    "reduction_pct": "ghg_wtw_reduction_pct",
+    "efficiency_ratio": "efficiency_ratio",
+    "ghg": "ghg_{ghg}_kg",
+    "diesel_displaced": "diesel_displaced_l",
+    "availability": "availability_pct",
+    "nox_avoided": "nox_avoided_kg",
+    "coverage": "data_coverage_pct",
 }
 DEFAULT_METRIC = "energy_per_activity"
 
@@ -55,6 +51,7 @@ class ViewState:
     ghg: GhgScope = "wtw"
     basis: Basis = "location"
     grain: Grain = "month"  # of a trial page's time series
+    factors: str | None = None  # a trial page's factor set, by name; the default set when None
 
     @property
     def period(self) -> Period:
@@ -71,11 +68,15 @@ class ViewState:
 
     def metric_key(self, equipment_class: EquipmentClass) -> str | None:
         """The canonical metric key the chosen metric means for a class and GHG scope, or None if it has none."""
-        choice = METRICS[self.metric]
-        if self.ghg not in choice.ghg_scopes:
-            return None
-        key = choice.key.format(activity=PRIMARY_ACTIVITY[equipment_class].value, ghg=self.ghg)
-        return key if key in METRIC_UNITS else None
+        return compare_key(self.metric, equipment_class, self.ghg)
+
+
+def compare_key(name: str, equipment_class: EquipmentClass, ghg: GhgScope) -> str | None:
+    """The metric key a Compare choice means for a class and GHG scope, or None if the scope has no such figure."""
+    key = COMPARE_METRICS[name].format(activity=PRIMARY_ACTIVITY[equipment_class].value, ghg=ghg)
+    if "_wtw_" in key and ghg == "ttw":
+        return None  # a well-to-wheel figure only: shown under WTW, never as if it were TTW
+    return key if key in METRIC_UNITS else None
 
 
 #: The years a view's months may fall in: room for any pilot, and far from the calendar's ends (year 1 and 9999),
@@ -97,7 +98,11 @@ def parse_month(text: str | None) -> int | None:
 
 def format_month(month: int | None) -> str | None:
     """Write 202503 as '2025-03'."""
-    return None if month is None else f"{month // 100:04d}-{month % 100:02d}"
+    return None if month is None else month_text(month)
+
+
+#: What a factor set's name may be in a URL: a short name of letters, digits, spaces and . _ - (as 'ZE-2025').
+FACTOR_SET_NAME = re.compile(r"[\w .-]{1,64}")
 
 
 def _listed(values: list[str]) -> list[str]:
@@ -118,16 +123,18 @@ def parse(search: str | None) -> ViewState:
     ghg = one("ghg")
     basis = one("basis")
     grain = one("grain")
+    factors = one("factors")
     return ViewState(
         ports=tuple(sorted({p.upper() for p in _listed(query.get("port", [])) if p.isalnum() and len(p) == 5})),
         equipment_class=classes[0] if classes else None,
         technologies=tuple(t for t in Technology if t.value in _listed(query.get("tech", []))),
         first_month=parse_month(one("from")),
         last_month=parse_month(one("to")),
-        metric=metric if metric in METRICS else DEFAULT_METRIC,
+        metric=metric if metric in COMPARE_METRICS else DEFAULT_METRIC,
         ghg="ttw" if ghg == "ttw" else "wtw",
         basis="market" if basis == "market" else "location",
         grain=next((g for g in GRAINS if g == grain), "month"),
+        factors=factors if factors and FACTOR_SET_NAME.fullmatch(factors) else None,
     )
 
 
@@ -144,6 +151,7 @@ def to_search(state: ViewState) -> str:
         "ghg": state.ghg if state.ghg != default.ghg else "",
         "basis": state.basis if state.basis != default.basis else "",
         "grain": state.grain if state.grain != default.grain else "",
+        "factors": state.factors or "",
     }
     text = urlencode({key: value for key, value in pairs.items() if value}, safe=",")
     return f"?{text}" if text else ""
@@ -173,3 +181,40 @@ def from_controls(
         "grain": grain or "",
     }
     return parse(urlencode(parts))
+
+
+#: The period presets that do not depend on the data, by the value their control sends.
+LAST_12_MONTHS, YEAR_TO_DATE = "last-12-months", "year-to-date"
+
+
+def presets(years: Sequence[int]) -> list[tuple[str, str]]:
+    """The periods offered in one click, as (value, words): the last 12 months, the year to date, then each year."""
+    return [(LAST_12_MONTHS, "Last 12 months"), (YEAR_TO_DATE, "Year to date")] + [
+        (str(year), str(year)) for year in sorted(years, reverse=True)
+    ]
+
+
+def preset_months(preset: str | None, today: date) -> tuple[int, int] | None:
+    """The first and last month (year * 100 + month) of a preset on a day; None for anything else."""
+    this_month = today.year * 100 + today.month
+    if preset == LAST_12_MONTHS:
+        back = today.year * 12 + today.month - 12  # months since year 0, less 11 to count this one in
+        return back // 12 * 100 + back % 12 + 1, this_month
+    if preset == YEAR_TO_DATE:
+        return today.year * 100 + 1, this_month
+    if preset and preset.isdigit() and len(preset) == 4 and int(preset) in MONTH_YEARS:
+        return int(preset) * 100 + 1, int(preset) * 100 + 12
+    return None
+
+
+def preset_of(view: ViewState, today: date) -> str | None:
+    """The preset a view's months are exactly, if any, so the control shows it; None otherwise."""
+    months = (view.first_month, view.last_month)
+    if None in months:
+        return None
+    if months == preset_months(LAST_12_MONTHS, today):
+        return LAST_12_MONTHS
+    if months == preset_months(YEAR_TO_DATE, today):
+        return YEAR_TO_DATE
+    year = str((view.first_month or 0) // 100)
+    return year if months == preset_months(year, today) else None

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from dash import dcc, html
+
+from trials import registry
+from trials.checks import Check, Level
 
 #: Where Plotly finds its base map: served by this app, since the content security policy forbids Plotly's CDN.
 TOPOJSON_URL = "/dashboard/assets/topojson/"
@@ -35,3 +39,38 @@ def number(value: float | int | None, digits: int = 1) -> str:
     if isinstance(value, int):
         return f"{value:,}"
     return f"{value:,.{digits}f}"
+
+
+#: How each level of trust check is marked: left out of totals in red, a warning in amber, a note in grey.
+BADGE_COLOURS = {Level.exclude: "#b3261e", Level.warn: "#8a5a00", Level.info: "#5b6570"}
+
+
+def check_badges(checks: Sequence[Check]) -> Any:
+    """A trial's trust checks as badges (left out of totals, warning, note), each with its reason in plain words;
+    'Passes every check' when none fired."""
+    if not checks:
+        return html.Span("Passes every check", className="muted")
+    return html.Ul(
+        [
+            html.Li(
+                [
+                    html.Span(
+                        registry.label(check.level),
+                        className=f"badge badge-{check.level.value}",
+                        style={
+                            "color": "white",
+                            "background": BADGE_COLOURS[check.level],
+                            "borderRadius": "4px",
+                            "padding": "0 .4em",
+                            "marginRight": ".4em",
+                            "fontSize": ".85em",
+                        },
+                    ),
+                    check.message,
+                ]
+            )
+            for check in sorted(checks, key=lambda check: list(Level).index(check.level))
+        ],
+        className="checks",
+        style={"listStyle": "none", "padding": 0, "margin": 0},
+    )

@@ -1,4 +1,4 @@
-"""Methodology: every formula, helper, constant and factor, generated from the code and data the numbers use."""
+"""Methodology: every metric in words, with the constants, factors and ranges the numbers use and their sources."""
 
 from __future__ import annotations
 
@@ -31,18 +31,18 @@ def _table(table: Table, table_id: str) -> Any:
 
 
 def body(found: Methodology) -> Any:
-    """The page's sections in the order a reader checks a figure: formula, rules, activity, constants, factors."""
+    """The page's sections in the order a reader checks a figure: what each metric tells and how it is made, the
+    activity each class is counted in, the constants, the factors and the plausible ranges, each with its source."""
     return [
         html.P(
-            "Each formula below is read from trials.metrics.compute, the one function every figure of the dashboard, "
-            "the API and the reports comes from. A sum skips missing values; a metric with a missing input is n/a."
+            "Every figure of the dashboards, the API and the reports is made the one way described here. A sum skips"
+            " missing values, and a sum of no values at all is n/a, never 0; a ratio, difference or product with a"
+            " missing input is n/a, and so is a ratio over zero."
         ),
         html.H2("Metrics"),
         _table(found.formulas, "methodology-formulas"),
         html.P(f"Tank-to-wheel greenhouse gases: {DIESEL_TTW_NOTE}", id="methodology-ttw-note"),
-        html.H2("How missing values are treated"),
-        _table(found.helpers, "methodology-helpers"),
-        html.H2("Primary activity unit per equipment class"),
+        html.H2("What each class's work is counted in"),
         _table(found.activities, "methodology-activities"),
         html.H2("Constants"),
         _table(found.constants, "methodology-constants"),

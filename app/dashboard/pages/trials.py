@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -9,44 +11,65 @@ import dash_ag_grid as dag  # type: ignore[import-untyped]
 from dash import dcc, html
 
 from app.dashboard import state
-from app.dashboard.data import PROVENANCE_COLUMNS, TrialDetail, baseline_text
-from app.dashboard.pages.common import chart, number
+from app.dashboard.data import PROVENANCE_COLUMNS, TrialDetail, baseline_text, hydrogen_text
+from app.dashboard.pages.common import BADGE_COLOURS, chart, check_badges
 from app.dashboard.table import Table
 from trials import registry
+from trials.models import UnitRole
 
-#: Columns of the trials table: field, header, and whether it holds a number.
-TRIAL_GRID_COLUMNS = (
-    ("link", "Trial", False),
-    ("name", "Name", False),
-    ("port", "Port", False),
-    ("equipment_class", "Class", False),
-    ("technology", "Technology", False),
-    ("status", "Status", False),
-    ("start_date", "Start", False),
-    ("end_date", "End", False),
-    ("units", "Units", True),
-    ("energy_per_activity", "Energy per activity", True),
-    ("activity_unit", "Per", False),
-    ("efficiency_ratio", "Efficiency ×", True),
-    ("ghg_wtw_reduction_pct", "GHG reduction WTW %", True),
-    ("ghg_wtw_avoided_t", "Avoided t CO2e WTW", True),
-    ("availability_pct", "Availability %", True),
-    ("data_coverage_pct", "Data coverage %", True),
-    ("baseline", "Baseline", False),
+
+def _metric_header(key: str, unit: str | None = None) -> str:
+    """A grid header from the registry: the metric's label and unit."""
+    metric = registry.METRICS[key]
+    return f"{metric.label} ({unit or metric.unit})"
+
+
+#: Columns of the trials grid, few enough to fit a laptop's width (the rest is on each trial's page): field,
+#: header, decimals for a number (None for text), and the share of the width it takes.
+TRIAL_GRID_COLUMNS: tuple[tuple[str, str, int | None, int], ...] = (
+    ("link", "Trial", None, 11),
+    ("port", "Port", None, 10),
+    ("equipment_class", "Equipment", None, 11),
+    ("technology", "Technology", None, 12),
+    ("status", "Status", None, 8),
+    ("units", registry.label(UnitRole.trial, 2).capitalize(), 0, 7),
+    ("energy_per_activity", "Energy per unit of work", 2, 11),
+    ("ghg_wtw_reduction_pct", _metric_header("ghg_wtw_reduction_pct"), 1, 10),
+    ("ghg_wtw_avoided_t", _metric_header("ghg_wtw_avoided_kg", "t CO2e"), 1, 10),
+    ("data_coverage_pct", _metric_header("data_coverage_pct"), 1, 8),
+    ("checks", "Trust checks", None, 14),
 )
-#: Shows n/a for a missing number, never 0 or an empty cell.
-NUMBER_FORMAT = {"function": "params.value == null ? 'n/a' : d3.format(',.2f')(params.value)"}
 
 
-def _column(field: str, header: str, numeric: bool) -> dict[str, Any]:
-    """One AG Grid column definition."""
-    column: dict[str, Any] = {"field": field, "headerName": header, "sortable": True, "filter": True}
-    if numeric:
-        column |= {"type": "numericColumn", "filter": "agNumberColumnFilter", "valueFormatter": NUMBER_FORMAT}
+def _number_format(decimals: int, unit_field: str | None = None) -> dict[str, str]:
+    """Shows n/a for a missing number, never 0 or an empty cell; with the row's unit after it when it has one."""
+    unit = f" + ' ' + params.data.{unit_field}" if unit_field else ""
+    return {"function": f"params.value == null ? 'n/a' : d3.format(',.{decimals}f')(params.value){unit}"}
+
+
+def _column(field: str, header: str, decimals: int | None, flex: int) -> dict[str, Any]:
+    """One AG Grid column definition; long headers and texts wrap rather than widen the grid."""
+    column: dict[str, Any] = {"field": field, "headerName": header, "sortable": True, "filter": True, "flex": flex}
+    column |= {"wrapHeaderText": True, "autoHeaderHeight": True}
+    if decimals is not None:
+        unit = "energy_unit" if field == "energy_per_activity" else None
+        column |= {"type": "numericColumn", "filter": "agNumberColumnFilter"}
+        column |= {"valueFormatter": _number_format(decimals, unit)}
     if field == "link":
         # TrialLink (assets/dashAgGridComponentFunctions.js) shows the code as text and links to the row's href:
         # never markdown or HTML made from a trial code or the URL.
-        column |= {"cellRenderer": "TrialLink", "pinned": "left", "filter": "agTextColumnFilter"}
+        column |= {
+            "cellRenderer": "TrialLink",
+            "pinned": "left",
+            "filter": "agTextColumnFilter",
+            "tooltipField": "name",
+        }
+    if field == "checks":
+        conditions = [
+            {"condition": f"params.data.check_level == '{level.value}'", "style": {"color": colour}}
+            for level, colour in BADGE_COLOURS.items()
+        ]
+        column |= {"tooltipField": "checks", "cellStyle": {"styleConditions": conditions}}
     return column
 
 
@@ -56,14 +79,16 @@ def layout() -> Any:
         [
             html.H1("Trials"),
             html.P(
-                "Every trial you may see, with its figures over the chosen period. Sort or filter any column.",
+                "Every trial you may see, with its figures over the chosen period. Sort or filter any column; open a"
+                " trial for its baseline, every metric and its data.",
                 className="muted",
             ),
+            html.Div(id="trials-summary"),
             dag.AgGrid(
                 id="trials-grid",
                 columnDefs=[_column(*spec) for spec in TRIAL_GRID_COLUMNS],
                 rowData=[],
-                defaultColDef={"resizable": True, "minWidth": 90},
+                defaultColDef={"resizable": True, "minWidth": 70},
                 dashGridOptions={"animateRows": False, "domLayout": "autoHeight", "suppressColumnVirtualisation": True},
                 className="ag-theme-alpine",
                 style={"width": "100%"},
@@ -72,6 +97,19 @@ def layout() -> Any:
             dcc.Download(id={"type": "download", "chart": "trials"}),
         ]
     )
+
+
+#: Headers of the provenance grid's columns that are not measured fields (those take the registry's words).
+PROVENANCE_HEADERS = {
+    "period_start": "From",
+    "period_end": "To",
+    "unit": "Unit",
+    "role": "Role",
+    "import_batch": "Import batch",
+    "file": "File",
+    "sheet": "Sheet",
+    "row": "Row",
+}
 
 
 def trial_href(code: str, search: str) -> str:
@@ -98,6 +136,7 @@ def trial_layout(code: str) -> Any:
             html.A(
                 "Download the Excel report of this trial",
                 href=f"/reports/trial/{quote(code, safe='')}.xlsx",
+                id="trial-report",
                 className="download",
             ),
             html.Div(id="trial-header"),
@@ -113,7 +152,11 @@ def trial_layout(code: str) -> Any:
             dag.AgGrid(
                 id="provenance-grid",
                 columnDefs=[
-                    {"field": column, "headerName": column.replace("_", " "), "sortable": True}
+                    {
+                        "field": column,
+                        "headerName": PROVENANCE_HEADERS.get(column) or registry.FIELDS[column][0],
+                        "sortable": True,
+                    }
                     for column in PROVENANCE_COLUMNS
                 ],
                 rowData=[],
@@ -135,42 +178,96 @@ def trial_layout(code: str) -> Any:
     )
 
 
-def header(detail: TrialDetail) -> Any:
-    """What the trial is, where its baseline comes from, and every metric with both bases when there are two."""
-    trial, result = detail.row.trial, detail.row.result
-    checks = "; ".join(check.message for check in result.checks) or "every trust check passes"
-    facts = [
-        ("Name", trial.name),
-        ("Port", f"{detail.row.port.name} ({trial.port_locode}), grid region {detail.row.port.grid_region}"),
-        ("Class / technology", f"{registry.label(trial.equipment_class)} / {registry.label(trial.technology)}"),
-        ("Status", registry.label(trial.status)),
-        ("Period", f"{trial.start_date.isoformat()} to {trial.end_date.isoformat() if trial.end_date else 'open'}"),
-        ("Units", registry.counted(detail.row.units, "trial unit")),
-        ("Vendor / model", f"{trial.vendor or 'n/a'} / {trial.model or 'n/a'}"),
-        ("Baseline", baseline_text(result, trial) if result.baseline else "no baseline: avoided figures are n/a"),
-        ("Trust checks", checks),
-        ("Factor set", f"{result.factor_set}"),
-    ]
+def summary(count: int, left_out: Sequence[tuple[str, str]]) -> Any:
+    """How many trials in view count in the avoided-emission totals, and why the others do not, one click away."""
+    counted = count - len(left_out)
+    said = f"{counted} of {registry.counted(count, 'trial')} count in the avoided-emission totals."
+    if not left_out:
+        return html.P(said, id="trials-in-totals", className="muted")
+    return html.Details(
+        [
+            html.Summary(
+                f"{said} Why {registry.counted(len(left_out), 'trial')} {'is' if len(left_out) == 1 else 'are'} left"
+                " out",
+                id="trials-in-totals",
+            ),
+            html.Ul([html.Li([html.Strong(code), f": {reason}"]) for code, reason in left_out]),
+        ],
+        id="trials-left-out",
+        open=True,
+    )
+
+
+def missing(code: str) -> Any:
+    """The page of a trial that does not exist or that the viewer may not see: the same words, nothing else."""
     return html.Div(
         [
-            html.Dl([item for name, value in facts for item in (html.Dt(name), html.Dd(value))], className="facts"),
+            dcc.Link("← All trials", href="/dashboard/trials", id="back-to-trials"),
+            html.H1(f"No trial {code}", id="trial-title"),
+            html.P("No such trial in your view."),
         ]
     )
 
 
+def _factor_sets(sets: Sequence[tuple[str, bool]], used: str, search: str) -> Any:
+    """The factor sets a trial's figures may be computed with, the one used in bold, the others one click away."""
+    view = state.parse(search)
+    links: list[Any] = []
+    for name, default in sets:
+        text = f"{name} (the default)" if default else name
+        if name == used:
+            links.append(html.Strong(text))
+        else:
+            links.append(dcc.Link(text, href=state.to_search(replace(view, factors=None if default else name))))
+        links.append(" · ")
+    return html.Span(links[:-1], id="trial-factor-sets")
+
+
+def header(detail: TrialDetail, sets: Sequence[tuple[str, bool]], search: str, can_edit: bool) -> Any:
+    """What the trial is, what it is compared against and with which hydrogen, its trust checks, the factor sets to
+    compute it with, and for those who may, the way to edit it."""
+    trial, result, row = detail.row.trial, detail.row.result, detail.row
+    period = f"{trial.start_date:%d %b %Y} to {f'{trial.end_date:%d %b %Y}' if trial.end_date else 'open'}"
+    machines = registry.counted(
+        row.units, registry.label(trial.equipment_class), registry.label(trial.equipment_class, 2)
+    )
+    years = ", ".join(f"{data} data with {used} grid factors" for data, used in result.factor_years.items() if used)
+    hydrogen = hydrogen_text(result, trial)
+    facts: list[tuple[str, Any]] = [
+        ("Name", trial.name),
+        ("Port", f"{row.port.name} ({trial.port_locode}), grid region {row.port.grid_region}"),
+        ("Equipment", f"{machines}, {registry.label(trial.technology)}"),
+        ("Status", registry.label(trial.status).capitalize()),
+        ("Period", period),
+        ("Vendor / model", f"{trial.vendor or 'n/a'} / {trial.model or 'n/a'}"),
+        ("Compared against", baseline_text(result, trial)),
+        *([("Hydrogen", hydrogen)] if hydrogen else []),
+        ("Trust checks", check_badges(result.checks)),
+        ("Factor set", [_factor_sets(sets, result.factor_set, search), f" ({years})" if years else ""]),
+    ]
+    edit = (
+        [html.A("Edit trial", href=f"/trials/{quote(trial.code, safe='')}/edit", id="trial-edit")] if can_edit else []
+    )
+    return html.Div(
+        [*edit, html.Dl([item for name, value in facts for item in (html.Dt(name), html.Dd(value))], className="facts")]
+    )
+
+
 def metrics(table: Table, market: bool) -> Any:
-    """Every metric of the trial with its unit; a market-based column only when the trial declares that factor."""
+    """Every metric of the trial in words: its label, value, unit and what it tells; a market-based column only when
+    the trial declares that factor."""
     heads = ["Metric", "Location-based", *(["Market-based"] if market else []), "Unit"]
     rows = [
         html.Tr(
             [
-                html.Td(registry.METRICS[key].label),
-                html.Td(number(location, 3), className="num"),
-                *([html.Td(number(market_value, 3), className="num")] if market else []),
+                html.Td([html.Div(metric.label), html.Div(metric.summary, className="muted small")]),
+                html.Td(metric.format(location), className="num"),
+                *([html.Td(metric.format(market_value), className="num")] if market else []),
                 html.Td(unit),
             ],
             id=f"metric-{key}",
         )
         for key, location, market_value, unit in table.rows
+        for metric in (registry.METRICS[key],)
     ]
     return html.Table([html.Thead(html.Tr([html.Th(h) for h in heads])), html.Tbody(rows)], className="plain")
