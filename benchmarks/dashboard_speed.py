@@ -297,7 +297,8 @@ COMPARE_OUTPUTS = [
     ("chart-bars", "figure"),
     ("chart-grid", "figure"),
     ("compare-note", "children"),
-    ("compare-report", "href"),
+    ("compare-report", "children"),
+    ("compare-table", "children"),
 ]
 TRIAL_OUTPUTS = [("trial-title", "children"), ("trial-header", "children"), ("trial-metrics", "children"),
                  ("chart-series", "figure"), ("chart-baseline", "figure"), ("chart-availability", "figure"),
@@ -332,7 +333,7 @@ def callbacks(codes: list[str]) -> dict[str, Callable[[FlaskClient, int], float]
         "compare (bars, grid)": lambda c, i: call(
             c, COMPARE_OUTPUTS, compare_search(i),
         ),
-        "trials table": lambda c, i: call(c, [("trials-grid", "rowData")], search(i)),
+        "trials table": lambda c, i: call(c, [("trials-grid", "rowData"), ("trials-summary", "children")], search(i)),
         "trial page (month/week/day)": lambda c, i: call(
             c, TRIAL_OUTPUTS, [("url", "search", f"?grain={('month', 'week', 'day')[i % 3]}")], trial_path(i)
         ),

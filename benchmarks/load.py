@@ -54,7 +54,7 @@ sys.path.insert(0, str(PROJECT))
 
 import requests  # noqa: E402
 
-from app.dashboard.state import METRICS  # noqa: E402
+from app.dashboard.state import COMPARE_METRICS  # noqa: E402
 from tests.server import (  # noqa: E402
     REQUEST_TIMEOUT_S,
     Server,
@@ -188,7 +188,7 @@ def _search(chance: random.Random, trials: list[Trial], with_class: bool) -> str
         first = chance.randrange(len(MONTHS) - 1)
         parts.append(f"from={MONTHS[first]}&to={MONTHS[chance.randrange(first, len(MONTHS))]}")
     if with_class:
-        parts.append(f"metric={chance.choice(list(METRICS))}")
+        parts.append(f"metric={chance.choice(list(COMPARE_METRICS))}")
         parts.append(chance.choice(["", "ghg=ttw", "basis=market"]))
     text = "&".join(part for part in parts if part)
     return f"?{text}" if text else ""
@@ -248,14 +248,22 @@ CALLBACKS: list[tuple[int, Action]] = [
                     ("chart-bars", "figure"),
                     ("chart-grid", "figure"),
                     ("compare-note", "children"),
-                    ("compare-report", "href"),
+                    ("compare-report", "children"),
+                    ("compare-table", "children"),
                 ],
                 _on_search(with_class=True),
             ),
         ),
     ),
     (2, ("callbacks", "spread", _callback([("chart-spread", "figure")], _on_search(with_class=True)))),
-    (3, ("callbacks", "trials grid", _callback([("trials-grid", "rowData")], _on_search()))),
+    (
+        3,
+        (
+            "callbacks",
+            "trials grid",
+            _callback([("trials-grid", "rowData"), ("trials-summary", "children")], _on_search()),
+        ),
+    ),
     (4, ("callbacks", "trial page", _callback(TRIAL_OUTPUTS, _on_trial))),
     (
         2,
