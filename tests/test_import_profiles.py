@@ -1,0 +1,305 @@
+"""Mapping a file's columns and values in its review, and the import profiles they are saved as: applied to the
+next file with the same headers, per port, audited, editable; on the web, in the CLI, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
+from flask.testing import FlaskClient
+from openpyxl import load_workbook
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from app.cli import main
+from importers.pipeline import import_file
+from importers.profiles import (
+    ImportMapping,
+    ProfileError,
+    delete_profile,
+    header_key,
+    may_edit,
+    save_profile,
+    update_profile,
+    visible_profiles,
+)
+from tests.factories import (
+    events,
+    finished,
+    fleet_group_file,
+    make_user,
+    page_token,
+    reread,
+    sign_in,
+    upload,
+    write_xlsx,
+)
+from trials.models import ImportProfile, Role, Unit, UnitRole
+from trials.scope import Scope
+
+OPERATOR = Scope.operator()
+NAME = "Terminal X telematics"
+HEADERS = ["Trial", "Unit", "Fleet Group", "Date", "Operating hours", "Energy (kWh)", "Diesel (L)"]
+VALUES = {"Pilot EV": "trial", "Diesel baseline": "baseline"}
+FLEET_GROUP = ImportMapping({"Fleet Group": "role"}, {"role": VALUES})
+
+
+def saved(session: Session, scope: Scope = OPERATOR, name: str = NAME) -> ImportProfile:
+    """Save the Fleet Group mapping as a profile for the Fleet Group file's headers, committed."""
+    profile = save_profile(session, scope, name=name, headers=HEADERS, mapping=FLEET_GROUP)
+    session.commit()
+    return profile
+
+
+def roles(engine: Engine) -> dict[str, UnitRole]:
+    """Every stored unit's role, by unit id."""
+    with Session(engine) as session:
+        return {unit.unit_id: unit.role for unit in session.exec(select(Unit))}
+
+
+# --- the importer -------------------------------------------------------------------------------------------------
+
+
+def test_the_header_key_ignores_case_spaces_punctuation_and_order() -> None:
+    assert header_key(["Unit", "Fleet Group", "Energy (kWh)"]) == header_key(["energy kwh", "FLEET-GROUP", " unit "])
+    assert header_key(["Unit", "Fleet Group"]) != header_key(["Unit", "Fleet Group", "Driver"])
+
+
+def test_a_saved_profile_is_applied_to_the_next_file_with_the_same_headers(
+    engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    saved(session)
+    result = import_file(engine, fleet_group_file(tmp_path / "march.xlsx"), scope=OPERATOR)
+    assert result.status == "imported" and result.review is not None
+    assert (result.review.profile, result.review.warnings) == (NAME, [])
+    assert roles(engine) == {"EV-1": UnitRole.trial, "EV-2": UnitRole.trial, "D-1": UnitRole.baseline}
+
+
+def test_a_profile_is_not_applied_to_other_headers(engine: Engine, session: Session, tmp_path: Path) -> None:
+    save_profile(session, OPERATOR, name="Other headers", headers=["Unit", "Group"], mapping=FLEET_GROUP)
+    session.commit()
+    result = import_file(engine, fleet_group_file(tmp_path / "march.xlsx"), scope=OPERATOR, dry_run=True)
+    assert result.review is not None and result.review.profile is None
+    assert "column_kept_as_notes" in [warning.code for warning in result.review.warnings]
+
+
+def test_an_editor_sees_and_applies_only_their_ports_profiles_and_the_port_less_ones(
+    engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    lax = Scope(role=Role.editor, port_locode="USLAX", user_id=None, actor="lax@example.org")
+    lgb = Scope(role=Role.editor, port_locode="USLGB", user_id=None, actor="lgb@example.org")
+    shared = saved(session, OPERATOR, "Shared by the admin")
+    own = saved(session, lax, "Los Angeles telematics")
+    assert [p.name for p in visible_profiles(session, lax)] == ["Los Angeles telematics", "Shared by the admin"]
+    assert [p.name for p in visible_profiles(session, lgb)] == ["Shared by the admin"]
+    assert (may_edit(lax, own), may_edit(lax, shared), may_edit(lgb, own), may_edit(OPERATOR, own)) == (
+        True,
+        False,
+        False,
+        True,
+    )
+    # Both match the file's headers: the editor's own port's profile wins over the port-less one.
+    result = import_file(engine, fleet_group_file(tmp_path / "march.xlsx"), scope=lax, dry_run=True)
+    assert result.review is not None and result.review.profile == "Los Angeles telematics"
+
+
+def test_profiles_are_audited_when_made_changed_and_deleted(session: Session) -> None:
+    profile = saved(session)
+    assert profile.id is not None
+    renamed = ImportMapping({"Fleet Group": "role"}, {"role": {"Pilot EV": "trial"}})
+    update_profile(session, OPERATOR, profile.id, name="  Terminal  X ", mapping=renamed)
+    session.commit()
+    assert delete_profile(session, OPERATOR, profile.id) == "Terminal X"
+    session.commit()
+    [made] = events(session, "import_profile.create")
+    [changed] = events(session, "import_profile.update")
+    [deleted] = events(session, "import_profile.delete")
+    assert made.object == changed.object == deleted.object == f"import_profile:{profile.id}"
+    assert made.after == {"name": NAME, "port": None, "headers": HEADERS, "columns": {"Fleet Group": "role"},
+                          "values": {"role": VALUES}}  # fmt: skip
+    assert (changed.before["name"], changed.after["name"], changed.after["values"]) == (
+        NAME,
+        "Terminal X",
+        {"role": {"Pilot EV": "trial"}},
+    )
+    assert deleted.before["name"] == "Terminal X" and session.exec(select(ImportProfile)).all() == []
+
+
+def test_a_profile_needs_a_free_name_and_a_mapping(session: Session) -> None:
+    saved(session)
+    for name, mapping, said in (
+        ("terminal x TELEMATICS", FLEET_GROUP, "exists already"),
+        ("   ", FLEET_GROUP, "give the profile a name"),
+        ("x" * 121, FLEET_GROUP, "at most 120 characters"),
+        ("Empty", ImportMapping(), "the mapping is empty"),
+    ):
+        try:
+            save_profile(session, OPERATOR, name=name, headers=HEADERS, mapping=mapping)
+        except ProfileError as refused:
+            assert said in str(refused)
+        else:
+            raise AssertionError(f"{name!r} was saved")
+
+
+def test_a_mapping_read_back_from_a_job_keeps_only_well_formed_entries() -> None:
+    read = ImportMapping.from_json(
+        {
+            "columns": {"Fleet Group": "role", "X": "no_such_field", "": "role"},
+            "values": {"role": {"A": "trial", "B": ""}},
+        }
+    )
+    assert read == ImportMapping({"Fleet Group": "role"}, {"role": {"A": "trial"}})
+    assert ImportMapping.from_json("not a mapping") is None
+
+
+# --- the web pages ------------------------------------------------------------------------------------------------
+
+
+def mapping_form(columns: dict[str, str], values: dict[str, str]) -> dict[str, Any]:
+    """The review's mapping form as a browser posts it: a field for every header, a meaning for each value."""
+    return {
+        "header": HEADERS,
+        "field": [columns.get(header, "") for header in HEADERS],
+        "value_column": ["Fleet Group"] * len(values),
+        "value_raw": list(values),
+        "value_meaning": list(values.values()),
+    }
+
+
+def test_the_review_maps_rechecks_confirms_and_saves_a_profile_the_next_file_gets(
+    editor: FlaskClient, session: Session, engine: Engine, tmp_path: Path
+) -> None:
+    review = upload(editor, fleet_group_file(tmp_path / "march.xlsx"))
+    page = finished(editor, review)
+    assert 'id="review-warnings"' in page and "its trial unit D-1 burnt 160 L of diesel" in page
+    assert "<td>Pilot EV</td>" in page and "<td>Diesel baseline</td>" in page  # its values, offered for mapping
+    data = mapping_form({"Fleet Group": "role"}, VALUES) | {"csrf_token": page_token(editor, review)}
+    assert editor.post(f"{review}/recheck", data=data).status_code == 302
+    page = finished(editor, review)
+    assert "The file is ready: 7 rows would be created" in page  # a trial and 3 units x 2 days
+    assert 'id="review-warnings"' not in page
+    assert "<td>D-1</td>" not in page and "<td>D-1 <span" in page and "<td>baseline unit</td>" in page
+    assert '<option value="role" selected>Role</option>' in page  # the mapping stays on the form
+    confirmed = editor.post(
+        f"{review}/confirm",
+        data={"csrf_token": page_token(editor, review), "profile_name": NAME},
+        follow_redirects=True,
+    )
+    assert f"Saved import profile &#39;{NAME}&#39;" in confirmed.get_data(as_text=True)
+    assert roles(engine) == {"EV-1": UnitRole.trial, "EV-2": UnitRole.trial, "D-1": UnitRole.baseline}
+    reread(session)
+    profile = session.exec(select(ImportProfile)).one()
+    assert (profile.name, profile.port_locode, profile.headers, profile.columns, profile.values) == (
+        NAME,
+        None,
+        HEADERS,
+        {"Fleet Group": "role"},
+        {"role": VALUES},
+    )
+    assert profile.header_key == header_key(HEADERS)
+    assert f"<td>{NAME}</td>" in editor.get("/imports").get_data(as_text=True)
+    second = finished(editor, upload(editor, fleet_group_file(tmp_path / "april.xlsx", trial="LAX-YT-03")))
+    assert f"Import profile ‘{NAME}’ applied" in second and 'id="review-warnings"' not in second
+
+
+def test_a_profile_is_renamed_edited_and_deleted_on_its_page(
+    editor: FlaskClient, session: Session, tmp_path: Path
+) -> None:
+    profile = saved(session)
+    page = f"/imports/profiles/{profile.id}"
+    assert "Fleet Group" in editor.get(page).get_data(as_text=True)
+    form = mapping_form({"Fleet Group": "role"}, {}) | {
+        "name": "Fleet telematics",
+        "value_column": ["role", "role", ""],
+        "value_raw": ["Pilot EV", "Diesel (old)", ""],
+        "value_meaning": ["trial", "baseline", ""],
+        "csrf_token": page_token(editor, page),
+    }
+    assert editor.post(page, data=form).status_code == 302
+    reread(session)
+    changed = session.get(ImportProfile, profile.id)
+    assert changed is not None
+    assert (changed.name, changed.values) == (
+        "Fleet telematics",
+        {"role": {"Pilot EV": "trial", "Diesel (old)": "baseline"}},
+    )
+    deleted = editor.post(f"{page}/delete", data={"csrf_token": page_token(editor, page)}, follow_redirects=True)
+    assert "Deleted import profile &#39;Fleet telematics&#39;" in deleted.get_data(as_text=True)
+    reread(session)
+    assert session.exec(select(ImportProfile)).all() == []
+
+
+def test_an_editor_of_another_port_cannot_open_or_change_a_profile(
+    client: FlaskClient, session: Session, tmp_path: Path
+) -> None:
+    lax = Scope(role=Role.editor, port_locode="USLAX", user_id=None, actor="lax@example.org")
+    profile = saved(session, lax, "Los Angeles telematics")
+    make_user(session, "lgb@example.org", role=Role.editor, port_locode="USLGB")
+    assert sign_in(client, "lgb@example.org") == 302
+    assert "Los Angeles telematics" not in client.get("/imports").get_data(as_text=True)
+    assert client.get(f"/imports/profiles/{profile.id}").status_code == 404
+    token = page_token(client, "/imports")
+    assert client.post(f"/imports/profiles/{profile.id}/delete", data={"csrf_token": token}).status_code == 404
+    reread(session)
+    assert session.get(ImportProfile, profile.id) is not None
+
+
+def test_a_rejected_upload_is_checked_again_with_the_file_chosen_again(editor: FlaskClient, tmp_path: Path) -> None:
+    path = fleet_group_file(tmp_path / "march.xlsx")
+    review = upload(editor, path)
+    finished(editor, review)
+    token = page_token(editor, review)
+    column_only = mapping_form({"Fleet Group": "role"}, {}) | {"csrf_token": token}
+    assert editor.post(f"{review}/recheck", data=column_only).status_code == 302
+    page = finished(editor, review)
+    assert "cannot be imported as it is" in page and "This upload is no longer kept: choose the file again" in page
+    refused = editor.post(
+        f"{review}/recheck", data=mapping_form({"Fleet Group": "role"}, VALUES) | {"csrf_token": token}
+    )
+    assert refused.headers["Location"].endswith(review)  # no file: asked for it again
+    with_file = mapping_form({"Fleet Group": "role"}, VALUES) | {
+        "csrf_token": token,
+        "file": (path.open("rb"), path.name),
+    }
+    again = editor.post(f"{review}/recheck", data=with_file, content_type="multipart/form-data")
+    assert again.status_code == 302 and not again.headers["Location"].endswith(review)
+    assert "The file is ready" in finished(editor, again.headers["Location"])
+
+
+# --- the command line ---------------------------------------------------------------------------------------------
+
+
+def test_the_cli_applies_a_profile_by_name_lists_them_and_refuses_an_unknown_one(
+    runner: CliRunner, engine: Engine, tmp_path: Path
+) -> None:
+    with Session(engine) as session:
+        saved(session)
+    # A Driver column makes another header set: the profile applies only when named.
+    path = fleet_group_file(tmp_path / "march.xlsx")
+    rows = [[*row, "Ana" if index else "Driver"] for index, row in enumerate(_measurements(path))]
+    other = write_xlsx(tmp_path / "driver.xlsx", {"Measurements": rows})
+    import_file(engine, path, scope=OPERATOR)  # the trial, and the profile applied by itself
+    plain = json.loads(runner.invoke(main, ["import", str(other), "--dry-run", "--json"]).output)
+    assert plain["review"]["profile"] is None
+    named = runner.invoke(main, ["import", str(other), "--dry-run", "--json", "--profile", "terminal x telematics"])
+    assert named.exit_code == 0, named.output
+    found = json.loads(named.output)["review"]
+    assert found["profile"] == NAME and [u["role"] for u in found["units"]] == ["baseline", "trial", "trial"]
+    text = runner.invoke(main, ["import", str(other), "--dry-run", "--profile", NAME]).output
+    assert f"  profile '{NAME}' applied\n" in text
+    assert "  unit D-1 of LAX-YT-02 (baseline unit): 2 rows, 2024-03-01 to 2024-03-02; diesel 160.0 L, " in text
+    unknown = runner.invoke(main, ["import", str(other), "--profile", "Nope"])
+    assert unknown.exit_code == 1
+    assert f"no import profile named 'Nope'; profiles you may use: '{NAME}'" in unknown.output
+    assert runner.invoke(main, ["profiles", "list"]).output == (
+        f"{NAME} (every port, 7 headers)\n"
+        "  columns: Fleet Group -> Role\n"
+        "  values: Pilot EV -> trial; Diesel baseline -> baseline\n"
+    )
+
+
+def _measurements(path: Path) -> list[list[Any]]:
+    """The Measurements sheet of a workbook, as rows of values."""
+    return [list(row) for row in load_workbook(path)["Measurements"].iter_rows(values_only=True)]
