@@ -119,6 +119,7 @@ def test_profiles_are_audited_when_made_changed_and_deleted(session: Session) ->
     assert made.object == changed.object == deleted.object == f"import_profile:{profile.id}"
     assert made.after == {"name": NAME, "port": None, "headers": HEADERS, "columns": {"Fleet Group": "role"},
                           "values": {"role": VALUES}}  # fmt: skip
+    assert changed.before is not None and changed.after is not None and deleted.before is not None
     assert (changed.before["name"], changed.after["name"], changed.after["values"]) == (
         NAME,
         "Terminal X",

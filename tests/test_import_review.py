@@ -168,7 +168,7 @@ def test_units_already_stored_count_toward_the_plan_and_are_not_new(
     make_unit(session, trial, "YT-1")
     make_unit(session, trial, "YT-2")
     make_unit(session, trial, "B-1", role=UnitRole.baseline)
-    header = ["Trial", "Unit", "Date", "Operating hours", "Energy (kWh)"]
+    header: list[Any] = ["Trial", "Unit", "Date", "Operating hours", "Energy (kWh)"]
     rows = [header, ["LGB-YT-01", "YT-1", date(2024, 3, 1), 10, 150], ["LGB-YT-01", "YT-3", date(2024, 3, 1), 10, 150]]
     found = review(engine, write_xlsx(tmp_path / "m.xlsx", {"Measurements": rows}))
     assert [(u["unit"], u["new"]) for u in found["units"]] == [("YT-1", False), ("YT-3", True)]
@@ -201,7 +201,7 @@ def test_the_fleet_unit_is_summed_but_never_counted_as_a_machine(
     engine: Engine, session: Session, tmp_path: Path
 ) -> None:
     make_trial(session, units_planned=1)
-    header = ["Trial", "Date", "Operating hours", "Energy (kWh)"]
+    header: list[Any] = ["Trial", "Date", "Operating hours", "Energy (kWh)"]
     rows = [header, ["LGB-YT-01", date(2024, 3, 1), 30, 450], ["LGB-YT-01", date(2024, 3, 2), 10, 150]]
     found = review(engine, write_xlsx(tmp_path / "f.xlsx", {"Measurements": rows}))
     [fleet] = found["units"]
