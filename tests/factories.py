@@ -3,9 +3,11 @@ signing in, posting forms and Dash callbacks, import files, answers checked agai
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import re
+import shutil
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -362,6 +364,42 @@ def fleet_group_file(path: Path, trial: str = "LAX-YT-02", energy: float = 150.0
         rows.append([trial, "EV-2", "Pilot EV", day, 8, 120, None])
         rows.append([trial, "D-1", "Diesel baseline", day, 10, None, 80])
     return write_xlsx(path, {"Trials": [header, trial_row], "Measurements": rows})
+
+
+#: Headless Chromium as the browser tests run it (Debian's chromium and chromium-driver).
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,1800",
+)
+
+
+def browser_missing() -> str | None:
+    """Say what the browser tests lack on this machine, if anything."""
+    if importlib.util.find_spec("selenium") is None:
+        return "browser tests need selenium (pip install selenium)"
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        return "browser tests need Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver)"
+    return None
+
+
+def headless_chromium() -> Any:
+    """Headless Chromium that keeps the console log, to fail a test on a page's errors."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+
+    options = Options()
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.binary_location = shutil.which("chromium") or ""
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(service=Service(shutil.which("chromedriver") or ""), options=options)
 
 
 def stored_with_notes(engine: Engine) -> list[tuple[Any, ...]]:
