@@ -20,6 +20,7 @@ from app import (
     jobs,
     requestlog,
     security,
+    shell,
     trial_pages,
     views,
 )
@@ -41,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     auth.init_app(app)
     demo_accounts.init_app(app)
+    shell.init_app(app)
     views.init_app(app)
     api.init_app(app)
     trial_pages.init_app(app)

@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired
 
 from app.context import engine
 from app.params import refuse_unstorable_text
+from app.shell import HOME
 from trials.accounts import authenticate, begin_sign_in, end_session, finish_sign_in, session_user, user_for_token
 from trials.db import read_session, write_session
 from trials.models import User, utcnow
@@ -96,7 +97,7 @@ def login() -> str | BaseResponse:
             g.pop(current_app.config["WTF_CSRF_FIELD_NAME"], None)  # Flask-WTF's copy of it for this request
             login_user(SessionUser(user))
             session[SESSION_SIGN_IN] = attempt
-            return redirect(url_for("views.home"))
+            return redirect(HOME)
         flash("Wrong email or password.", "error")
     return render_template("login.html", form=form)
 

@@ -1,4 +1,5 @@
-"""Trial logging in the browser: a trial's page, and forms that create and edit trials and their units.
+"""Trial logging in the browser: forms that create and edit trials and their units; `/trials/<code>` leads to the
+trial's one page, the dashboard's.
 
 The forms check types; the rules a trial obeys are the importer's own (importers.validate.trial_problems), so a
 trial typed in the browser and one read from a Trials sheet pass or fail alike.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import math
 from enum import StrEnum
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
@@ -28,16 +30,15 @@ from wtforms import (
 from wtforms.validators import NumberRange, Optional, ValidationError
 
 from app.context import current_scope, engine, require_role
+from app.shell import HOME
 from importers.validate import trial_fields, trial_problems
 from importers.values import Invalid, clean_code, clean_free_text
 from trials import audit
 from trials.db import read_session, write_session
-from trials.factors import load_factors
 from trials.models import (
     BaselineKind,
     EngineStandard,
     EquipmentClass,
-    FactorSet,
     HydrogenPathway,
     Measurement,
     Port,
@@ -50,8 +51,8 @@ from trials.models import (
     Visibility,
     utcnow,
 )
-from trials.queries import get_trial, list_ports, trial_metrics
-from trials.registry import METRICS, label
+from trials.queries import get_trial, list_ports
+from trials.registry import label
 from trials.scope import Scope
 
 bp = Blueprint("trial_pages", __name__, url_prefix="/trials")
@@ -75,7 +76,7 @@ CHOOSE = SelectChoice("", "choose…")
 
 def _choices(kind: type[StrEnum]) -> list[SelectChoice]:
     """Offer an enumeration's values, readable, in the model's order."""
-    return [SelectChoice(member.value, member.value.replace("_", " ")) for member in kind]
+    return [SelectChoice(member.value, label(member)) for member in kind]
 
 
 class TrialForm(FlaskForm):
@@ -207,28 +208,19 @@ def _units(session: Session, trial: Trial) -> list[tuple[Unit, int]]:
     return [(unit, count) for unit, count in session.exec(query)]
 
 
+def dashboard_page(code: str) -> str:
+    """The address of a trial's one page, the dashboard's, its code quoted whole."""
+    return f"{HOME}trials/{quote(code, safe='')}"
+
+
 @bp.get("/<code>")
-def detail(code: str) -> str:
-    """Show a trial, its units and its metrics, saying which baseline and factor set the figures use."""
-    scope = current_scope()
+def detail(code: str) -> BaseResponse:
+    """Lead to the trial's page on the dashboard, keeping the query (e.g. `?factors=`); a trial the viewer may not
+    see answers 404 here exactly as a missing one."""
     with read_session(engine()) as session:
-        trial = _trial_or_404(session, scope, code)
-        sets = list(session.exec(select(FactorSet).order_by(col(FactorSet.id))))
-        chosen = request.args.get("factors") or None
-        if chosen is not None and chosen not in {factor_set.name for factor_set in sets}:
-            abort(404)
-        metrics = trial_metrics(session=session, scope=scope, trial=trial, factors=load_factors(session, chosen))
-        units = _units(session, trial)
-    return render_template(
-        "trial_detail.html",
-        trial=trial,
-        units=units,
-        metrics=metrics,
-        metric_info=METRICS,
-        label=label,
-        sets=sets,
-        can_edit=scope.can_edit(trial),
-    )
+        _trial_or_404(session, current_scope(), code)
+    query = request.query_string.decode("latin-1")  # the bytes as they came, percent-encoded
+    return redirect(f"{dashboard_page(code)}?{query}" if query else dashboard_page(code))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -270,7 +262,16 @@ def _edit_page(
 ) -> tuple[str, int]:
     """Render the edit page: the trial's form and its units, with whatever messages the forms carry."""
     units = _units(session, trial)
-    return render_template("trial_form.html", form=form, trial=trial, unit_form=unit_form, units=units), status
+    page = render_template(
+        "trial_form.html",
+        form=form,
+        trial=trial,
+        unit_form=unit_form,
+        units=units,
+        page=dashboard_page(trial.code),
+        label=label,
+    )
+    return page, status
 
 
 def _edit_form(trial: Trial, ports: list[Port], scope: Scope, *, posted: bool) -> TrialForm:
@@ -313,7 +314,7 @@ def edit(code: str) -> tuple[str, int] | BaseResponse:
                 after={name: after[name] for name in changed},
             )
     flash(f"Trial {code} saved." if changed else f"Trial {code}: nothing changed.", "ok")
-    return redirect(url_for("trial_pages.detail", code=code))
+    return redirect(url_for("trial_pages.edit", code=code))
 
 
 def _new_unit_id(session: Session, trial: Trial, form: UnitForm) -> str | None:

@@ -1,19 +1,15 @@
-"""Pages that exist before the dashboard: health and the signed-in home page."""
+"""Health for load balancers, and `/`, which leads to the Overview."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, Response, jsonify, render_template
+from flask import Blueprint, Flask, Response, jsonify, redirect
+from werkzeug.wrappers import Response as BaseResponse
 
-from app.context import current_scope, engine
-from trials.db import read_session
-from trials.metrics import METRIC_UNITS
-from trials.queries import list_trials, metrics_by_trial
+from app.context import engine
+from app.shell import HOME
 
 bp = Blueprint("views", __name__)
-
-#: The figures shown per trial on the home page, by metric key.
-HOME_METRICS = ("energy_kwh", "diesel_displaced_l", "ghg_wtw_avoided_kg", "ghg_wtw_reduction_pct", "availability_pct")
 
 
 @bp.get("/healthz")
@@ -28,15 +24,9 @@ def healthz() -> tuple[Response, int]:
 
 
 @bp.get("/")
-def home() -> str:
-    """List the trials the viewer may see, with their headline figures."""
-    scope = current_scope()
-    with read_session(engine()) as session:
-        trials = list_trials(session=session, scope=scope)
-        metrics = metrics_by_trial(session=session, scope=scope)
-    return render_template(
-        "home.html", trials=trials, metrics=metrics, keys=HOME_METRICS, units=METRIC_UNITS, scope=scope
-    )
+def home() -> BaseResponse:
+    """Send the viewer to the Overview, the one home page."""
+    return redirect(HOME)
 
 
 def init_app(app: Flask) -> None:

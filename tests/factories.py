@@ -164,6 +164,28 @@ def _callback_key(output: tuple[Any, str], pattern: bool = False) -> str:
     return f"{json.dumps(component, sort_keys=True, separators=(',', ':'))}.{prop}"
 
 
+def callback_body(
+    outputs: list[tuple[Any, str]],
+    inputs: list[tuple[Any, str, Any]],
+    state: list[tuple[Any, str, Any]] | None = None,
+    changed: tuple[Any, str] | None = None,
+) -> dict[str, Any]:
+    """The body Dash's renderer posts to call a callback."""
+    key = (
+        _callback_key(outputs[0], True)
+        if len(outputs) == 1
+        else ".." + "...".join(_callback_key(o, True) for o in outputs) + ".."
+    )
+    return {
+        "output": key,
+        "outputs": [{"id": c, "property": p} for c, p in outputs] if len(outputs) > 1 else {
+            "id": outputs[0][0], "property": outputs[0][1]},
+        "inputs": [{"id": c, "property": p, "value": v} for c, p, v in inputs],
+        "state": [{"id": c, "property": p, "value": v} for c, p, v in (state or [])],
+        "changedPropIds": [_callback_key(changed or (inputs[0][0], inputs[0][1]))],
+    }  # fmt: skip
+
+
 def post_callback(
     client: FlaskClient,
     outputs: list[tuple[Any, str]],
@@ -172,19 +194,7 @@ def post_callback(
     changed: tuple[Any, str] | None = None,
 ) -> Any:
     """Call a callback as Dash's renderer does, and give its response (or the status when it failed)."""
-    key = (
-        _callback_key(outputs[0], True)
-        if len(outputs) == 1
-        else ".." + "...".join(_callback_key(o, True) for o in outputs) + ".."
-    )
-    body = {
-        "output": key,
-        "outputs": [{"id": c, "property": p} for c, p in outputs] if len(outputs) > 1 else {
-            "id": outputs[0][0], "property": outputs[0][1]},
-        "inputs": [{"id": c, "property": p, "value": v} for c, p, v in inputs],
-        "state": [{"id": c, "property": p, "value": v} for c, p, v in (state or [])],
-        "changedPropIds": [_callback_key(changed or (inputs[0][0], inputs[0][1]))],
-    }  # fmt: skip
+    body = callback_body(outputs, inputs, state, changed)
     response = client.post(CALLBACK, json=body, headers=csrf_header(client) if client.get_cookie("_csrf_token") else {})
     return response.get_json()["response"] if response.status_code == 200 else response.status_code
 

@@ -87,7 +87,7 @@ def test_admin_pages_refuse_everyone_else(client: FlaskClient, session: Session,
     assert sign_in(client, "someone@example.org") == 302
     for path in PAGES:
         assert client.get(path).status_code == 403
-    token = page_token(client, "/")
+    token = page_token(client, "/login")  # the sign-out form of the header
     form = {"email": "new@example.org", "password": "long enough password", "role": "admin", "csrf_token": token}
     assert client.post("/admin/users", data=form).status_code == 403
     assert client.post("/admin/factors/1/default", data={"csrf_token": token}).status_code == 403
@@ -151,9 +151,9 @@ def test_a_deactivated_user_loses_the_live_session(admin_client: FlaskClient, se
     target = make_user(session, "ed@example.org", role=Role.editor)
     other = app.test_client()
     assert sign_in(other, "ed@example.org") == 302
-    assert other.get("/").status_code == 200
+    assert other.get("/dashboard/").status_code == 200
     assert post_form(admin_client, f"/admin/users/{target.id}/deactivate", {}, "/admin/users").status_code == 302
-    assert other.get("/", headers={"Accept": "text/html"}).status_code == 302
+    assert other.get("/dashboard/", headers={"Accept": "text/html"}).status_code == 302
     assert sign_in(app.test_client(), "ed@example.org") == 200  # refused
     [event] = events(session, "user.deactivate")
     assert (event.before, event.after) == ({"active": True}, {"active": False})
@@ -173,11 +173,11 @@ def test_a_token_is_shown_once_and_refused_once_revoked(
     assert token not in admin_client.get("/admin/tokens").get_data(as_text=True)
     bearer = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
     machine = app.test_client()
-    assert machine.get("/", headers=bearer).status_code == 200
+    assert machine.get("/dashboard/", headers=bearer).status_code == 200
     reread(session)
     stored = session.exec(select(ApiToken)).one()
     assert post_form(admin_client, f"/admin/tokens/{stored.id}/revoke", {}, "/admin/tokens").status_code == 302
-    assert machine.get("/", headers=bearer).status_code == 401
+    assert machine.get("/dashboard/", headers=bearer).status_code == 401
     assert machine.get("/api/v1/trials", headers=bearer).status_code == 401
     assert [e.object for e in events(session, "token.create")] == ["user:bot@example.org"]
     assert [e.object for e in events(session, "token.revoke")] == [f"token:{stored.id}"]

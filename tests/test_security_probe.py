@@ -172,7 +172,7 @@ def test_a_session_cookie_replayed_after_sign_out_is_refused(app: Flask, client:
     assert client.post("/logout", data={"csrf_token": csrf_token(client)}).status_code == 302
     replay = app.test_client()
     replay.set_cookie("session", stolen.value)
-    assert replay.get("/", headers={"Accept": "text/html"}).status_code == 302
+    assert replay.get("/dashboard/", headers={"Accept": "text/html"}).status_code == 302
     assert replay.get("/api/v1/trials").status_code == 401
 
 

@@ -4,14 +4,27 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session, select
 
 from importers.validate import TRIAL_CODE_RULE
-from tests.factories import events, make_measurement, make_trial, make_unit, make_user, post_form, reread, sign_in
+from tests.factories import (
+    events,
+    make_measurement,
+    make_trial,
+    make_unit,
+    make_user,
+    post_form,
+    reread,
+    shown_text,
+    sign_in,
+    trial_page,
+)
 from trials.models import BaselineKind, Role, Trial, TrialStatus, Unit, UnitRole, Visibility
 
 
@@ -105,7 +118,8 @@ def test_an_edit_is_saved_and_audited_with_before_and_after(client: FlaskClient,
     data = trial_form(**changes)
     del data["code"]
     response = post_form(client, "/trials/LGB-NEW-01/edit", data)
-    assert response.status_code == 302 and response.headers["Location"] == "/trials/LGB-NEW-01"
+    assert response.status_code == 302 and response.headers["Location"] == "/trials/LGB-NEW-01/edit"
+    assert "Trial LGB-NEW-01 saved." in client.get(response.headers["Location"]).get_data(as_text=True)
     reread(session)
     trial = session.exec(select(Trial).where(Trial.code == "LGB-NEW-01")).one()
     assert (trial.status, trial.visibility, trial.baseline_rate) == (TrialStatus.active, Visibility.partners, 12)
@@ -267,7 +281,7 @@ def test_an_editor_cannot_create_or_edit_at_another_port(client: FlaskClient, se
     make_trial(session, code="LGB-OWN", port_locode="USLGB")
     signed_in(client, session, Role.editor, "USLGB")
     assert post_form(client, "/trials/new", trial_form(port="SGSIN")).status_code == 403
-    assert client.get("/trials/SIN-SHARED").status_code == 200
+    assert client.get("/trials/SIN-SHARED").headers["Location"] == "/dashboard/trials/SIN-SHARED"
     assert client.get("/trials/SIN-SHARED/edit").status_code == 403
     shared = trial_form(code="SIN-SHARED", port="SGSIN", status="cancelled")
     assert post_form(client, "/trials/SIN-SHARED/edit", shared, form_page="/trials/new").status_code == 403
@@ -296,12 +310,11 @@ def test_a_private_trial_of_another_port_is_as_absent_as_a_missing_one(
 def test_readers_see_a_trial_but_cannot_reach_the_edit_pages(client: FlaskClient, session: Session, role: Role) -> None:
     make_trial(session, code="LGB-1")
     signed_in(client, session, role, "USLGB")
-    assert client.get("/trials/LGB-1").status_code == 200
-    assert "Edit this trial" not in client.get("/trials/LGB-1").get_data(as_text=True)
+    assert client.get("/trials/LGB-1").headers["Location"] == "/dashboard/trials/LGB-1"
     for path in ("/trials/new", "/trials/LGB-1/edit"):
         assert client.get(path).status_code == 403
-        assert post_form(client, path, trial_form(), form_page="/trials/LGB-1").status_code == 403
-    assert post_form(client, "/trials/LGB-1/units", {"unit_id": "X"}, form_page="/trials/LGB-1").status_code == 403
+        assert post_form(client, path, trial_form(), form_page="/login").status_code == 403
+    assert post_form(client, "/trials/LGB-1/units", {"unit_id": "X"}, form_page="/login").status_code == 403
 
 
 def test_units_are_added_and_removed_with_audit_events(client: FlaskClient, session: Session) -> None:
@@ -347,32 +360,63 @@ def test_a_unit_with_measurements_is_kept_and_the_page_says_why(client: FlaskCli
     assert events(session, "unit.remove") == []
 
 
-def test_the_detail_page_says_which_baseline_the_metrics_use(client: FlaskClient, session: Session) -> None:
+def fact(answer: Any, name: str) -> str:
+    """One fact of the dashboard's trial page header (a term of its definition list), as the page words it."""
+    terms = [node["props"] for node in _components(answer["trial-header"]) if node["type"] in ("Dt", "Dd")]
+    found = [shown_text(terms[i + 1]["children"]) for i, term in enumerate(terms[:-1]) if term["children"] == name]
+    assert len(found) == 1, (name, terms)
+    return found[0]
+
+
+def _components(node: Any) -> Iterator[dict[str, Any]]:
+    """Every component in a Dash answer, depth first."""
+    if isinstance(node, list):
+        for child in node:
+            yield from _components(child)
+    elif isinstance(node, dict):
+        if "props" in node:
+            yield node
+            yield from _components(node["props"].get("children"))
+        else:
+            yield from _components(node.get("children"))
+
+
+@pytest.mark.parametrize(
+    ("path", "page"),
+    [
+        ("/trials/LGB-1", "/dashboard/trials/LGB-1"),
+        ("/trials/LGB-1?factors=ZE-2024&grain=day", "/dashboard/trials/LGB-1?factors=ZE-2024&grain=day"),
+        ("/trials/LGB%20YT%2001", "/dashboard/trials/LGB%20YT%2001"),
+    ],
+)
+def test_a_trials_address_leads_to_its_one_page_on_the_dashboard_keeping_the_query(
+    client: FlaskClient, session: Session, path: str, page: str
+) -> None:
+    make_trial(session, code="LGB-1")
+    make_trial(session, code="LGB YT 01")
+    signed_in(client, session, Role.partner, "USLGB")
+    response = client.get(path)
+    assert (response.status_code, response.headers["Location"]) == (302, page)
+
+
+def test_the_trial_page_says_which_baseline_the_metrics_use(client: FlaskClient, session: Session) -> None:
     trial = make_trial(session, code="LGB-1", baseline_rate=3.0, baseline_unit="L/h", baseline_source="OEM spec")
     make_measurement(session, make_unit(session, trial, "YT-1"), date(2024, 3, 1), operating_hours=10, energy_kwh=200)
     signed_in(client, session, Role.partner, "USLGB")
 
     def baseline_text() -> str:
-        page = client.get("/trials/LGB-1").get_data(as_text=True)
-        found = re.search(r'<p id="baseline">(.*?)</p>', page, re.S)
-        assert found is not None
-        return " ".join(re.sub(r"<[^>]+>", "", found.group(1)).split())
+        return fact(trial_page(client, "LGB-1"), "Compared against")
 
-    assert baseline_text().startswith("Metrics use the declared diesel baseline: 3.0 L/h")
-    assert "source: OEM spec" in baseline_text()
+    declared = baseline_text()
+    assert "declared" in declared and re.search(r"\b3\.0+ L\b", declared) and "OEM spec" in declared
     diesel = make_unit(session, trial, "D-1", UnitRole.baseline)
     make_measurement(session, diesel, date(2024, 3, 1), operating_hours=10, diesel_l=40)
-    assert "rests on fewer than 30 unit-days, so the declared rate is used" in baseline_text()  # one day: thin
+    page = trial_page(client, "LGB-1")  # one day of baseline data: too thin, so the declared rate is used
+    assert "declared" in fact(page, "Compared against") and re.search(r"\b3\.0+ L\b", fact(page, "Compared against"))
+    assert "measured on only 1 unit-days (under 30): the declared rate is used" in fact(page, "Trust checks")
     make_measurement(session, diesel, date(2024, 3, 2), days=29, operating_hours=290, diesel_l=1160)
-    assert baseline_text().startswith("Metrics use the measured diesel baseline: 4.000 L of diesel per hour")
-
-
-def test_the_detail_page_computes_with_a_set_asked_for_by_name(client: FlaskClient, session: Session) -> None:
-    make_trial(session, code="LGB-1")
-    signed_in(client, session, Role.executive)
-    assert "Computed with factor set ZE-2024" in client.get("/trials/LGB-1?factors=ZE-2024").get_data(as_text=True)
-    assert "Computed with factor set ZE-2025" in client.get("/trials/LGB-1").get_data(as_text=True)
-    assert client.get("/trials/LGB-1?factors=NO-SUCH-SET").status_code == 404
+    measured = baseline_text()  # 1,200 L over 300 h on the baseline unit: 4 L per hour
+    assert "measured" in measured and re.search(r"\b4\.0+ L\b", measured) and "declared" not in measured
 
 
 @pytest.mark.parametrize("code", ["LGB/YT-01", "y](https://evil.example/p)", "..", "LGB YT 01", "LGB-ÄÖ"])

@@ -8,12 +8,13 @@ from typing import Any
 import dash
 from dash import dcc, html
 from flask import Flask, has_request_context
-from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 
 from app.context import engine
 from app.dashboard import callbacks, guard
 from app.dashboard.pages.compare import metric_options
 from app.dashboard.state import GRAINS, URL_BASE, ViewState, format_month
+from app.shell import HOME, STYLESHEET, Link, current_shell
 from trials.db import read_session
 from trials.models import EquipmentClass, Technology
 from trials.queries import list_ports
@@ -23,7 +24,6 @@ __all__ = ["URL_BASE", "init_dashboard", "layout"]
 
 #: The first year the period pickers offer; pilots before it are not expected.
 FIRST_YEAR = 2015
-NAV = (("overview", "Overview"), ("compare", "Compare"), ("trials", "Trials"), ("methodology", "Methodology"))
 
 
 def _options(values: Any) -> list[dict[str, str]]:
@@ -116,22 +116,58 @@ def filters() -> Any:
     )
 
 
+def _nav_link(link: Link) -> Any:
+    """One header link: a Dash page by client-side navigation (its callback keeps the filters on it), else a page."""
+    if link.dash:
+        return dcc.Link(link.text, id=f"nav-{link.key}", href=link.href)
+    return html.A(link.text, href=link.href)
+
+
+def header() -> Any:
+    """The header every page shares (app/shell.py), drawn as base.html draws it for the Flask pages."""
+    shell = current_shell() if has_request_context() else None
+    if shell is None:
+        return html.Header(html.A("ZE Trials", href=HOME, className="brand"), className="shell")
+    admin = (
+        [
+            html.Details(
+                [html.Summary("Admin"), html.Div([_nav_link(link) for link in shell.admin], className="submenu-links")],
+                className="submenu",
+            )
+        ]
+        if shell.admin
+        else []
+    )
+    return html.Header(
+        [
+            html.A("ZE Trials", href=HOME, className="brand"),
+            html.Details(html.Summary("Menu"), id="menu-toggle", className="menu-toggle"),
+            html.Nav(
+                [*map(_nav_link, shell.before_admin), *admin, *map(_nav_link, shell.after_admin)],
+                className="shell-nav",
+            ),
+            html.Form(
+                [
+                    html.Span(shell.viewer, id="viewer", className="viewer"),
+                    dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+                    html.Button("Sign out", type="submit"),
+                ],
+                method="post",
+                action="/logout",
+                className="shell-user",
+            ),
+        ],
+        className="shell",
+    )
+
+
 def layout() -> Any:
-    """Build the shell; Dash may call this outside a request (no user), so it reads no trial data, only ports."""
-    viewer = current_user.record if current_user and current_user.is_authenticated else None
-    who = f"{viewer.email} ({viewer.role.value}{', ' + (viewer.port_locode or 'all ports')})" if viewer else ""
+    """Build the page: the shared header, the filters (folded away on phones), and the page the URL names."""
     return html.Div(
         [
             dcc.Location(id="url", refresh="callback-nav"),
-            html.Header(
-                [
-                    html.Nav(
-                        [html.A("ZE Trials", href="/", className="brand")]
-                        + [dcc.Link(text, id=f"nav-{page}", href=URL_BASE) for page, text in NAV]
-                    ),
-                    html.Span(who, id="viewer"),
-                ]
-            ),
+            header(),
+            html.Details(html.Summary("Filters"), id="filters-toggle", className="filters-toggle"),
             filters(),
             html.Main(id="page"),
         ]
@@ -145,7 +181,9 @@ def init_dashboard(server: Flask) -> dash.Dash:
         __name__,
         server=server,  # type: ignore[arg-type]
         url_base_pathname=URL_BASE,
-        title="ZE Trials dashboard",
+        title="ZE Trials",
+        external_stylesheets=[STYLESHEET],  # the one stylesheet every page shares
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
         update_title="",  # keep the title steady while callbacks run
         suppress_callback_exceptions=True,  # pages add their components after the first layout
     )

@@ -15,6 +15,7 @@ from app.dashboard import data, figures, state
 from app.dashboard.pages import compare, methodology, overview, trials
 from app.dashboard.state import URL_BASE
 from app.dashboard.table import Table, to_csv
+from app.shell import DASH_LINKS
 from trials import registry
 from trials.db import read_session
 from trials.models import Role
@@ -25,7 +26,8 @@ from trials.scope import Scope
 READERS = tuple(Role)
 #: The filter and view controls, in the order of state.from_controls' arguments.
 CONTROLS = ("f-port", "f-class", "f-tech", "f-from", "f-to", "c-metric", "c-ghg", "c-basis", "c-grain")
-PAGES = ("overview", "compare", "trials", "methodology")
+#: The Dash pages the header links to (app/shell.py), whose links carry the view's filters along.
+PAGES = tuple(link.key for link in DASH_LINKS)
 
 
 def page_of(pathname: str | None) -> tuple[str, str | None]:
@@ -113,7 +115,7 @@ def register(app: dash.Dash) -> None:
     def navigation(pathname: str | None, search: str | None) -> list[Any]:
         """Carry the view's filters along every link, mark the page shown, and show the controls it uses."""
         page, _code = page_of(pathname)
-        hrefs = [f"{URL_BASE}{'' if name == 'overview' else name}{search or ''}" for name in PAGES]
+        hrefs = [f"{link.href}{search or ''}" for link in DASH_LINKS]
         classes = ["active" if name == page or (name == "trials" and page == "trial") else "" for name in PAGES]
         return [*hrefs, *classes, page != "compare", page not in ("compare", "trial"), page != "trial"]
 
