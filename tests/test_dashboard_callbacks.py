@@ -473,7 +473,8 @@ def test_the_trials_page_says_which_trials_the_totals_leave_out_and_why(
     assert summary.startswith("2 of 3 trials count in the avoided-emission totals. Why 1 trial is left out")
     assert "LGB-NOBASE" in summary
     row = next(row for row in answer["trials-grid"]["rowData"] if row["code"] == "LGB-NOBASE")
-    assert row["checks"].startswith("Left out of totals: ") and row["check_level"] == "exclude"
+    assert (row["checks"], row["check_level"]) == ("Left out of totals", "exclude")
+    assert "no baseline" in row["check_reasons"].lower()
 
 
 def test_compare_shows_each_trials_baseline_units_days_and_checks(
@@ -496,7 +497,7 @@ def test_compare_shows_each_trials_baseline_units_days_and_checks(
     answer = post_callback(client, *DATA_CALLBACKS["compare"][:2])
     table = shown_text(answer["compare-table"])
     assert "A diesel machine, declared (terminal fuel records): 3.00 L per operating hour." in table
-    assert "Hydrogen declared by the trial: 2.50 kg CO2e per kg, source: supplier certificate" in table
+    assert "Hydrogen: Declared by the trial, 2.50 kg CO2e per kg, source: supplier certificate" in table
     assert "Hydrogen fuel cell" in table and "hydrogen_fuel_cell" not in table
     badges = _text(answer["compare-table"])
     assert '"className": "badge badge-info"' in badges and "One trial unit: results describe a single machine." in table

@@ -30,7 +30,7 @@ def _bar_row(port: str, trial: str, technology: str, value: float | None) -> tup
         50.0,
         "operating hours",
         "A diesel machine, declared (OEM spec): 6.60 L per operating hour.",
-        "Hydrogen grey (from natural gas): 11.00 kg CO2e per kg." if technology == "hydrogen_fuel_cell" else "",
+        "Grey (from natural gas), 11.00 kg CO2e per kg." if technology == "hydrogen_fuel_cell" else "",
         0.229,
         "ZE-2024",
         "location",
@@ -57,8 +57,8 @@ def test_compare_bars_carry_n_and_mark_missing_values_as_na_not_zero() -> None:
     assert "factor set ZE-2024, location-based" in bars[0].hovertext[0]
     assert "(battery electric, Los Angeles)" in bars[0].hovertext[0]
     assert "baseline: A diesel machine, declared (OEM spec): 6.60 L per operating hour." in bars[0].hovertext[0]
-    assert "<br>Hydrogen grey (from natural gas): 11.00 kg CO2e per kg." in bars[1].hovertext[0]
-    assert "Hydrogen" not in bars[0].hovertext[0]
+    assert "<br>hydrogen: Grey (from natural gas), 11.00 kg CO2e per kg." in bars[1].hovertext[0]
+    assert "hydrogen" not in bars[0].hovertext[0]
     assert "check: Only 80 % of the work has energy recorded" in bars[0].hovertext[0]  # a trust check to weigh
     assert "check:" not in bars[1].hovertext[0]
     (missing,) = [trace for trace in figure.data if trace.name == "n/a (missing data)"]

@@ -81,12 +81,15 @@ _LABELS: dict[enum.Enum, tuple[str, str]] = {
 _BY_TEXT: dict[str, tuple[str, str]] = {str(member.value): words for member, words in _LABELS.items()}
 
 
-def label(value: enum.Enum | str, count: int = 1) -> str:
-    """A stored value as people read it, in the plural for any count but 1; an unknown text with its _ as spaces."""
+def label(value: enum.Enum | str, count: int = 1, *, capital: bool = False) -> str:
+    """A stored value as people read it, in the plural for any count but 1, its first letter a capital if asked
+    ('RTG cranes', never 'Rtg cranes'); an unknown text with its _ as spaces."""
     words = _LABELS.get(value) if isinstance(value, enum.Enum) else _BY_TEXT.get(value)
     if words is None:
-        return str(value.value if isinstance(value, enum.Enum) else value).replace("_", " ")
-    return words[0] if count == 1 else words[1]
+        said = str(value.value if isinstance(value, enum.Enum) else value).replace("_", " ")
+    else:
+        said = words[0] if count == 1 else words[1]
+    return said[:1].upper() + said[1:] if capital else said
 
 
 def counted(count: int, noun: str, plural: str | None = None) -> str:

@@ -308,7 +308,7 @@ def compare_note(view: state.ViewState, found: data.Comparison, chosen: bool = T
     """Say what is compared, per which activity unit, and why this class when none was chosen."""
     if view.equipment_class is None:
         return "No trials in view: widen the filters above to compare trials of one class."
-    classes = registry.label(view.equipment_class, 2).capitalize()
+    classes = registry.label(view.equipment_class, 2, capital=True)
     why = "" if chosen else " (the class with the most trials in view; choose another above)"
     if found.metric_key is None:
         return f"{classes}{why}: {data.metric_label(view)} is a well-to-wheel figure only; choose well-to-wheel."

@@ -25,7 +25,7 @@ from trials.metrics import (
     TrialInputs,
     total,
 )
-from trials.models import EquipmentClass, Port, Technology, Trial, TrialStatus, UnitRole
+from trials.models import EquipmentClass, HydrogenPathway, Port, Technology, Trial, TrialStatus, UnitRole
 from trials.periods import Period, month_text
 from trials.queries import (
     default_factor_rows,
@@ -134,8 +134,8 @@ def headline_table(rows: Sequence[TrialRow]) -> Table:
     return Table(
         HEADLINE_COLUMNS,
         [
-            (f"{registry.label(TrialStatus.active).capitalize()} trials", active, "trials", trials, trials),
-            (registry.label(UnitRole.trial, 2).capitalize(), sum(row.units for row in rows), "units", trials, trials),
+            (f"{registry.label(TrialStatus.active, capital=True)} trials", active, "trials", trials, trials),
+            (registry.label(UnitRole.trial, 2, capital=True), sum(row.units for row in rows), "units", trials, trials),
             (words["final_energy_kwh"].label, _scaled(energy, 1000), "MWh", energy_n, trials),
             (words["diesel_displaced_l"].label, diesel, words["diesel_displaced_l"].unit, diesel_n, trials),
             (words["ghg_wtw_avoided_kg"].label, _scaled(ghg, 1000), "t CO2e", ghg_n, trials),
@@ -250,19 +250,22 @@ def baseline_text(result: MetricsResult, trial: Trial) -> str:
         )
     else:
         how = "declared" + (f" ({trial.baseline_source})" if trial.baseline_source else ", with no source given")
-    return f"{registry.label(baseline.kind).capitalize()}, {how}: {rate}."
+    return f"{registry.label(baseline.kind, capital=True)}, {how}: {rate}."
 
 
 def hydrogen_text(result: MetricsResult, trial: Trial) -> str:
     """Say which hydrogen the figures assume and its factor, for a trial that uses hydrogen; empty otherwise."""
     if result.values["hydrogen_kg"] is None and trial.technology not in HYDROGEN_TECHNOLOGIES:
         return ""
-    pathway = registry.label(trial.hydrogen_pathway) if trial.hydrogen_pathway else "not stated, taken as grey"
+    if trial.hydrogen_pathway:
+        pathway = registry.label(trial.hydrogen_pathway, capital=True)
+    else:
+        pathway = f"Not stated, taken as {registry.label(HydrogenPathway.grey)}"
     factor = result.hydrogen_factor_kg_per_kg
     said = "no factor (no hydrogen data)" if factor is None else f"{factor:,.2f} kg CO2e per kg"
     source = f", source: {trial.hydrogen_factor_source}" if trial.hydrogen_factor_source else ""
     clean = "; meets the US clean-hydrogen threshold" if result.clean_hydrogen else ""
-    return f"Hydrogen {pathway}: {said}{source}{clean}."
+    return f"{pathway}, {said}{source}{clean}."
 
 
 def _checks_text(result: MetricsResult) -> str:
@@ -407,20 +410,21 @@ TRIAL_COLUMNS = (
     "ghg_wtw_avoided_t",
     "data_coverage_pct",
     "checks",
+    "check_reasons",
     "check_level",
 )
 
 
-def checks_summary(result: MetricsResult) -> tuple[str, str]:
-    """A trial's trust checks in a few words, and how grave they are: left out of the totals (and why), its
-    warnings, or passing ('' for the level)."""
+def checks_summary(result: MetricsResult) -> tuple[str, str, str]:
+    """A trial's trust checks in a few words, the reasons in full, and how grave they are: left out of the totals,
+    its warnings, or passing ('' for the level)."""
     reason = left_out_reason(result)
     if reason is not None:
-        return f"{registry.label(Level.exclude).capitalize()}: {reason}", Level.exclude.value
+        return registry.label(Level.exclude, capital=True), reason, Level.exclude.value
     warnings = [check.message for check in result.checks if check.level == Level.warn]
     if warnings:
-        return f"{registry.counted(len(warnings), 'warning').capitalize()}: {' '.join(warnings)}", Level.warn.value
-    return "Passes", ""
+        return registry.counted(len(warnings), "warning").capitalize(), " ".join(warnings), Level.warn.value
+    return "Passes", "", ""
 
 
 def trials_table(rows: Sequence[TrialRow]) -> Table:
@@ -434,9 +438,9 @@ def trials_table(rows: Sequence[TrialRow]) -> Table:
                 trial.code,
                 trial.name,
                 row.port.name,
-                registry.label(trial.equipment_class, 2).capitalize(),
-                registry.label(trial.technology).capitalize(),
-                registry.label(trial.status).capitalize(),
+                registry.label(trial.equipment_class, 2, capital=True),
+                registry.label(trial.technology, capital=True),
+                registry.label(trial.status, capital=True),
                 row.units,
                 values[key],
                 registry.METRICS[key].unit,
@@ -628,7 +632,7 @@ def methodology(*, session: Session) -> Methodology:
         activities=Table(
             ("Equipment class", "Counted per"),
             [
-                (registry.label(cls, 2).capitalize(), registry.label(activity))
+                (registry.label(cls, 2, capital=True), registry.label(activity))
                 for cls, activity in PRIMARY_ACTIVITY.items()
             ],
         ),

@@ -284,7 +284,7 @@ def _compare_hover(technology: str, unit: str, *row: Any) -> str:
         f"<b>{trial}</b> ({label(technology)}, {port})<br>value: {_fmt(value, 3)} {unit}<br>{n}"
         f"<br>final energy: {_fmt(energy, 0)} kWh<br>activity: {_fmt(activity, 0)} {activity_unit}"
         f"<br>baseline: {baseline}"
-        + (f"<br>{hydrogen}" if hydrogen else "")
+        + (f"<br>hydrogen: {hydrogen}" if hydrogen else "")
         + f"<br>grid factor: {_fmt(grid, 3)} kg CO2e/kWh"
         f"<br>factor set {factor_set}, {basis}-based" + (f"<br>check: {checks}" if checks else "")
     )

@@ -66,13 +66,15 @@ def trials_table(found: Comparison, search: str) -> Any:
     rows = []
     for record in bars.records():
         value = "n/a" if metric is None else f"{metric.format(record['value'])} {record['unit']}"
-        baseline = [html.Div(record["baseline"])] + ([html.Div(record["hydrogen"])] if record["hydrogen"] else [])
+        baseline = [html.Div(record["baseline"])] + (
+            [html.Div(f"Hydrogen: {record['hydrogen']}")] if record["hydrogen"] else []
+        )
         rows.append(
             html.Tr(
                 [
                     html.Td(record["port_name"]),
                     html.Td(html.A(record["trial"], href=trial_href(record["trial"], search))),
-                    html.Td(registry.label(record["technology"]).capitalize()),
+                    html.Td(registry.label(record["technology"], capital=True)),
                     html.Td(value, className="num"),
                     html.Td(number(record["units_with_data"]), className="num"),
                     html.Td(number(record["days_with_data"]), className="num"),

@@ -27,17 +27,17 @@ def _metric_header(key: str, unit: str | None = None) -> str:
 #: Columns of the trials grid, few enough to fit a laptop's width (the rest is on each trial's page): field,
 #: header, decimals for a number (None for text), and the share of the width it takes.
 TRIAL_GRID_COLUMNS: tuple[tuple[str, str, int | None, int], ...] = (
-    ("link", "Trial", None, 11),
+    ("link", "Trial", None, 10),
     ("port", "Port", None, 10),
     ("equipment_class", "Equipment", None, 11),
     ("technology", "Technology", None, 12),
-    ("status", "Status", None, 8),
-    ("units", registry.label(UnitRole.trial, 2).capitalize(), 0, 7),
+    ("status", "Status", None, 9),
+    ("units", registry.label(UnitRole.trial, 2, capital=True), 0, 6),
     ("energy_per_activity", "Energy per unit of work", 2, 11),
-    ("ghg_wtw_reduction_pct", _metric_header("ghg_wtw_reduction_pct"), 1, 10),
-    ("ghg_wtw_avoided_t", _metric_header("ghg_wtw_avoided_kg", "t CO2e"), 1, 10),
+    ("ghg_wtw_reduction_pct", _metric_header("ghg_wtw_reduction_pct"), 1, 9),
+    ("ghg_wtw_avoided_t", _metric_header("ghg_wtw_avoided_kg", "t CO2e"), 1, 9),
     ("data_coverage_pct", _metric_header("data_coverage_pct"), 1, 8),
-    ("checks", "Trust checks", None, 14),
+    ("checks", "Trust checks", None, 10),
 )
 
 
@@ -50,7 +50,7 @@ def _number_format(decimals: int, unit_field: str | None = None) -> dict[str, st
 def _column(field: str, header: str, decimals: int | None, flex: int) -> dict[str, Any]:
     """One AG Grid column definition; long headers and texts wrap rather than widen the grid."""
     column: dict[str, Any] = {"field": field, "headerName": header, "sortable": True, "filter": True, "flex": flex}
-    column |= {"wrapHeaderText": True, "autoHeaderHeight": True}
+    column |= {"wrapHeaderText": True, "autoHeaderHeight": True, "wrapText": True, "autoHeight": True}
     if decimals is not None:
         unit = "energy_unit" if field == "energy_per_activity" else None
         column |= {"type": "numericColumn", "filter": "agNumberColumnFilter"}
@@ -69,7 +69,7 @@ def _column(field: str, header: str, decimals: int | None, flex: int) -> dict[st
             {"condition": f"params.data.check_level == '{level.value}'", "style": {"color": colour}}
             for level, colour in BADGE_COLOURS.items()
         ]
-        column |= {"tooltipField": "checks", "cellStyle": {"styleConditions": conditions}}
+        column |= {"tooltipField": "check_reasons", "cellStyle": {"styleConditions": conditions}}
     return column
 
 
@@ -89,7 +89,12 @@ def layout() -> Any:
                 columnDefs=[_column(*spec) for spec in TRIAL_GRID_COLUMNS],
                 rowData=[],
                 defaultColDef={"resizable": True, "minWidth": 70},
-                dashGridOptions={"animateRows": False, "domLayout": "autoHeight", "suppressColumnVirtualisation": True},
+                dashGridOptions={
+                    "animateRows": False,
+                    "domLayout": "autoHeight",
+                    "suppressColumnVirtualisation": True,
+                    "tooltipShowDelay": 300,  # a trial's name, and the reasons behind its checks
+                },
                 className="ag-theme-alpine",
                 style={"width": "100%"},
             ),
@@ -237,7 +242,7 @@ def header(detail: TrialDetail, sets: Sequence[tuple[str, bool]], search: str, c
         ("Name", trial.name),
         ("Port", f"{row.port.name} ({trial.port_locode}), grid region {row.port.grid_region}"),
         ("Equipment", f"{machines}, {registry.label(trial.technology)}"),
-        ("Status", registry.label(trial.status).capitalize()),
+        ("Status", registry.label(trial.status, capital=True)),
         ("Period", period),
         ("Vendor / model", f"{trial.vendor or 'n/a'} / {trial.model or 'n/a'}"),
         ("Compared against", baseline_text(result, trial)),
