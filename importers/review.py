@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from operator import itemgetter
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -21,9 +22,8 @@ from trials.registry import FIELDS, counted, label
 
 #: What the review totals for each unit: the energy carriers, then the activities.
 SUMMED: tuple[str, ...] = (*ENERGY_CARRIERS, "operating_hours", "distance_km", "moves", "teu")
-_POSITIONS = tuple(MEASURED_FIELDS.index(name) for name in SUMMED)
+_SUMMED_VALUES = itemgetter(*(MEASURED_FIELDS.index(name) for name in SUMMED))
 _CARRIER_SLOTS = tuple(SUMMED.index(name) for name in ENERGY_CARRIERS)
-_ACTIVITY_SLOTS = tuple(SUMMED.index(name) for name in ("operating_hours", "distance_km", "moves"))
 #: Every kind of warning a review gives, for the API's document.
 WARNING_CODES = (
     "unit_assumed",
@@ -39,14 +39,15 @@ UNITS_NAMED = 6
 
 @dataclass(slots=True)
 class _Tally:
-    """One unit's rows so far: count, first and last day, sums, and each carrier summed beside each activity."""
+    """One unit's rows so far: count, first and last day, sums, and each carrier summed beside the class's work."""
 
     role: UnitRole
+    work: int  # the slot in SUMMED of the class's primary activity
     rows: int = 0
     first: date = date.max
     end: date = date.min  # exclusive
     sums: list[float | None] = field(default_factory=lambda: [None] * len(SUMMED))
-    paired: dict[tuple[int, int], list[float]] = field(default_factory=dict)  # (carrier, activity) -> [c, a]
+    paired: list[float] = field(default_factory=lambda: [0.0] * 2 * len(ENERGY_CARRIERS))  # per carrier: c, work
 
 
 @dataclass(frozen=True)
@@ -125,9 +126,10 @@ class Review:
 class ReviewTally:
     """Sums the records an import checks, as they pass, and remembers what was guessed on the way."""
 
-    known_units: Callable[[int], dict[str, UnitRole]]  # a trial's units in the database before this file
+    known: Callable[[int], tuple[dict[str, UnitRole], EquipmentClass]]  # a trial's stored units, and its class
     units: dict[tuple[int, str], _Tally] = field(default_factory=dict)
     before: dict[int, dict[str, UnitRole]] = field(default_factory=dict)
+    work: dict[int, int] = field(default_factory=dict)  # trial id -> its primary activity's slot in SUMMED
     role_assumed: set[tuple[int, str]] = field(default_factory=set)  # (trial id, unit) with a row naming no role
     guessed_columns: list[ReviewWarning] = field(default_factory=list)
 
@@ -136,29 +138,33 @@ class ReviewTally:
         key = (record.trial_id, record.unit_id)
         tally = self.units.get(key)
         if tally is None:
-            if record.trial_id not in self.before:
-                self.before[record.trial_id] = self.known_units(record.trial_id)
-            tally = self.units[key] = _Tally(record.role)
+            tally = self.units[key] = _Tally(record.role, self._work(record.trial_id))
         tally.rows += 1
-        tally.first = min(tally.first, record.period_start)
-        tally.end = max(tally.end, record.period_end)
-        values = record.values
-        row = [values[position] for position in _POSITIONS]
+        if record.period_start < tally.first:
+            tally.first = record.period_start
+        if record.period_end > tally.end:
+            tally.end = record.period_end
+        row = _SUMMED_VALUES(record.values)
         sums = tally.sums
         for slot, value in enumerate(row):
             if value is not None:
                 total = sums[slot]
                 sums[slot] = value if total is None else total + value
-        for activity in _ACTIVITY_SLOTS:
-            work = row[activity]
-            if work is None:
-                continue
-            for carrier in _CARRIER_SLOTS:
-                amount = row[carrier]
+        work = row[tally.work]
+        if work is not None:
+            paired = tally.paired
+            for slot in _CARRIER_SLOTS:  # the carriers come first in SUMMED, so slot i pairs at 2i, 2i + 1
+                amount = row[slot]
                 if amount is not None:
-                    pair = tally.paired.setdefault((carrier, activity), [0.0, 0.0])
-                    pair[0] += amount
-                    pair[1] += work
+                    paired[2 * slot] += amount
+                    paired[2 * slot + 1] += work
+
+    def _work(self, trial_id: int) -> int:
+        """Look a trial up once: its units before this file, and where its class's primary work is summed."""
+        if trial_id not in self.work:
+            self.before[trial_id], equipment_class = self.known(trial_id)
+            self.work[trial_id] = SUMMED.index(ACTIVITY_FIELDS[PRIMARY_ACTIVITY[equipment_class]])
+        return self.work[trial_id]
 
     def note_columns(self, sheet: str, assumed: Iterable[tuple[str, str]], notes: Iterable[str]) -> None:
         """Warn of a sheet's columns read by a guess: a unit assumed, or a header nobody knows kept as notes."""
@@ -201,11 +207,11 @@ class ReviewTally:
         assert trial.id is not None
         totals = {name: value for name, value in zip(SUMMED, tally.sums, strict=True) if value is not None}
         activity = PRIMARY_ACTIVITY[trial.equipment_class]
-        work = SUMMED.index(ACTIVITY_FIELDS[activity])
+        paired = tally.paired
         rates = {
-            SUMMED[carrier]: amount / done
-            for (carrier, paired_work), (amount, done) in tally.paired.items()
-            if paired_work == work and done > 0
+            SUMMED[slot]: paired[2 * slot] / paired[2 * slot + 1]
+            for slot in _CARRIER_SLOTS
+            if paired[2 * slot + 1] > 0
         }
         new = unit not in self.before.get(trial.id, {})
         last = tally.end - timedelta(days=1)
@@ -330,10 +336,13 @@ def _trial_warnings(
     return [warning for warning in found if warning is not None]
 
 
-def known_units(session: Session) -> Callable[[int], dict[str, UnitRole]]:
-    """Look up a trial's units as the database holds them, before the import adds any."""
+def known_units(session: Session) -> Callable[[int], tuple[dict[str, UnitRole], EquipmentClass]]:
+    """Look up a trial's units as the database holds them, before the import adds any, and its class."""
 
-    def lookup(trial_id: int) -> dict[str, UnitRole]:
-        return {unit.unit_id: unit.role for unit in session.exec(select(Unit).where(Unit.trial_id == trial_id))}
+    def lookup(trial_id: int) -> tuple[dict[str, UnitRole], EquipmentClass]:
+        trial = session.get(Trial, trial_id)
+        assert trial is not None
+        units = session.exec(select(Unit).where(Unit.trial_id == trial_id))
+        return {unit.unit_id: unit.role for unit in units}, trial.equipment_class
 
     return lookup
