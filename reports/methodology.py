@@ -16,8 +16,11 @@ METHODOLOGY_VERSION = "v2"
 METRICS: dict[str, tuple[str, str]] = {key: (metric.label, metric.description) for key, metric in REGISTRY.items()}
 
 BASELINE_METHODS = (
-    "measured: Σ diesel_l ÷ Σ activity of the trial's baseline units over the same period (preferred)",
-    "declared: the rate declared on the trial, in litres or US gallons per activity unit, with its source",
+    "measured: the diesel (or, for an electric baseline, the electricity) of the trial's baseline units divided by"
+    " their work over the same period (preferred); on under 30 unit-days it is thin, and a declared rate is used if"
+    " there is one",
+    "declared: the rate declared on the trial, in litres, US gallons or kWh per unit of work, with its source",
+    "none: nothing to compare with, so no avoided figure is claimed",
 )
 
 NOTES = (
