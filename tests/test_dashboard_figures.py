@@ -119,13 +119,14 @@ def test_port_names_are_in_the_legend_never_printed_over_each_other_on_the_map()
             ("USLGB", "Long Beach", 33.7542, -118.2165, 1, 25.0, 1),
         ],
     )
-    traces = figures.port_map(table, ["USLGB", "USLAX"]).data
-    assert [trace.name for trace in traces] == ["Long Beach: 25.0 t", "Los Angeles: 100.0 t"]
-    assert {trace.mode for trace in traces} == {"markers"}  # no text drawn on the map
-    assert [trace.marker.color for trace in traces] == [figures.OKABE_ITO[0], figures.OKABE_ITO[1]]
-    assert (
-        "1 trial, 1 with a figure" in traces[0].hovertext[0] and "2 trials, 2 with a figure" in traces[1].hovertext[0]
-    )
+    # Los Angeles, the larger, is drawn first so Long Beach stays in sight on top of it; the legend keeps the order
+    los_angeles, long_beach = figures.port_map(table, ["USLGB", "USLAX"]).data
+    assert (los_angeles.name, long_beach.name) == ("Los Angeles: 100.0 t", "Long Beach: 25.0 t")
+    assert (long_beach.legendrank, los_angeles.legendrank) == (0, 1)
+    assert {los_angeles.mode, long_beach.mode} == {"markers"}  # no text drawn on the map
+    assert (long_beach.marker.color, los_angeles.marker.color) == (figures.OKABE_ITO[0], figures.OKABE_ITO[1])
+    assert "1 trial, 1 with a figure" in long_beach.hovertext[0]
+    assert "2 trials, 2 with a figure" in los_angeles.hovertext[0]
 
 
 def test_the_spread_axis_starts_at_zero() -> None:

@@ -13,7 +13,7 @@ from trials.baselines import Activity
 from trials.checks import Level
 from trials.metrics import METRIC_KEYS, METRIC_UNITS
 from trials.models import BaselineKind, EquipmentClass, HydrogenPathway, Role, Technology, TrialStatus
-from trials.registry import FIELDS, METRICS, counted, in_words, label
+from trials.registry import FIELDS, METRICS, counted, in_words, label, noun
 
 
 def test_every_metric_has_a_label_unit_and_description() -> None:
@@ -75,3 +75,9 @@ def test_activities_and_check_levels_have_words() -> None:
     assert [label(activity, 2) for activity in Activity] == ["operating hours", "moves", "TEU", "km"]
     assert [label(level) for level in Level] == ["left out of totals", "warning", "note"]
     assert FIELDS["downtime_hours"] == ("Downtime", "h")
+
+
+def test_a_label_starting_a_sentence_keeps_its_acronyms() -> None:
+    assert label(EquipmentClass.rtg_crane, 2, capital=True) == "RTG cranes"  # never 'Rtg cranes'
+    assert label(EquipmentClass.yard_tractor, capital=True) == "Yard tractor"
+    assert (noun(1, "trial"), noun(17, "trial"), noun(0, "unit")) == ("trial", "trials", "units")

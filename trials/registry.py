@@ -92,9 +92,14 @@ def label(value: enum.Enum | str, count: int = 1, *, capital: bool = False) -> s
     return said[:1].upper() + said[1:] if capital else said
 
 
-def counted(count: int, noun: str, plural: str | None = None) -> str:
+def noun(count: int, singular: str, plural: str | None = None) -> str:
+    """The noun for a count, in the plural but for 1: 'trial' for 1, 'trials' for 3 (for a count shown apart)."""
+    return singular if count == 1 else plural or singular + "s"
+
+
+def counted(count: int, singular: str, plural: str | None = None) -> str:
     """A count with its noun, in the plural but for 1: '1 trial', '3 trials'."""
-    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+    return f"{count:,} {noun(count, singular, plural)}"
 
 
 #: What each kind of emission factor in a factor set is, and each scope it covers.

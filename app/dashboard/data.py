@@ -130,12 +130,19 @@ def headline_table(rows: Sequence[TrialRow]) -> Table:
     ghg, ghg_n = _sum_metric(rows, "ghg_wtw_avoided_kg")
     nox, nox_n = _sum_metric(rows, "nox_avoided_kg")
     active = sum(row.trial.status == TrialStatus.active for row in rows)
+    units = sum(row.units for row in rows)
     words = registry.METRICS
     return Table(
         HEADLINE_COLUMNS,
         [
-            (f"{registry.label(TrialStatus.active, capital=True)} trials", active, "trials", trials, trials),
-            (registry.label(UnitRole.trial, 2, capital=True), sum(row.units for row in rows), "units", trials, trials),
+            (
+                f"{registry.label(TrialStatus.active, capital=True)} trials",
+                active,
+                registry.noun(active, "trial"),
+                trials,
+                trials,
+            ),
+            (registry.label(UnitRole.trial, 2, capital=True), units, registry.noun(units, "unit"), trials, trials),
             (words["final_energy_kwh"].label, _scaled(energy, 1000), "MWh", energy_n, trials),
             (words["diesel_displaced_l"].label, diesel, words["diesel_displaced_l"].unit, diesel_n, trials),
             (words["ghg_wtw_avoided_kg"].label, _scaled(ghg, 1000), "t CO2e", ghg_n, trials),

@@ -118,7 +118,9 @@ def port_map(table: Table, ports: Sequence[str]) -> go.Figure:
         sizes,
         strict=True,
     )
-    for port, name, lat, lon, trials, value, with_data, size in sorted(rows, key=lambda row: order.get(row[0], 99)):
+    # the largest drawn first, so a small port beside a large one (Los Angeles by Long Beach) stays in sight; the
+    # legend keeps the ports' fixed order
+    for port, name, lat, lon, trials, value, with_data, size in sorted(rows, key=lambda row: -row[7]):
         figure.add_trace(
             go.Scattergeo(
                 lat=[lat],
@@ -130,6 +132,8 @@ def port_map(table: Table, ports: Sequence[str]) -> go.Figure:
                     "line": {"width": 1, "color": "#1d2733"},
                 },
                 name=f"{name}: {_fmt(value)} t",
+                legendrank=order.get(port, len(order)),
+                opacity=0.85,
                 hovertext=[
                     f"{name} ({html.escape(port, quote=False)})<br>{registry.counted(trials, 'trial')}, {with_data}"
                     f" with a figure<br>avoided: {_fmt(value)} t CO2e"

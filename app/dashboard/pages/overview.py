@@ -21,7 +21,7 @@ def layout() -> Any:
         [
             html.H1("Overview"),
             html.Div(id="headlines", className="headlines"),
-            html.Div([chart("map", 460), chart("monthly", 420)], className="grid two"),
+            html.Div([chart("map", 520), chart("monthly", 520)], className="grid two"),
         ]
     )
 
