@@ -37,6 +37,7 @@ from trials.factors import (
 from trials.metrics import METRIC_KEYS, METRIC_UNITS, MetricsResult
 from trials.models import FactorSet, Role
 from trials.queries import get_trial, list_import_batches, list_ports, list_trials, metrics_by_trial, trial_metrics
+from trials.registry import counted
 from trials.scope import Scope
 from trials.seed import initialise
 
@@ -330,7 +331,7 @@ def _print_import(result: ImportResult) -> None:
             click.echo(f"  sheet {sheet.name!r}: passed over ({sheet.ignored})")
             continue
         mapped = ", ".join(
-            f"{c['header']} -> {c['field']}"
+            f"{c['header']} -> {field_words(c['field'])}"
             + (f" [{c['unit']}{', assumed' if c['unit_assumed'] else ''}]" if c["unit"] else "")
             for c in sheet.columns
         )
@@ -354,11 +355,11 @@ def _print_review(review: dict[str, Any]) -> None:
     if review["profile"]:
         click.echo(f"  profile '{review['profile']}' applied")
     for unit in review["units"][:SHOWN_PROBLEMS]:
-        figures = [f"{t['label'].lower()} {t['value']:,.1f} {t['unit']}" for t in unit["totals"]]
+        figures = [_total(total) for total in unit["totals"]]
         figures += [f"{r['label'].lower()} {r['value']:,.2f} {r['unit']}" for r in unit["rates"]]
         new = ", new" if unit["new"] else ""
         click.echo(
-            f"  unit {unit['unit']} of {unit['trial']} ({unit['role_label']}{new}): {unit['rows']:,} rows, "
+            f"  unit {unit['unit']} of {unit['trial']} ({unit['role_label']}{new}): {counted(unit['rows'], 'row')}, "
             f"{unit['first_day']} to {unit['last_day']}; {', '.join(figures)}"
         )
     hidden = len(review["units"]) - SHOWN_PROBLEMS
@@ -366,6 +367,14 @@ def _print_review(review: dict[str, Any]) -> None:
         click.echo(f"  ... and {hidden} more units: run with --json to see them all")
     for warning in review["warnings"]:
         click.echo(f"  warning: {warning['message']}")
+
+
+def _total(total: dict[str, Any]) -> str:
+    """One total as people read it: 'electricity 560 kWh', 'operating hours 22.5 h', 'moves 90'."""
+    value = total["value"]
+    figure = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    unit = "" if total["unit"] == total["label"].lower() else f" {total['unit']}"
+    return f"{total['label'].lower()} {figure}{unit}"
 
 
 def _profile_mapping(engine: Engine, name: str | None) -> ImportMapping | None:

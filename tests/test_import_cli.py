@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 
 from app.cli import main
-from tests.factories import standard_file
+from tests.factories import STANDARD_REVIEW, standard_file
 
 
 def test_import_prints_a_summary_and_exits_0(runner: CliRunner, tmp_path: Path) -> None:
@@ -17,7 +17,7 @@ def test_import_prints_a_summary_and_exits_0(runner: CliRunner, tmp_path: Path) 
     assert result.exit_code == 0, result.output
     assert "Imported in.xlsx as batch 1" in result.output
     assert "created 4, updated 0, unchanged 0, skipped 0" in result.output
-    assert "Energy (kWh) -> energy_kwh [kWh]" in result.output
+    assert "Energy (kWh) -> Energy [kWh]" in result.output  # the field in words, never its key
     again = runner.invoke(main, ["import", str(tmp_path / "in.xlsx"), "--json"])
     assert again.exit_code == 0
     assert json.loads(again.output)["status"] == "duplicate"
@@ -58,6 +58,24 @@ def test_dry_run_exits_0_and_writes_nothing(runner: CliRunner, tmp_path: Path) -
     result = runner.invoke(main, ["import", str(standard_file(tmp_path / "in.xlsx")), "--dry-run"])
     assert result.exit_code == 0 and "nothing was written" in result.output
     assert "No imports yet." in runner.invoke(main, ["imports", "list"]).output
+
+
+def test_a_dry_run_says_what_each_unit_brings_and_what_to_check(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(main, ["import", str(standard_file(tmp_path / "in.xlsx")), "--dry-run"])
+    review = result.output.split("Moves -> Moves\n", 1)[1]
+    # YT-1: 10 + 12 = 22 h, 250 + 310 = 560 kWh, 40 + 50 = 90 moves, 560 / 22 = 25.45 kWh/h; YT-2: 8 h, 190 kWh.
+    assert review == (
+        "  unit YT-1 of LGB-YT-01 (trial unit, new): 2 rows, 2024-03-01 to 2024-03-02; electricity 560 kWh, "
+        "operating hours 22 h, moves 90, electricity 25.45 kWh/h\n"
+        "  unit YT-2 of LGB-YT-01 (trial unit, new): 1 row, 2024-03-01 to 2024-03-01; electricity 190 kWh, "
+        "operating hours 8 h, electricity 23.75 kWh/h\n"
+        "  warning: LGB-YT-01: electricity in kWh per hour is outside the plausible 6-25 kWh per hour "
+        "(METHODOLOGY.md §8) for YT-1 25.5: check the units in the headers and the roles.\n"
+        "  warning: No role is given for 2 new units of LGB-YT-01 (YT-1, YT-2): they are taken as trial units. Add a "
+        "Role column, or map the column that says which are baseline machines.\n"
+    )
+    as_json = json.loads(runner.invoke(main, ["import", str(tmp_path / "in.xlsx"), "--dry-run", "--json"]).output)
+    assert as_json["review"] == STANDARD_REVIEW  # the same facts as the API and the web page
 
 
 def test_imports_list_and_undo(runner: CliRunner, tmp_path: Path) -> None:

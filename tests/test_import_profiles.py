@@ -290,7 +290,7 @@ def test_the_cli_applies_a_profile_by_name_lists_them_and_refuses_an_unknown_one
     assert found["profile"] == NAME and [u["role"] for u in found["units"]] == ["baseline", "trial", "trial"]
     text = runner.invoke(main, ["import", str(other), "--dry-run", "--profile", NAME]).output
     assert f"  profile '{NAME}' applied\n" in text
-    assert "  unit D-1 of LAX-YT-02 (baseline unit): 2 rows, 2024-03-01 to 2024-03-02; diesel 160.0 L, " in text
+    assert "  unit D-1 of LAX-YT-02 (baseline unit): 2 rows, 2024-03-01 to 2024-03-02; diesel 160 L, " in text
     unknown = runner.invoke(main, ["import", str(other), "--profile", "Nope"])
     assert unknown.exit_code == 1
     assert f"no import profile named 'Nope'; profiles you may use: '{NAME}'" in unknown.output
