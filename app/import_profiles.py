@@ -93,7 +93,9 @@ def recheck(job_id: str) -> BaseResponse:
         job = jobs.visible_job(session, scope, job_id)
         if job is None:
             abort(404)
-        kept = not jobs.expired(job, utcnow()) and job.status in (JobStatus.done, JobStatus.failed)
+        if job.status in (JobStatus.queued, JobStatus.running):
+            return redirect(url_for("imports.review", job_id=job_id))  # it is being checked already
+        kept = not jobs.expired(job, utcnow())
         if kept:
             jobs.queue_import(session, job)
             job.dry_run, job.options = True, {**job.options, "mapping": mapping.as_json()}

@@ -7,6 +7,7 @@ import hashlib
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from typing import Any
 
 import sqlalchemy as sa
@@ -34,6 +35,8 @@ NAME_LENGTH: int = ImportProfile.__table__.c["name"].type.length  # type: ignore
 TEXT_LENGTH = 200
 #: How many distinct values of a column the review shows for mapping them.
 VALUES_SHOWN = 30
+#: The most columns and values one mapping holds: more than any real file needs, few enough to store with a job.
+MAX_COLUMNS, MAX_VALUES = 200, 2000
 
 
 class ProfileError(ValueError):
@@ -63,13 +66,13 @@ class ImportMapping:
         known = MEASUREMENT_SPECS.keys() | TRIAL_SPECS.keys()
         columns = {
             str(header)[:TEXT_LENGTH]: str(name)
-            for header, name in dict(data.get("columns") or {}).items()
+            for header, name in islice(dict(data.get("columns") or {}).items(), MAX_COLUMNS)
             if isinstance(header, str) and header.strip() and name in known
         }
         values = {
             str(name): {
                 str(raw)[:TEXT_LENGTH]: str(meaning)[:TEXT_LENGTH]
-                for raw, meaning in dict(table).items()
+                for raw, meaning in islice(dict(table).items(), MAX_VALUES)
                 if isinstance(raw, str) and raw.strip() and isinstance(meaning, str) and meaning.strip()
             }
             for name, table in dict(data.get("values") or {}).items()

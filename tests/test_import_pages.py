@@ -28,12 +28,14 @@ def test_upload_review_confirm_and_undo(editor: FlaskClient, session: Session, t
     review = upload(editor, standard_file(tmp_path / "in.xlsx"))
     page = finished(editor, review)
     assert "The file is ready: 4 rows would be created" in page
+    assert 'id="mapping-form"' in page and "outside the plausible 6-25 kWh per hour" in page  # YT-1: 560 / 22 h
     assert "<td>Energy (kWh)</td><td>Energy</td>" in page  # the field in words, never its key
     assert session.exec(select(Measurement)).all() == []
     page = confirm(editor, review)
     session.commit()  # end the test's read snapshot to see the import
     batch = session.exec(select(ImportBatch)).one()
     assert f"Imported as batch {batch.id}: 4 created" in page
+    assert 'id="unit-summary"' in page and 'id="mapping-form"' not in page  # imported: nothing left to map
     assert len(session.exec(select(Measurement)).all()) == 3
     history = editor.get("/imports").get_data(as_text=True)
     assert "in.xlsx" in history and "Undo" in history
