@@ -36,7 +36,6 @@ from trials.models import (
     RollupStamp,
     Technology,
     Trial,
-    UnitRole,
     Visibility,
 )
 from trials.queries import today
@@ -225,6 +224,7 @@ def test_the_trial_page_shows_the_trials_own_figures(client: FlaskClient, trials
     client.get("/dashboard/")
     outputs, inputs, _state = DATA_CALLBACKS["trial"]
     answer = post_callback(client, outputs, url_search("?grain=day"), [("url", "pathname", "/dashboard/trials/LGB-1")])
+    assert answer["chart-series"]["figure"]["layout"]["yaxis2"]["title"]["text"] == "Activity (operating hours)"
     assert answer["trial-title"]["children"] == "LGB-1: Trial LGB-1"
     series = answer["chart-series"]["figure"]["data"]
     assert series[0]["x"] == ["2024-03-01", "2024-03-02"]
@@ -242,8 +242,8 @@ def test_provenance_names_the_batch_file_sheet_and_row(client: FlaskClient, tria
     answer = post_callback(client, outputs, inputs, lgb)
     rows = answer["provenance-grid"]["rowData"]
     assert [(r["period_start"], r["unit"], r["role"], r["energy_kwh"]) for r in rows] == [
-        ("2024-03-01", "LGB-1-U1", UnitRole.trial.value, 100.0),
-        ("2024-03-02", "LGB-1-U1", UnitRole.trial.value, 100.0),
+        ("2024-03-01", "LGB-1-U1", "trial unit", 100.0),  # the role in words, not its stored value
+        ("2024-03-02", "LGB-1-U1", "trial unit", 100.0),
     ]
     assert answer["provenance-status"]["children"] == " rows 1–2 of 2 "
 

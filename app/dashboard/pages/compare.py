@@ -23,7 +23,7 @@ def layout() -> Any:
             html.Div(id="compare-report"),
             chart("bars", 460),
             html.H2("The trials compared"),
-            html.Div(id="compare-table", className="table-wrap"),
+            html.Div(id="compare-table", style={"overflowX": "auto"}),  # on a phone the table scrolls, not the page
             html.Div([chart("spread", 420), chart("grid", 420)], className="grid two"),
         ]
     )
@@ -84,5 +84,7 @@ def trials_table(found: Comparison, search: str) -> Any:
             )
         )
     return html.Table(
-        [html.Thead(html.Tr([html.Th(head) for head in heads])), html.Tbody(rows)], className="plain compare-table"
+        [html.Thead(html.Tr([html.Th(head) for head in heads])), html.Tbody(rows)],
+        className="plain compare-table",
+        style={"minWidth": "48rem"},  # wide enough that no word is cut into letters
     )
