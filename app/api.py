@@ -8,20 +8,23 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, Response, current_app, request, url_for
 from sqlmodel import Session
-from werkzeug.exceptions import NotFound
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import NotFound, TooManyRequests
 from werkzeug.utils import secure_filename
 
 from app import openapi
 from app.context import engine, require_role
+from app.jobs import describes, queue
 from app.params import MAX_PAGE, BadParameter, a_date, whole_number
+from importers.jobs import TooManyPending
 from importers.load import MEASURED_FIELDS, PROVENANCE
-from importers.pipeline import import_file
+from importers.pipeline import ImportResult, import_file
 from trials.baselines import RATE_AMOUNT_UNIT
 from trials.db import read_session
 from trials.metrics import METRIC_UNITS
-from trials.models import EquipmentClass, Measurement, Port, Role, Technology, Trial, TrialStatus, Unit
+from trials.models import EquipmentClass, ImportJob, Measurement, Port, Role, Technology, Trial, TrialStatus, Unit
 from trials.queries import get_trial, list_import_batches, list_measurements, list_ports, list_trials, trial_metrics
 from trials.scope import Scope
 
@@ -208,10 +211,59 @@ def imports() -> Response:
 DATE_ORDER = "send the form field day_first=true (03/04/2024 is 3 April) or day_first=false (4 March)"
 
 
+@describes("api")
+def _import_json(result: ImportResult) -> dict[str, Any]:
+    """What an API job's result holds: the JSON of the synchronous answer."""
+    return result.as_json(DATE_ORDER)
+
+
+def _job_json(job: ImportJob) -> dict[str, Any]:
+    """An import job as its submitter follows it: state, rows read, and the import's JSON once done."""
+    stamps = ("created_at", "started_at", "finished_at")
+    return {
+        "id": job.id,
+        "url": url_for("api.import_job", job_id=job.id),
+        "status": job.status.value,
+        "filename": job.filename,
+        "dry_run": job.dry_run,
+        "rows_done": job.rows_done,
+        **{name: None if getattr(job, name) is None else getattr(job, name).isoformat() for name in stamps},
+        "error": job.error,
+        "result": job.result,
+    }
+
+
+def _queue_import(scope: Scope, upload: FileStorage, display_name: str, options: dict[str, Any]) -> Response:
+    """Queue an upload as a job and answer 202 with where to follow it."""
+    try:
+        job_id = queue().submit(scope, upload, display_name, "", {"via": "api", **options})
+    except TooManyPending as refused:
+        raise TooManyRequests(str(refused)) from None
+    job = queue().status(scope, job_id)
+    assert job is not None
+    answer = _json(_job_json(job), status=202)
+    answer.headers["Location"] = url_for("api.import_job", job_id=job_id)
+    return answer
+
+
+@bp.get("/imports/jobs/<job_id>")
+def import_job(job_id: str) -> Response:
+    """Follow an import job: only its submitter (and admins) may; anyone else gets the 404 of a missing one."""
+    scope = require_role(*IMPORTERS)
+    job = queue().status(scope, job_id)
+    if job is None:
+        raise NotFound("no such import job")
+    return _json(_job_json(job))
+
+
 @bp.post("/imports")
 def create_import() -> Response:
-    """Import an uploaded file through the same pipeline as `zetrials import`, answering with the same JSON."""
+    """Import an uploaded file through the same pipeline as `zetrials import`, answering with the same JSON; with
+    `?async=true`, queue it as a job and answer 202 with the job to follow."""
     scope = require_role(*IMPORTERS)
+    queued = _FLAGS.get(request.args.get("async", "false"))
+    if queued is None:
+        raise BadParameter("async", "must be true or false")
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise BadParameter("file", "attach the workbook or csv as the multipart form field 'file'")
@@ -220,6 +272,10 @@ def create_import() -> Response:
     day_first = _flag("day_first")
     # The client's file name is only shown (in problems and the batch list), never used as a path.
     display_name = secure_filename(upload.filename) or "upload"
+    if queued:
+        return _queue_import(
+            scope, upload, display_name, {"trial_code": trial_code, "dry_run": dry_run, "day_first": day_first}
+        )
     with tempfile.TemporaryDirectory(prefix="zetrials-upload-") as folder:
         path = Path(folder) / "upload"
         upload.save(path)

@@ -60,16 +60,42 @@ def init() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8050, show_default=True, type=int, help="Port to listen on.")
-def serve(host: str, port: int) -> None:
-    """Serve the web app (single process; use gunicorn in production)."""
+@click.option("--worker/--no-worker", default=True, show_default=True, help="Run import jobs in this process too.")
+def serve(host: str, port: int, worker: bool) -> None:
+    """Serve the web app (single process; use gunicorn in production) with an import worker beside it."""
+    from app.jobs import Queue
     from app.serving import server_app
 
     try:
         app = server_app()
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
+    if worker:
+        queue: Queue = app.extensions["zetrials.queue"]
+        queue.reap()
+        queue.start_in_process()
     click.echo(f"ZE Trials on http://{host}:{port}/  ({sign_in_hint()})")
     app.run(host=host, port=port, debug=False, use_reloader=False)
+
+
+@main.command()
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="Jobs run at once.")
+def worker(threads: int) -> None:
+    """Run import jobs from the queue (Redis with REDIS_URL, else the SQLite queue in instance/) until stopped."""
+    import logging
+
+    from app import create_app
+    from app.jobs import Queue
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        app = create_app()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    queue: Queue = app.extensions["zetrials.queue"]
+    queue.reap()
+    click.echo(f"ZE Trials import worker: {threads} threads on the queue {queue.describe()}")
+    queue.consumer(threads).run()
 
 
 def _format(value: float | None) -> str:

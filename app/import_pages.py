@@ -100,6 +100,7 @@ def upload() -> BaseResponse:
     options = {
         "via": "web",
         "dry_run": True,
+        "confirmable": True,
         "trial_code": request.form.get("trial", "").strip(),
         "day_first": _day_first(request.form.get("day_order")),
     }

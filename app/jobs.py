@@ -58,19 +58,27 @@ class Queue:
     """One app's import queue: its huey (built on first use), its database, its upload folder and its limits."""
 
     def __init__(self, app: Flask, engine: Engine) -> None:
-        config = app.config
+        self.config, self.instance = app.config, Path(app.instance_path)
         self.engine = engine
-        self.spec: str = config.get("JOB_QUEUE") or f"sqlite:///{Path(app.instance_path) / 'queue.sqlite'}"
-        self.name: str = config["JOB_QUEUE_NAME"]
-        self.folder = Path(config.get("UPLOAD_FOLDER") or Path(app.instance_path) / "uploads")
-        self.limits = jobs.Limits(
-            heartbeat=timedelta(seconds=config["JOB_HEARTBEAT_LIMIT_S"]),
-            upload_ttl=timedelta(hours=config["UPLOAD_TTL_HOURS"]),
-            max_pending=config["MAX_PENDING_UPLOADS"],
-        )
+        self.spec: str = self.config.get("JOB_QUEUE") or f"sqlite:///{self.instance / 'queue.sqlite'}"
+        self.name: str = self.config["JOB_QUEUE_NAME"]
         self._huey: Huey | None = None
         self._run_import: Any = None  # the import task (calling it enqueues), registered when huey is built
         self._lock = threading.Lock()
+
+    @property
+    def folder(self) -> Path:
+        """Where uploads wait for their runs: UPLOAD_FOLDER, on a disk every web host and worker shares."""
+        return Path(self.config.get("UPLOAD_FOLDER") or self.instance / "uploads")
+
+    @property
+    def limits(self) -> jobs.Limits:
+        """How long a silent worker and an unconfirmed upload are tolerated, and how many uploads one holds."""
+        return jobs.Limits(
+            heartbeat=timedelta(seconds=self.config["JOB_HEARTBEAT_LIMIT_S"]),
+            upload_ttl=timedelta(hours=self.config["UPLOAD_TTL_HOURS"]),
+            max_pending=self.config["MAX_PENDING_UPLOADS"],
+        )
 
     @property
     def huey(self) -> Huey:
@@ -95,6 +103,12 @@ class Queue:
         self._run_import = huey.task(name="run_import")(self.run)
         huey.periodic_task(crontab(minute="*"), name="reap_jobs")(self.reap)
         return huey
+
+    def describe(self) -> str:
+        """Name the queue for people, without any password in its URL."""
+        kind = self.spec.split(":", 1)[0]
+        where = self.spec.rsplit("@", 1)[-1] if kind.startswith(("redis", "rediss")) else self.spec
+        return f"{self.name!r} at {where}"
 
     def enqueue(self, job_id: str) -> None:
         """Put a job's id on the queue (in immediate mode, run it now)."""

@@ -42,8 +42,9 @@ class TooManyPending(Exception):
 
     def __init__(self, limit: int) -> None:
         super().__init__(
-            f"you have {limit} uploads waiting to be checked or confirmed, the most one person may keep; confirm "
-            f"or finish one of them first (an unconfirmed upload is deleted after its time runs out)"
+            f"you have {limit} upload{'' if limit == 1 else 's'} waiting to be checked or confirmed, the most one "
+            "person may keep; confirm or finish one of them first (an unconfirmed upload is deleted after its time "
+            "runs out)"
         )
 
 
@@ -150,7 +151,7 @@ def _finish(
         job.status, job.result, job.error, job.finished_at, job.heartbeat_at = JobStatus.done, described, None, now, now
         job.rows_done = job.rows_total = rows
         job.batch_id = result.batch if result.status == "imported" else None
-        waiting = job.dry_run and result.status == "dry-run"
+        waiting = job.dry_run and result.status == "dry-run" and bool(job.options.get("confirmable"))
         job.expires_at = now + ttl if waiting else None
         if not waiting:
             _delete_upload(folder, job)
