@@ -188,15 +188,15 @@ def _editable_row(scope: Scope, profile_id: int) -> dict[str, Any]:
 
 @bp.get("/profiles/<int:profile_id>")
 def edit(profile_id: int) -> str:
-    """The form to rename a profile and change its column and value mappings."""
+    """The form to rename a profile and change its column and value mappings (to fields of either kind of sheet,
+    since a profile may have been saved from a Trials sheet)."""
     scope = require_role(*EDITORS)
     row = _editable_row(scope, profile_id)
-    return render_template(
-        "import_profile.html",
-        profile=row,
-        fields=field_choices("measurements"),
-        meanings=meaning_choices("measurements"),
-    )
+    fields = field_choices("measurements")
+    fields += [(key, words) for key, words in field_choices("trials") if key not in MEASUREMENT_SPECS]
+    meanings = meaning_choices("measurements")
+    meanings += [group for group in meaning_choices("trials") if group[0] not in MEASUREMENT_SPECS]
+    return render_template("import_profile.html", profile=row, fields=fields, meanings=meanings)
 
 
 @bp.post("/profiles/<int:profile_id>")
@@ -204,7 +204,7 @@ def save(profile_id: int) -> BaseResponse:
     """Save a profile's new name and mappings, audited; a bad name keeps the form's page with the reason."""
     scope = require_role(*EDITORS)
     row = _editable_row(scope, profile_id)
-    fields = [{"header": name, "field": name} for name in FIELDS["measurements"]]  # a value's line names its field
+    fields = [{"header": name, "field": name} for name in {*MEASUREMENT_SPECS, *TRIAL_SPECS}]  # a value line's field
     sheets = [{"columns": fields + [{"header": h, "field": f} for h, f in row["column_fields"].items()]}]
     mapping = mapping_from_form(request.form, sheets)
     try:

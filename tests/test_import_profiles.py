@@ -4,6 +4,7 @@ next file with the same headers, per port, audited, editable; on the web, in the
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -304,3 +305,34 @@ def test_the_cli_applies_a_profile_by_name_lists_them_and_refuses_an_unknown_one
 def _measurements(path: Path) -> list[list[Any]]:
     """The Measurements sheet of a workbook, as rows of values."""
     return [list(row) for row in load_workbook(path)["Measurements"].iter_rows(values_only=True)]
+
+
+def _posted(page: str) -> dict[str, Any]:
+    """What a browser posts of a profile's page untouched: each drop-down's selected option, each text box's text."""
+
+    def chosen(name: str) -> list[str]:
+        blocks = re.findall(rf'<select name="{name}"[^>]*>(.*?)</select>', page, re.S)
+        return [next(iter(re.findall(r'<option value="([^"]*)" selected>', block)), "") for block in blocks]
+
+    return {
+        "header": re.findall(r'<input type="hidden" name="header" value="([^"]*)">', page),
+        "field": chosen("field"),
+        "value_column": chosen("value_column"),
+        "value_raw": re.findall(r'<input type="text" name="value_raw" maxlength="200" value="([^"]*)"', page),
+        "value_meaning": chosen("value_meaning"),
+    }
+
+
+def test_renaming_a_profile_keeps_its_mappings_of_either_kind_of_sheet(editor: FlaskClient, session: Session) -> None:
+    mapping = ImportMapping({"Fleet Group": "role", "Drive": "technology"}, {"technology": {"EV": "battery_electric"}})
+    profile = save_profile(session, OPERATOR, name=NAME, headers=[*HEADERS, "Drive"], mapping=mapping)
+    session.commit()
+    page = f"/imports/profiles/{profile.id}"
+    form = _posted(editor.get(page).get_data(as_text=True)) | {
+        "name": "Renamed",
+        "csrf_token": page_token(editor, page),
+    }
+    assert editor.post(page, data=form).status_code == 302
+    reread(session)
+    kept = session.get(ImportProfile, profile.id)
+    assert kept is not None and (kept.name, kept.columns, kept.values) == ("Renamed", mapping.columns, mapping.values)
