@@ -25,7 +25,8 @@ from trials.baselines import RATE_AMOUNT_UNIT
 from trials.db import read_session
 from trials.metrics import METRIC_UNITS
 from trials.models import EquipmentClass, ImportJob, Measurement, Port, Role, Technology, Trial, TrialStatus, Unit
-from trials.queries import get_trial, list_import_batches, list_measurements, list_ports, list_trials, trial_metrics
+from trials.queries import get_trial, list_import_batches, list_measurements, list_ports, list_trials
+from trials.results import trial_metrics
 from trials.scope import Scope
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -35,7 +35,8 @@ from trials.factors import (
 )
 from trials.metrics import METRIC_KEYS, METRIC_UNITS, MetricsResult
 from trials.models import FactorSet, Role
-from trials.queries import get_trial, list_import_batches, list_ports, list_trials, metrics_by_trial, trial_metrics
+from trials.queries import get_trial, list_import_batches, list_ports, list_trials
+from trials.results import trial_results
 from trials.scope import Scope
 from trials.seed import initialise
 
@@ -152,15 +153,11 @@ def metrics(
             trial = get_trial(session=session, scope=OPERATOR, code=trial_code)
             if trial is None:
                 raise click.ClickException(f"no trial {trial_code!r}")
-            results = {
-                trial.code: trial_metrics(
-                    session=session, scope=OPERATOR, trial=trial, factors=factors, basis=basis, as_of=day
-                )
-            }
+            trials = [trial]
         else:
-            results = metrics_by_trial(
-                session=session, scope=OPERATOR, port=port, as_of=day, factors=factors, basis=basis
-            )
+            trials = list_trials(session=session, scope=OPERATOR, port=port)
+        found = trial_results(session=session, scope=OPERATOR, trials=trials, factors=factors, basis=basis, as_of=day)
+    results = {row.trial.code: row.result for row in found}
     if as_json:
         payload = results[trial_code].as_json() if trial_code else {code: r.as_json() for code, r in results.items()}
         click.echo(json.dumps(payload, indent=2))

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from importers.cells import MISSING, Invalid, text_marker, unexpected
+from trials.periods import next_month_start
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -31,7 +32,7 @@ class Month:
     @property
     def end(self) -> date:
         """Give the first day of the next month, the exclusive end."""
-        return date(self.year + self.month // 12, self.month % 12 + 1, 1)
+        return next_month_start(self.start)
 
     def __str__(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"

@@ -7,10 +7,10 @@ from datetime import date, datetime
 
 from sqlmodel import Session
 
-from trials.checks import ranges_by_class, with_checks
 from trials.factors import list_factor_sets, load_factors
-from trials.metrics import MetricsResult, TrialInputs, compute
+from trials.metrics import MetricsResult, TrialInputs
 from trials.models import EmissionFactor, EquipmentClass, FactorSet, ImportBatch, PlausibleRange, Port, Trial
+from trials.periods import month_start
 from trials.queries import (
     MeasurementCounts,
     import_batches_of,
@@ -18,11 +18,10 @@ from trials.queries import (
     list_ports,
     list_trials,
     measurement_counts,
-    monthly_inputs,
     today,
-    trial_inputs,
 )
 from trials.registry import label
+from trials.results import monthly_results, trial_results
 from trials.scope import Scope
 
 
@@ -141,24 +140,19 @@ def gather(
     ports = {port.locode: port for port in list_ports(session=session)}
     counts = measurement_counts(session=session, scope=scope, trials=trials)
     ranges = list_plausible_ranges(session=session)
-    by_class = ranges_by_class(ranges)
-    reports = []
-    for trial in trials:
-        inputs = trial_inputs(session=session, scope=scope, trial=trial, as_of=day)
-        months = monthly_inputs(session=session, scope=scope, trial=trial, as_of=day, whole=inputs)
-        reports.append(
-            TrialReport(
-                trial=trial,
-                port=ports[trial.port_locode],
-                inputs=inputs,
-                result=with_checks(inputs, compute(inputs, factors), status=trial.status, ranges=by_class),
-                months={
-                    month: (inputs_of_month, compute(inputs_of_month, factors))
-                    for month, inputs_of_month in months.items()
-                },
-                counts=counts[trial.code],
-            )
+    results = trial_results(session=session, scope=scope, trials=trials, factors=factors, as_of=day)
+    months = monthly_results(session=session, scope=scope, trials=trials, factors=factors, as_of=day)
+    reports = [
+        TrialReport(
+            trial=found.trial,
+            port=found.port,
+            inputs=found.data.inputs,
+            result=found.result,
+            months={month_start(month): figures for month, figures in months[found.trial.id or 0].items()},
+            counts=counts[found.trial.code],
         )
+        for found in results
+    ]
     return ReportData(
         selection=selection,
         scope=scope,

@@ -37,7 +37,7 @@ from trials.factors import (
     set_default_set,
 )
 from trials.models import ApiToken, EmissionFactor, FactorSet, Role, Technology, User
-from trials.queries import trial_metrics
+from trials.results import trial_metrics
 from trials.scope import Scope
 
 ADMIN = "admin@example.org"
@@ -296,7 +296,7 @@ def test_sign_ins_and_failed_sign_ins_are_in_the_audit_log(admin_client: FlaskCl
 
 
 def test_the_dashboards_follow_a_new_default_set(session: Session) -> None:
-    from app.dashboard.calc import calculator
+    from trials.results import calculator
 
     assert calculator(session).factors.set_name == DEFAULT_SET
     assert calculator(session) is calculator(session)  # a stored set is read once per worker

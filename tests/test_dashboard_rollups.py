@@ -21,11 +21,15 @@ from trials.db import alembic_config, make_engine, write_session
 from trials.factors import load_factors
 from trials.metrics import TOTALS_FIELDS, Totals, TrialInputs, compute
 from trials.models import DailyRollup, Measurement, MonthlyRollup, Role, Trial, UnitRole, UnitRunningTotal
+from trials.periods import Period
 from trials.pieces import piece_column, pieces
-from trials.queries import list_ports, list_trials, trial_inputs
-from trials.rollups import Period, UnitData, measurement_page, period_data, refresh_rollups, unit_data
+from trials.queries import list_ports, list_trials
+from trials.results import trial_inputs
+from trials.rollup_sums import period_data
+from trials.rollups import refresh_rollups
 from trials.scope import Scope
 from trials.seed import initialise, seed_ports
+from trials.unit_sums import UnitData, measurement_page, unit_data
 
 OPERATOR = Scope.operator()
 AS_OF = date(2024, 3, 1)

@@ -18,7 +18,8 @@ from tests.conftest import demo_database
 from trials.checks import Level
 from trials.db import read_session
 from trials.models import BaselineKind, PlausibleRange, Technology, Trial, TrialStatus
-from trials.queries import metrics_by_trial
+from trials.queries import list_trials
+from trials.results import trial_results
 from trials.scope import Scope
 
 TODAY = date(2026, 3, 10)
@@ -161,7 +162,9 @@ def test_only_one_source_sends_its_own_avoided_figure_and_it_is_15_percent_high(
 def test_only_the_two_deliberate_checks_rise_above_info(demo: Engine) -> None:
     """METHODOLOGY.md §9: one stale trial and one source 15 % off; every other check is for information only."""
     with read_session(demo) as session:
-        results = metrics_by_trial(session=session, scope=Scope.operator(), as_of=TODAY)
+        trials = list_trials(session=session, scope=Scope.operator())
+        found = trial_results(session=session, scope=Scope.operator(), trials=trials, as_of=TODAY)
+    results = {row.trial.code: row.result for row in found}
     raised = sorted(
         (check.code, code) for code, result in results.items() for check in result.checks if check.level != Level.info
     )

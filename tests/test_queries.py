@@ -10,7 +10,9 @@ from sqlmodel import Session
 from tests.factories import make_measurement, make_trial, make_unit
 from trials.metrics import METRIC_KEYS
 from trials.models import EquipmentClass, Role, Technology, UnitRole, Visibility
-from trials.queries import covered_days, get_trial, list_trials, metrics_by_trial, trial_inputs, trial_metrics
+from trials.queries import get_trial, list_trials
+from trials.results import trial_inputs, trial_metrics, trial_results
+from trials.rollup_sums import month_data
 from trials.scope import Scope
 
 LGB_PARTNER = Scope(role=Role.partner, port_locode="USLGB")
@@ -56,9 +58,13 @@ def test_metrics_of_a_trial_outside_the_scope_are_refused(session: Session) -> N
 
 
 @pytest.mark.usefixtures("three_trials")
-def test_metrics_by_trial_only_covers_the_scope(session: Session) -> None:
-    assert set(metrics_by_trial(session=session, scope=LGB_PARTNER)) == {"LGB-PRIV", "SIN-SHARED"}
-    assert set(metrics_by_trial(session=session, scope=EVERYONE, port="SGSIN")) == {"SIN-PRIV", "SIN-SHARED"}
+def test_results_of_trials_outside_the_scope_are_refused(session: Session) -> None:
+    trials = list_trials(session=session, scope=EVERYONE)
+    with pytest.raises(LookupError):
+        trial_results(session=session, scope=LGB_PARTNER, trials=trials)
+    visible = list_trials(session=session, scope=LGB_PARTNER)
+    found = trial_results(session=session, scope=LGB_PARTNER, trials=visible)
+    assert [row.trial.code for row in found] == ["SIN-SHARED", "LGB-PRIV"]  # in the order given: by port, then code
 
 
 @pytest.mark.usefixtures("three_trials")
@@ -105,14 +111,21 @@ def test_market_based_metrics_use_the_trial_factor(session: Session) -> None:
     assert result.values["ghg_wtw_kg"] == pytest.approx(20.0)
 
 
-def test_coverage_counts_days_once_and_only_inside_the_trial() -> None:
-    periods = [
-        (date(2024, 1, 1), date(2024, 1, 3)),  # 1 and 2 Jan
-        (date(2024, 1, 2), date(2024, 1, 4)),  # 2 (again) and 3 Jan
-        (date(2023, 12, 30), date(2024, 1, 1)),  # before the trial
-        (date(2024, 2, 1), date(2024, 3, 1)),  # all of February, cut at the last day
-    ]
-    assert covered_days(periods, date(2024, 1, 1), date(2024, 2, 10)) == 3 + 10
+def test_monthly_coverage_counts_days_once_and_only_inside_the_trial_so_far(session: Session) -> None:
+    trial = make_trial(session, start_date=date(2024, 1, 1), end_date=None)
+    unit = make_unit(session, trial)
+    make_measurement(session, unit, date(2024, 1, 1), days=2, energy_kwh=10.0)  # 1 and 2 Jan
+    make_measurement(session, unit, date(2024, 1, 2), days=2, energy_kwh=10.0)  # 2 (again) and 3 Jan
+    make_measurement(session, unit, date(2023, 12, 30), days=2, energy_kwh=10.0)  # before the trial
+    make_measurement(session, unit, date(2024, 2, 1), days=29, energy_kwh=10.0)  # all of February, cut at as-of
+    months = month_data(session=session, scope=EVERYONE, trials=[trial], as_of=date(2024, 2, 10))[trial.id or 0]
+    # December lies before the trial: its sums are listed, its days are not counted
+    assert {month: (inputs.days_covered, inputs.days_in_period) for month, inputs in months.items()} == {
+        202312: (0, 0),
+        202401: (3, 31),
+        202402: (10, 10),
+    }
+    assert [months[month].trial.energy_kwh for month in (202312, 202401, 202402)] == [10.0, 20.0, 10.0]
 
 
 def test_coverage_before_the_trial_starts_is_na(session: Session) -> None:

@@ -52,9 +52,12 @@ from trials.models import (
     UnitRole,
     Visibility,
 )
-from trials.queries import list_ports, list_trials, monthly_inputs, trial_metrics
+from trials.periods import month_start
+from trials.queries import list_ports, list_trials
 from trials.registry import METRICS as REGISTRY
 from trials.registry import label
+from trials.results import trial_metrics
+from trials.rollup_sums import month_data
 from trials.scope import Scope
 from trials.units import HYDROGEN_KWH_PER_KG
 
@@ -222,10 +225,11 @@ def test_monthly_rows_equal_the_formulas_on_each_months_sums(reader: Session, op
     factors = load_factors(reader)
     expected = []
     for trial in list_trials(session=reader, scope=OPERATOR):
-        for month, inputs in monthly_inputs(session=reader, scope=OPERATOR, trial=trial, as_of=AS_OF).items():
+        months = month_data(session=reader, scope=OPERATOR, trials=[trial], as_of=AS_OF)[trial.id or 0]
+        for month, inputs in months.items():
             values = compute(inputs, factors).values
             expected.append(
-                [trial.code, label(trial.technology), as_read(month), inputs.days_covered,
+                [trial.code, label(trial.technology), as_read(month_start(month)), inputs.days_covered,
                  inputs.days_in_period, *[values[key] for key in MONTHLY_KEYS]]
             )  # fmt: skip
     assert [list(row.values()) for row in rows] == expected

@@ -11,8 +11,8 @@ from tests.factories import make_measurement, make_trial, make_unit
 from trials.factors import add_factor_set, load_factors, read_factor_set
 from trials.metrics import compute
 from trials.models import MonthlyRollup, UnitRole
-from trials.queries import trial_metrics
-from trials.rollups import period_data
+from trials.results import trial_metrics
+from trials.rollup_sums import period_data
 from trials.scope import Scope
 
 OPERATOR = Scope.operator()

@@ -14,7 +14,7 @@ from app.dashboard.state import ViewState
 from tests.factories import make_measurement, make_trial, make_unit, make_user, shown_text, sign_in, trial_page
 from trials.metrics import MetricsResult
 from trials.models import EquipmentClass, Role, Technology
-from trials.queries import trial_metrics
+from trials.results import trial_metrics
 from trials.scope import Scope
 
 GAL = 3.785411784  # litres per US gallon, exact by definition

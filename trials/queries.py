@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Literal
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, col, select
 
-from trials.checks import Ranges, ranges_by_class, with_checks
-from trials.factors import Factors, find_factor_set, load_factors
-from trials.metrics import TOTALS_FIELDS, MetricsResult, Totals, TrialInputs, compute
+from trials.factors import find_factor_set
 from trials.models import (
     EmissionFactor,
     EquipmentClass,
@@ -27,8 +25,6 @@ from trials.models import (
     UnitRole,
     User,
 )
-from trials.pieces import piece_column, pieces
-from trials.rollups import period_data
 from trials.scope import Scope
 
 
@@ -82,81 +78,6 @@ def get_trial(*, session: Session, scope: Scope, code: str) -> Trial | None:
     return session.exec(select(Trial).where(Trial.code == code, scope.trial_filter())).first()
 
 
-_measurement = Measurement.__table__  # type: ignore[attr-defined]
-
-
-def _trial_pieces(trial_id: int) -> sa.Subquery:
-    """A trial's measurement pieces, each within one year (trials/pieces.py), as the rollups sum them."""
-    return pieces(_measurement.c.trial_id == trial_id)
-
-
-def _summed(p: sa.Subquery, name: str) -> Any:
-    """Sum one field over measurement pieces (paired sums and unit-days as the rollups make them)."""
-    return sa.func.sum(piece_column(p, name)).label(name)
-
-
-def _float(value: object) -> float | None:
-    """Turn a database sum (which PostgreSQL may give as Decimal) into a float."""
-    return None if value is None else float(str(value))
-
-
-def covered_days(periods: Iterable[tuple[date, date]], first: date, last: date) -> int:
-    """Count the days in [first, last] that at least one period [start, end) touches."""
-    days: set[date] = set()
-    for start, end in periods:
-        day, stop = max(start, first), min(end, last + timedelta(days=1))
-        while day < stop:
-            days.add(day)
-            day += timedelta(days=1)
-    return len(days)
-
-
-def trial_inputs(*, session: Session, scope: Scope, trial: Trial, as_of: date | None = None) -> TrialInputs:
-    """Gather the sums and settings one trial's metrics need, from the rollups every page reads: the API, CLI and
-    reports give the dashboards' figures to the digit. Nothing after as-of is counted."""
-    (trial_id,) = scope.visible_ids([trial])
-    return period_data(session=session, scope=scope, trials=[trial], as_of=as_of or today())[trial_id].inputs
-
-
-def trial_metrics(
-    *,
-    session: Session,
-    scope: Scope,
-    trial: Trial,
-    factors: Factors | None = None,
-    basis: Literal["location", "market"] = "location",
-    as_of: date | None = None,
-    ranges: Ranges | None = None,
-) -> MetricsResult:
-    """Compute one visible trial's metrics with a factor set (the default set unless one is given), and its trust
-    checks against the plausible ranges (read from the database unless given)."""
-    inputs = trial_inputs(session=session, scope=scope, trial=trial, as_of=as_of)
-    result = compute(inputs, factors or load_factors(session), basis)
-    if ranges is None:
-        ranges = ranges_by_class(list_plausible_ranges(session=session))
-    return with_checks(inputs, result, status=trial.status, ranges=ranges)
-
-
-def metrics_by_trial(
-    *,
-    session: Session,
-    scope: Scope,
-    port: str | None = None,
-    as_of: date | None = None,
-    factors: Factors | None = None,
-    basis: Literal["location", "market"] = "location",
-) -> dict[str, MetricsResult]:
-    """Compute the metrics of every visible trial (of one port, if given), by trial code, with one factor set."""
-    factors = factors or load_factors(session)
-    ranges = ranges_by_class(list_plausible_ranges(session=session))
-    return {
-        trial.code: trial_metrics(
-            session=session, scope=scope, trial=trial, factors=factors, basis=basis, as_of=as_of, ranges=ranges
-        )
-        for trial in list_trials(session=session, scope=scope, port=port)
-    }
-
-
 def list_import_batches(*, session: Session, scope: Scope, limit: int = 200) -> list[ImportBatch]:
     """List import batches, newest first: all for viewers without a port, else those of their port's users."""
     query = select(ImportBatch).order_by(col(ImportBatch.id).desc()).limit(limit)
@@ -182,73 +103,6 @@ def list_measurements(
         .limit(limit)
     )
     return [(row, unit) for row, unit in session.exec(query)], total
-
-
-# --- Reports: month-by-month inputs, raw-data counts and streams for a set of visible trials ------------------------
-
-
-def _next_month(month: date) -> date:
-    """Give the first day of the month after the one starting on `month`."""
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
-
-
-def _trial_unit_periods(session: Session, trial_id: int, as_of: date | None = None) -> list[tuple[date, date]]:
-    """List the distinct periods the trial's own units were measured over (those started by as-of, if given)."""
-    query = (
-        sa.select(col(Measurement.period_start), col(Measurement.period_end))
-        .distinct()
-        .join(Unit, col(Unit.id) == col(Measurement.unit_id))
-        .where(col(Measurement.trial_id) == trial_id, col(Unit.role) == UnitRole.trial)
-        .where(sa.true() if as_of is None else col(Measurement.period_start) <= as_of)
-    )
-    return [(row.period_start, row.period_end) for row in session.execute(query)]
-
-
-def monthly_inputs(
-    *, session: Session, scope: Scope, trial: Trial, as_of: date | None = None, whole: TrialInputs | None = None
-) -> dict[date, TrialInputs]:
-    """Gather one visible trial's inputs per calendar month, so monthly figures come from the trial's own formulas.
-
-    A measurement counts in the month its period starts. The months are those with measurements and those of the
-    trial period so far; each month's coverage counts only its own days. `whole` is the trial's inputs over its
-    whole period as of the same day, when the caller has gathered them already (a report does).
-    """
-    (trial_id,) = scope.visible_ids([trial])
-    whole = whole or trial_inputs(session=session, scope=scope, trial=trial, as_of=as_of)
-    p = _trial_pieces(trial_id)
-    year = sa.extract("year", p.c.period_start)
-    month = sa.extract("month", p.c.period_start)
-    sums = (
-        sa.select(year.label("year"), month.label("month"), p.c.role)
-        .add_columns(*[_summed(p, name) for name in TOTALS_FIELDS])
-        .group_by(year, month, p.c.role)
-    )
-    by_month: dict[date, dict[UnitRole, Totals]] = {}
-    for row in session.execute(sums):
-        totals = Totals(**{name: _float(getattr(row, name)) for name in TOTALS_FIELDS})
-        by_month.setdefault(date(int(row.year), int(row.month), 1), {})[row.role] = totals
-    last_so_far = min(trial.end_date, as_of or today()) if trial.end_date else as_of or today()
-    months = set(by_month)
-    first_month = trial.start_date.replace(day=1)
-    while first_month <= last_so_far:
-        months.add(first_month)
-        first_month = _next_month(first_month)
-    periods = _trial_unit_periods(session, trial_id)
-    result: dict[date, TrialInputs] = {}
-    for start in sorted(months):
-        first, last = max(trial.start_date, start), min(_next_month(start) - timedelta(days=1), last_so_far)
-        touching = [(begin, end) for begin, end in periods if begin <= last and end > first]
-        covered, days = (covered_days(touching, first, last), (last - first).days + 1) if first <= last else (0, 0)
-        own = by_month.get(start, {}).get(UnitRole.trial, Totals())
-        result[start] = replace(
-            whole,
-            trial=own,
-            baseline=by_month.get(start, {}).get(UnitRole.baseline, Totals()),
-            energy_kwh_by_year={} if own.energy_kwh is None else {start.year: own.energy_kwh},
-            days_covered=covered,
-            days_in_period=days,
-        )
-    return result
 
 
 @dataclass(frozen=True)

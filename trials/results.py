@@ -1,0 +1,299 @@
+"""The one read side: rollups into figures (trials.metrics, with the trust checks) for a scope, trials, period,
+basis, factor set and as-of, remembered per worker.
+
+Pages, dashboard callbacks, the API, the CLI and reports all get their figures here, so they agree to the digit by
+construction: the same rollup sums, the same settings and the same factors give the same results.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date
+from functools import lru_cache
+from typing import Any, Generic, Literal, TypeVar
+
+from sqlmodel import Session
+
+from trials.checks import ranges_by_class, with_checks
+from trials.factors import Factors, find_factor_set, load_factors
+from trials.inputs import energy_by_year, inputs_for, totals_of
+from trials.metrics import MetricsResult, TrialInputs, compute, total
+from trials.models import Port, Trial, UnitRole
+from trials.periods import ALL_TIME, Grain, Period, bucket_end, bucket_start
+from trials.queries import list_plausible_ranges, list_ports, today
+from trials.rollup_sums import DayRow, PeriodData, month_data, period_data, rollup_stamps, trial_unit_counts
+from trials.scope import Scope
+from trials.unit_sums import unit_data
+
+Basis = Literal["location", "market"]
+#: Results remembered per process: enough for every trial-month of a few hundred trials, and their units.
+MEMO_SIZE = 20_000
+
+Value = TypeVar("Value")
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in for a value: a mapping as its sorted items."""
+    if isinstance(value, Mapping):
+        return tuple(sorted((key, _frozen(item)) for key, item in value.items()))
+    return value
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One call of compute, equal to another exactly when its inputs (hashable: rollups build their energy by year
+    as a YearEnergy), factor set and basis are."""
+
+    key: tuple[Any, ...]
+    inputs: TrialInputs = field(compare=False)
+    factors: Factors = field(compare=False)
+    basis: Basis = field(compare=False)
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _computed(job: _Job) -> MetricsResult:
+    """Compute once per distinct job: compute is pure, so the same sums and factors give the same figures."""
+    return compute(job.inputs, job.factors, job.basis)
+
+
+@dataclass(frozen=True)
+class Calculator:
+    """trials.metrics.compute with one factor set, remembering results across requests (compute is pure)."""
+
+    factors: Factors
+    factors_key: tuple[Any, ...] = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "factors_key", tuple(_frozen(getattr(self.factors, f.name)) for f in fields(Factors)))
+
+    def compute(self, inputs: TrialInputs, basis: Basis = "location") -> MetricsResult:
+        """The metrics of these inputs, with this factor set, on this basis."""
+        return _computed(_Job((self.factors_key, basis, inputs), inputs, self.factors, basis))
+
+    def compute_fresh(self, inputs: TrialInputs, basis: Basis = "location") -> MetricsResult:
+        """The metrics of these inputs, not remembered: thousands of per-unit inputs would push the trials' results
+        out of the memo, and hashing one costs about as much as computing it."""
+        return compute(inputs, self.factors, basis)
+
+
+class Remembered(Generic[Value]):
+    """The last few values computed by key, shared by a worker's threads; for results whose computing needs what
+    must not be kept (a database session), which functools.lru_cache would keep in its keys."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._values: OrderedDict[Hashable, Value] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, compute: Callable[[], Value]) -> Value:
+        """The value remembered for the key, else computed now (outside the lock) and remembered."""
+        with self._lock:
+            if key in self._values:
+                self._values.move_to_end(key)
+                return self._values[key]
+        value = compute()
+        with self._lock:
+            self._values[key] = value
+            while len(self._values) > self.size:
+                self._values.popitem(last=False)
+        return value
+
+
+_calculators: Remembered[Calculator] = Remembered(size=4)
+
+
+def calculator(session: Session, name: str | None = None) -> Calculator:
+    """A calculator with the named factor set (the default one unless named), as stored now: each set is read once
+    per worker, since a stored set never changes (a new one is added instead), only which set is the default.
+    An unknown name raises LookupError."""
+    found = find_factor_set(session, name)
+    key = (found.id, found.name, found.created_at)  # a restored backup may number its sets otherwise
+    return _calculators.get(key, lambda: Calculator(load_factors(session, found.name)))
+
+
+#: Which factor set to compute with: a calculator's, a loaded set, a set's name, or None for the default set.
+FactorChoice = Calculator | Factors | str | None
+
+
+def _calculator(session: Session, factors: FactorChoice) -> Calculator:
+    """The calculator for a factor choice."""
+    if isinstance(factors, Calculator):
+        return factors
+    return Calculator(factors) if isinstance(factors, Factors) else calculator(session, factors)
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """One trial's figures over a period: its inputs and the data behind them, its metrics with the trust checks."""
+
+    trial: Trial
+    port: Port
+    data: PeriodData
+    result: MetricsResult
+    units: int  # trial units, not baseline units
+
+
+def trial_results(
+    *,
+    session: Session,
+    scope: Scope,
+    trials: Sequence[Trial],
+    period: Period = ALL_TIME,
+    basis: Basis = "location",
+    factors: FactorChoice = None,
+    as_of: date | None = None,
+) -> list[TrialResult]:
+    """Every visible trial's metrics over the period, with its trust checks, in the order given; nothing after
+    as-of (default today, UTC) is counted."""
+    calc = _calculator(session, factors)
+    day = as_of or today()
+    units = trial_unit_counts(session=session, scope=scope, trials=trials)
+    data = period_data(session=session, scope=scope, trials=trials, period=period, as_of=day, unit_counts=units)
+    ports = {port.locode: port for port in list_ports(session=session)}
+    ranges = ranges_by_class(list_plausible_ranges(session=session))
+    found = []
+    for trial in trials:
+        assert trial.id is not None
+        inputs = data[trial.id].inputs
+        result = with_checks(inputs, calc.compute(inputs, basis), status=trial.status, ranges=ranges)
+        found.append(TrialResult(trial, ports[trial.port_locode], data[trial.id], result, units.get(trial.id, 0)))
+    return found
+
+
+def trial_metrics(
+    *,
+    session: Session,
+    scope: Scope,
+    trial: Trial,
+    factors: FactorChoice = None,
+    basis: Basis = "location",
+    as_of: date | None = None,
+) -> MetricsResult:
+    """One visible trial's metrics over its whole period so far, with its trust checks."""
+    (found,) = trial_results(session=session, scope=scope, trials=[trial], basis=basis, factors=factors, as_of=as_of)
+    return found.result
+
+
+def trial_inputs(*, session: Session, scope: Scope, trial: Trial, as_of: date | None = None) -> TrialInputs:
+    """The sums and settings one visible trial's metrics take, over its whole period as of a day (default today)."""
+    (trial_id,) = scope.visible_ids([trial])
+    return period_data(session=session, scope=scope, trials=[trial], as_of=as_of or today())[trial_id].inputs
+
+
+#: One month of a trial: its inputs and its metrics (without trust checks, which judge a whole trial).
+MonthResult = tuple[TrialInputs, MetricsResult]
+
+
+def monthly_results(
+    *,
+    session: Session,
+    scope: Scope,
+    trials: Sequence[Trial],
+    period: Period = ALL_TIME,
+    basis: Basis = "location",
+    factors: FactorChoice = None,
+    as_of: date | None = None,
+    data_only: bool = False,
+) -> dict[int, dict[int, MonthResult]]:
+    """Each visible trial's metrics month by month (by trial id, then month key), each month computed by the
+    trial's own formulas on that month's sums from the monthly rollups; nothing after as-of counted. The months are
+    those with data and, unless data_only, every month of the trial period so far."""
+    calc = _calculator(session, factors)
+    day = as_of or today()
+    months = month_data(session=session, scope=scope, trials=trials, as_of=day, period=period, data_only=data_only)
+    return {
+        trial_id: {month: (inputs, calc.compute(inputs, basis)) for month, inputs in by_month.items()}
+        for trial_id, by_month in months.items()
+    }
+
+
+#: Each unit's metric values, in METRIC_KEYS' order, by (trial id, unit id).
+UnitResults = list[tuple[int, str, tuple[float | None, ...]]]
+#: A trial's unit spread is thousands of results, so a few classes' worth is kept (about 2 MB each).
+_unit_results: Remembered[UnitResults] = Remembered(size=16)
+
+
+def unit_results(
+    *,
+    session: Session,
+    scope: Scope,
+    results: Sequence[TrialResult],
+    period: Period,
+    basis: Basis,
+    keys: Sequence[str],
+    factors: FactorChoice = None,
+) -> UnitResults:
+    """Every trial unit's metrics (the keys given, in order) over the period, against its trial's baseline; remembered
+    until the trials' rollups are rebuilt (their stamps are in the key, with their inputs, the period, the basis and
+    the factors)."""
+    calc = _calculator(session, factors)
+    trials = [found.trial for found in results]
+    baselines = {found.trial.id or 0: found.data.inputs for found in results}
+    stamps = rollup_stamps(session=session, scope=scope, trials=trials)
+    key = (
+        tuple((trial.id, stamps[trial.id or 0], baselines[trial.id or 0]) for trial in trials),
+        period,
+        basis,
+        tuple(keys),
+        calc.factors_key,
+    )
+
+    def compute_all() -> UnitResults:
+        per_unit = unit_data(session=session, scope=scope, trials=trials, period=period, baselines=baselines)
+        return [
+            (unit.trial_id, unit.unit, tuple(map(calc.compute_fresh(unit.inputs, basis).values.get, keys)))
+            for unit in per_unit
+        ]
+
+    return _unit_results.get(key, compute_all)
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """One day, week or month of a trial: its metric inputs, its metrics and the sums no metric uses (charging
+    sessions)."""
+
+    start: date
+    inputs: TrialInputs
+    result: MetricsResult
+    charging_sessions: float | None
+
+
+def buckets(
+    *,
+    trial: Trial,
+    port: Port,
+    days: Sequence[DayRow],
+    grain: Grain,
+    as_of: date,
+    basis: Basis = "location",
+    calc: Calculator,
+) -> list[Bucket]:
+    """A trial's daily rollups (rollup_sums.daily_rows) grouped by day, week or month, each bucket's metrics computed
+    on its own sums, with its coverage of the trial period so far."""
+    window_last = min(day for day in (trial.end_date, as_of) if day is not None)
+    grouped: dict[date, list[DayRow]] = defaultdict(list)
+    for day_row in days:
+        grouped[bucket_start(day_row.day, grain)].append(day_row)
+    found = []
+    for start, rows in sorted(grouped.items()):
+        first, last = max(start, trial.start_date), min(bucket_end(start, grain), window_last)
+        own = [r for r in rows if r.role == UnitRole.trial]
+        covered = sum(first <= r.day <= last for r in own)
+        inputs = inputs_for(
+            trial,
+            port,
+            trial_totals=totals_of(r.sums for r in own),
+            baseline_totals=totals_of(r.sums for r in rows if r.role == UnitRole.baseline),
+            energy_kwh_by_year=energy_by_year(
+                {"role": r.role, "year": r.day.year, "energy_kwh": r.sums["energy_kwh"]} for r in rows
+            ),
+            days_covered=covered if first <= last else 0,
+            days_in_period=(last - first).days + 1 if first <= last else 0,
+        )
+        result = calc.compute(inputs, basis)
+        found.append(Bucket(start, inputs, result, total(r.sums["charging_sessions"] for r in own)))
+    return found
