@@ -13,9 +13,11 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from reports.print_setup import LINE_POINTS, chart_points
 
 WIDTH_CM = 17.0
-#: Height of the chart's frame, and of each bar it holds.
+#: Height of the chart's frame, and of each bar it holds (thinner bars when there are many).
 _FRAME_CM = 3.0
 _BAR_CM = 0.9
+_THIN_BAR_CM = 0.45
+_THIN_FROM_BARS = 9
 _MIN_HEIGHT_CM = 5.5
 
 
@@ -42,7 +44,8 @@ def compare_chart(
     series.cat = AxDataSource(strRef=StrRef(f=f"{where}!${labels}${first}:${labels}${last}"))  # text, not numbers
     series.dLbls = DataLabelList(showVal=True, showCatName=False, showSerName=False, showLegendKey=False)
     chart.width = WIDTH_CM
-    chart.height = max(_MIN_HEIGHT_CM, _FRAME_CM + _BAR_CM * (last - first + 1))
+    bars = last - first + 1
+    chart.height = max(_MIN_HEIGHT_CM, _FRAME_CM + (_THIN_BAR_CM if bars >= _THIN_FROM_BARS else _BAR_CM) * bars)
     return chart
 
 

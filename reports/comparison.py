@@ -80,7 +80,7 @@ def _block(equipment_class: EquipmentClass, reports: list[TrialReport], earlier:
         first = first_data_row([*earlier, *blocks], table)
         chart = compare_chart(
             sheet=TITLE,
-            title=f"{capital(label(equipment_class, 2))}: {METRICS[key].label.lower()}",
+            title=f"{capital(label(equipment_class, 2))}: {METRICS[key].label}",
             unit=METRICS[key].unit_for(equipment_class),
             labels_column=_TRIAL_COLUMN,
             values_column=5 + keys.index(key),

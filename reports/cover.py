@@ -31,7 +31,7 @@ def _headline_table(data: ReportData) -> SheetTable:
     columns = [Column("Figure", _FIRST_WIDTH), *(Column(capital(label(kind)), _WIDTH) for kind in kinds)]
     if len(kinds) > 1:
         columns.append(Column("All technologies together", _WIDTH))
-    columns.append(Column("Trials counted", _WIDTH))
+    columns.append(Column("Trials counted", _WIDTH + 3))
     rows: list[list[Cell]] = []
     for figure in headlines(data.trials):
         style = metric_style(figure.key)
@@ -48,13 +48,13 @@ def _trials_table(data: ReportData) -> SheetTable:
     """The trials at a glance, with the figure the chart compares and whether each counts in the avoided totals."""
     out = {report.trial.code for report, _reason in left_out(data.trials)}
     columns = [
-        Column("Trial", _FIRST_WIDTH),
-        Column("Port", _WIDTH),
-        Column("Equipment", _WIDTH),
-        Column("Technology", _WIDTH),
-        Column("Status", _WIDTH),
+        Column("Trial", _FIRST_WIDTH, "wrap"),
+        Column("Port", _WIDTH, "wrap"),
+        Column("Equipment", _WIDTH, "wrap"),
+        Column("Technology", _WIDTH, "wrap"),
+        Column("Status", _WIDTH, "wrap"),
         Column(metric_header(CHART_KEY), _WIDTH, metric_style(CHART_KEY)),
-        Column("In the avoided totals", _WIDTH),
+        Column("In the avoided totals", _WIDTH, "wrap"),
     ]
     rows: list[list[Cell]] = [
         [
@@ -109,9 +109,9 @@ def _about(data: ReportData) -> list[tuple[str, Cell, str | None]]:
     ]
 
 
-def _wrapped(text: str, span_width: float) -> Line:
+def _wrapped(text: str, span_width: float, style: str = "note") -> Line:
     """A line of text over the cover's whole width, wrapped, as tall as its text needs."""
-    return Line([Styled(text, "note")], span=_TRIAL_COLUMNS, height=text_height(text, span_width))
+    return Line([Styled(text, style)], span=_TRIAL_COLUMNS, height=text_height(text, span_width))
 
 
 def cover(data: ReportData) -> Sheet:
@@ -126,9 +126,10 @@ def cover(data: ReportData) -> Sheet:
     )
     blocks: list[Block] = [
         Line([Styled(report_title(data), "title")], height=2 * LINE_POINTS),
-        Line([Styled(f"Zero-emission equipment trials: figures up to {data.as_of:%d %B %Y}", "subtitle")]),
+        _wrapped(f"Zero-emission equipment trials: figures up to {data.as_of:%d %B %Y}", span_width, "subtitle"),
         Line(),
-        Line([Styled("Headline figures", "section"), Styled(mixed, "subtitle")]),
+        Line([Styled("Headline figures", "section")]),
+        _wrapped(mixed, span_width, "subtitle"),
         headline,
         Line(),
         Line([Styled(f"The trials, each compared with its own baseline ({primary_words(data)})", "section")]),

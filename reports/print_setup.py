@@ -26,7 +26,7 @@ _PIXEL_POINTS = 0.75  # at 96 dpi
 _CHAR_PIXELS = 7  # the widest digit of Calibri 11, which Excel's column widths count in
 _PAPER_A4 = "9"
 #: Characters of plain text in a column width (which counts the widest digit): letters are narrower on average.
-_PROPORTIONAL = 1.15
+_PROPORTIONAL = 1.1
 
 
 def column_points(width: float) -> float:

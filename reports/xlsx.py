@@ -42,11 +42,14 @@ __all__ = ["Cell", "Column", "Line", "Properties", "Sheet", "SheetTable", "Style
 STYLES: dict[str, dict[str, Any]] = {
     "": {},
     "title": {"font": Font(name="Calibri", bold=True, size=18)},
-    "subtitle": {"font": Font(name="Calibri", size=11, color="595959")},
+    "subtitle": {
+        "font": Font(name="Calibri", size=11, color="595959"),
+        "alignment": Alignment(wrap_text=True, vertical="top"),
+    },
     "section": {"font": Font(name="Calibri", bold=True, size=12)},
     "note": {"alignment": Alignment(wrap_text=True, vertical="top")},
-    "label": {"font": Font(bold=True)},
-    "header": {"font": Font(bold=True), "alignment": Alignment(wrap_text=True, vertical="top")},
+    "label": {"font": Font(name="Calibri", bold=True)},
+    "header": {"font": Font(name="Calibri", bold=True), "alignment": Alignment(wrap_text=True, vertical="top")},
     "wrap": {"alignment": Alignment(wrap_text=True, vertical="top")},
     "date": {"number_format": "yyyy-mm-dd"},
     "month": {"number_format": "yyyy-mm"},
