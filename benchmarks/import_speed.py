@@ -6,13 +6,14 @@ Run from the project folder (Linux or macOS):
                                                 [--in-process-too]
 
 It writes measurement workbooks (a Trials sheet of four trials and a Measurements sheet of 12 columns: one
-row per unit and day, strings inline as xlsxwriter and openpyxl write them) into DIR once, with xlsxwriter
+row per unit and day, strings inline as xlsxwriter and openpyxl write them; the rows of
+tests/measurement_workbook.py, which the import tests generate too) into DIR once, with xlsxwriter
 when installed, else openpyxl; reruns reuse them. Each contender then runs `--repeat` times (the fastest run
 counts), each time in a fresh Python process that imports its libraries first and then times its own work:
 
   full zetrials import        `zetrials import FILE --json` (read, validate, load) into a fresh SQLite database
   import, no worker process   the same with every sheet parsed in the importing process (--in-process-too)
-  importers.read in-process   our reader alone, draining every row of every sheet
+  reader in-process           our reader alone (importers.readers), draining every row of every sheet
   read, inline strings        the same, on a copy of the workbook whose text cells are all inline strings
   read, shared strings        the same, on a copy whose text cells all point into a shared string table; the
                               two copies differ in nothing else. They run alternately (--repeat times, at least
@@ -43,103 +44,46 @@ import argparse
 import contextlib
 import importlib
 import importlib.util
-import io
 import json
-import math
 import os
-import random
-import re
 import resource
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 PROJECT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT))
+
+from tests.measurement_workbook import (  # noqa: E402 - the workbook the import tests generate too
+    DATE_COLUMN,
+    MEASUREMENT_HEADERS,
+    TRIAL_HEADERS,
+    measurement_rows,
+    prepare_load,
+    run_import,
+    run_load,
+    strings_twin,
+    trial_rows,
+    write_with_openpyxl,
+)
+
 DEFAULT_OUT = Path(tempfile.gettempdir()) / "zetrials-benchmark"
 DEFAULT_ROWS = (100_000, 1_000_000)
 PANDAS_MAX_ROWS = 200_000  # beyond this pandas is extrapolated unless --full
 GENERATOR_VERSION = 1  # bump when the workbook's shape changes, so cached files are rewritten
-SEED = 20240301
-FIRST_DAY = date(2023, 1, 1)
-DAYS = 730
 TARGET_VS_PANDAS = 3.0
 TARGET_VS_RAW = 2.0
 TARGET_PEAK_MB = 1024
 TARGET_PEAK_ROWS = 1_000_000
 TARGET_INLINE_VS_SHARED = 1.2
 
-# --- the workbook -------------------------------------------------------------------------------------------------
-
-TRIAL_HEADERS = ("Code", "Name", "Port", "Equipment class", "Technology", "Units planned", "Start date", "Status")
-TRIALS = (
-    ("BENCH-YT-01", "Benchmark yard tractors", "USLGB", "yard_tractor", "battery_electric", "active"),
-    ("BENCH-YT-02", "Benchmark hydrogen tractors", "USLAX", "yard_tractor", "hydrogen_fuel_cell", "active"),
-    ("BENCH-RTG-01", "Benchmark hybrid RTGs", "CNSHA", "rtg_crane", "hybrid_diesel_electric", "active"),
-    ("BENCH-SC-01", "Benchmark straddle carriers", "JPNGO", "straddle_carrier", "battery_electric", "active"),
-)
-MEASUREMENT_HEADERS = (
-    "Trial",
-    "Unit",
-    "Date",
-    "Operating hours (h)",
-    "Energy (kWh)",
-    "Diesel (L)",
-    "Distance (km)",
-    "Moves",
-    "TEU",
-    "Scheduled hours (h)",
-    "Unplanned downtime (h)",
-    "Notes",
-)
-NOTES = ("charger offline, charged at depot", "tyre change", "driver training day", "software update")
-DATE_COLUMN = MEASUREMENT_HEADERS.index("Date")
-
-
-def units_for(rows: int) -> int:
-    """Spread the rows over enough units that each unit has one row a day for DAYS days at most."""
-    return max(len(TRIALS), math.ceil(rows / DAYS))
-
-
-def measurement_rows(rows: int) -> Iterator[list[Any]]:
-    """Yield a telematics-style export: every unit once per day, values drawn from a seeded generator."""
-    chance = random.Random(SEED)
-    units = units_for(rows)
-    for index in range(rows):
-        day, unit = divmod(index, units)
-        code, _name, _port, equipment, technology, _status = TRIALS[unit % len(TRIALS)]
-        hours = round(chance.uniform(4, 20), 1)
-        moves = chance.randint(40, 400)
-        yield [
-            code,
-            f"{code}-U{unit:04d}",
-            FIRST_DAY + timedelta(days=day),
-            hours,
-            round(hours * chance.uniform(12, 30), 2),
-            round(hours * chance.uniform(2, 6), 1) if technology == "hybrid_diesel_electric" else None,
-            round(hours * chance.uniform(5, 12), 1) if equipment != "rtg_crane" else None,
-            moves,
-            round(moves * 1.6),
-            24,
-            round(chance.uniform(0, 3), 2) if chance.random() < 0.1 else 0,
-            chance.choice(NOTES) if chance.random() < 0.02 else None,
-        ]
-
-
-def trial_rows(rows: int) -> list[list[Any]]:
-    """The Trials sheet: four trials, each planned with a quarter of the units."""
-    units = units_for(rows)
-    return [
-        [code, name, port, equipment, technology, math.ceil(units / len(TRIALS)), FIRST_DAY, status]
-        for code, name, port, equipment, technology, status in TRIALS
-    ]
+# --- the workbook, cached -----------------------------------------------------------------------------------------
 
 
 def workbook_path(out: Path, rows: int) -> Path:
@@ -187,81 +131,6 @@ def write_with_xlsxwriter(path: Path, rows: int) -> None:
     book.close()
 
 
-def write_with_openpyxl(path: Path, rows: int) -> None:
-    """Write both sheets with openpyxl's write-only workbook, which streams rows to disk."""
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    for name, headers, body in (
-        ("Trials", TRIAL_HEADERS, iter(trial_rows(rows))),
-        ("Measurements", MEASUREMENT_HEADERS, measurement_rows(rows)),
-    ):
-        sheet = book.create_sheet(name)
-        sheet.append(list(headers))
-        for values in body:
-            sheet.append(values)
-    book.save(path)
-
-
-_SHEET_NAMESPACE = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
-_RELATIONSHIPS = b"http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-_INLINE_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"((?: s="[0-9]+")?) t="inlineStr"><is><t>([^<]*)</t></is></c>')
-_SHARED_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"((?: s="[0-9]+")?) t="s"><v>([0-9]+)</v></c>')
-_SHARED_ITEM = re.compile(rb"<si><t(?: [^>]*)?>([^<]*)</t></si>")
-_SHARED_STRINGS_TYPE = (
-    b'<Override PartName="/xl/sharedStrings.xml" '
-    b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
-)
-
-
-def strings_twin(path: Path, inline: bool) -> Path:
-    """Copy the workbook with every text cell stored inline (t="inlineStr") or in a shared string table (t="s"),
-    the cells otherwise byte for byte the same; cached beside it."""
-    twin = path.with_name(f"{path.stem}-{'inline' if inline else 'shared'}-strings.xlsx")
-    if twin.exists():
-        return twin
-    with zipfile.ZipFile(path) as source:
-        names = source.namelist()
-        shared_part = next((name for name in names if name.endswith("sharedStrings.xml")), None)
-        table = _SHARED_ITEM.findall(source.read(shared_part)) if shared_part else []
-        positions: dict[bytes, int] = {text: index for index, text in enumerate(table)}
-        partial = twin.with_suffix(".partial.xlsx")
-        with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as copy:
-            for name in names:
-                if name == shared_part:
-                    continue
-                data = source.read(name)
-                if name.startswith("xl/worksheets/"):
-                    data = _restring(data, inline, table, positions)
-                elif name == "xl/_rels/workbook.xml.rels":
-                    data = re.sub(rb"<Relationship [^>]*sharedStrings[^>]*/>", b"", data)
-                    if not inline:
-                        data = data.replace(
-                            b"</Relationships>",
-                            b'<Relationship Id="rIdBenchStrings" Type="' + _RELATIONSHIPS + b'/sharedStrings" '
-                            b'Target="sharedStrings.xml"/></Relationships>',
-                        )
-                elif name == "[Content_Types].xml" and not inline and b"sharedStrings" not in data:
-                    data = data.replace(b"</Types>", _SHARED_STRINGS_TYPE + b"</Types>")
-                copy.writestr(name, data)
-            if not inline:
-                items = b"".join(b"<si><t>" + text + b"</t></si>" for text in positions)
-                copy.writestr("xl/sharedStrings.xml", b'<sst xmlns="' + _SHEET_NAMESPACE + b'">' + items + b"</sst>")
-    partial.replace(twin)
-    return twin
-
-
-def _restring(sheet: bytes, inline: bool, table: list[bytes], positions: dict[bytes, int]) -> bytes:
-    """Rewrite a sheet's text cells into the other storage (positions grows with new shared strings)."""
-    if inline:
-        return _SHARED_CELL.sub(
-            lambda m: b'<c r="%s"%s t="inlineStr"><is><t>%s</t></is></c>' % (m[1], m[2], table[int(m[3])]), sheet
-        )
-    return _INLINE_CELL.sub(
-        lambda m: b'<c r="%s"%s t="s"><v>%d</v></c>' % (m[1], m[2], positions.setdefault(m[3], len(positions))), sheet
-    )
-
-
 # --- contenders, each run in its own process ---------------------------------------------------------------------
 
 
@@ -307,98 +176,23 @@ def cpu_seconds() -> tuple[float, float]:
     return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
 
 
-def run_import(path: Path) -> int:
-    """Run `zetrials import FILE --json` through the CLI's own entry point; give the measurement rows it wrote."""
-    from app.cli import main
-
-    output = io.StringIO()
-    with contextlib.redirect_stdout(output), contextlib.suppress(SystemExit):
-        main(["import", str(path), "--json"], standalone_mode=False)
-    result = json.loads(output.getvalue())
-    if result["status"] != "imported":
-        raise SystemExit(f"the import did not succeed: {json.dumps(result)[:2000]}")
-    return int(result["created"]) - len(TRIALS)
-
-
 def run_import_in_process(path: Path) -> int:
     """The full import with every sheet parsed in the importing process, to show what the worker process gains."""
-    from importers import read
+    from importers.xlsx import parallel
 
-    read.WORKER_MIN_BYTES = None
+    parallel.WORKER_MIN_BYTES = None
     return run_import(path)
 
 
 def run_reader(path: Path) -> int:
-    """Drain every sheet through importers.read, parsing in this process; give the Measurements data rows."""
-    from importers import read
+    """Drain every sheet through importers.readers, parsing in this process; give the Measurements data rows."""
+    from importers.readers import read_file
+    from importers.xlsx import parallel
 
-    read.WORKER_MIN_BYTES = None  # the parser's own speed; the import decides where it runs
-    workbook = read.read_file(path)
+    parallel.WORKER_MIN_BYTES = None  # the parser's own speed; the import decides where it runs
+    workbook = read_file(path)
     counts = {sheet.name: sum(1 for _ in sheet.rows) for sheet in workbook.sheets}
     return counts["Measurements"] - 1
-
-
-@dataclass
-class LoadInput:
-    """What the load stage is given: one file's checked rows, and the batch they belong to."""
-
-    records: list[Any]
-    batch_id: int
-
-
-def prepare_load(path: Path) -> LoadInput:
-    """Import the file (not timed), then read back the rows it wrote as records and delete them and their rollups."""
-    import sqlalchemy as sa
-    from sqlmodel import select
-
-    from importers.load import MEASURED_FIELDS, MeasurementRecord
-    from trials.db import is_sqlite, make_engine, write_session
-    from trials.models import ImportBatch, Measurement, Unit
-    from trials.rollups import refresh_rollups
-
-    run_import(path)
-    engine = make_engine()
-    with write_session(engine) as session:
-        query = select(Measurement, Unit).join(Unit, Unit.id == Measurement.unit_id).order_by(Measurement.id)  # type: ignore[arg-type]
-        records = [
-            MeasurementRecord(
-                trial_id=row.trial_id,
-                unit_id=unit.unit_id,
-                role=unit.role,
-                period_start=row.period_start,
-                period_end=row.period_end,
-                values=tuple(getattr(row, name) for name in MEASURED_FIELDS),
-                sheet=row.source_sheet or "",  # an import records both for every row
-                row=row.source_row or 0,
-            )
-            for row, unit in session.exec(query)
-        ]
-        batch = session.exec(select(ImportBatch)).one()
-        session.execute(sa.delete(Measurement.__table__))  # type: ignore[attr-defined]
-        refresh_rollups(session, {record.trial_id for record in records})
-    if is_sqlite(engine):  # the load then writes to fresh pages, as into a fresh database, not into freed ones
-        raw = engine.raw_connection()  # outside any transaction: the project's SQLite connections autocommit
-        raw.cursor().execute("VACUUM")
-        raw.close()
-    engine.dispose()
-    assert batch.id is not None
-    return LoadInput(records, batch.id)
-
-
-def run_load(given: LoadInput) -> int:
-    """Write the checked rows as an import does: by Loader in chunks, rollups rebuilt, one commit."""
-    from importers.load import CHUNK_ROWS, Loader
-    from trials.db import make_engine, write_session
-    from trials.rollups import refresh_rollups
-
-    records, engine = given.records, make_engine()
-    with write_session(engine) as session:
-        loader = Loader(session, given.batch_id, actor="benchmark")
-        for start in range(0, len(records), CHUNK_ROWS):
-            loader.write(records[start : start + CHUNK_ROWS])
-        refresh_rollups(session, {record.trial_id for record in records})
-    engine.dispose()
-    return loader.counts.created
 
 
 def run_pandas(path: Path) -> int:
@@ -430,9 +224,9 @@ class Contender:
 CONTENDERS = {
     "import": Contender("full zetrials import", run_import, ("app.cli",), database=True),
     "import-in-process": Contender("import, no worker process", run_import_in_process, ("app.cli",), database=True),
-    "reader": Contender("importers.read in-process", run_reader, ("importers.read",)),
-    "reader-inline": Contender("read, inline strings", run_reader, ("importers.read",)),
-    "reader-shared": Contender("read, shared strings", run_reader, ("importers.read",)),
+    "reader": Contender("reader in-process", run_reader, ("importers.readers",)),
+    "reader-inline": Contender("read, inline strings", run_reader, ("importers.readers",)),
+    "reader-shared": Contender("read, shared strings", run_reader, ("importers.readers",)),
     "load": Contender("SQLite load alone", run_load, ("app.cli",), prepare_load, database=True, holds_input=True),
     "pandas": Contender("pandas + openpyxl read", run_pandas, ("pandas", "openpyxl")),
     "calamine": Contender("python-calamine read", run_calamine, ("python_calamine",)),

@@ -32,8 +32,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
-from benchmarks.import_speed import MEASUREMENT_HEADERS, TRIAL_HEADERS, measurement_rows, trial_rows
 from importers.pipeline import file_sha256
+from tests.measurement_workbook import MEASUREMENT_HEADERS, TRIAL_HEADERS, measurement_rows, trial_rows
 from trials import models
 from trials.db import make_engine
 

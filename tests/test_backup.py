@@ -15,7 +15,6 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine, make_url
 
 from app.cli import main
-from benchmarks.import_speed import measurement_rows, trial_rows
 from importers.pipeline import import_file
 from tests.checksums import (
     EARLIER_ROWS,
@@ -27,6 +26,7 @@ from tests.checksums import (
     table_checksums,
     write_workbook,
 )
+from tests.measurement_workbook import measurement_rows, trial_rows
 from trials.db import make_engine
 from trials.scope import Scope
 from trials.seed import initialise

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from benchmarks.import_speed import TRIALS, prepare_load, run_import, run_load, strings_twin, write_with_openpyxl
 from importers.readers import read_file
 from tests.conftest import empty_database
+from tests.measurement_workbook import TRIALS, prepare_load, run_import, run_load, strings_twin, write_with_openpyxl
 from trials.db import make_engine
 from trials.models import DailyRollup, Measurement, MonthlyRollup, UnitRunningTotal
 from trials.seed import initialise
