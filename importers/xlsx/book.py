@@ -27,7 +27,7 @@ from importers.sniff import MB
 
 _MAX_SHARED_STRINGS_BYTES = 256 * MB  # the table is held in memory while the sheets stream
 
-# --- text -------------------------------------------------------------------------------------------------------
+# --- text -------------------------------------------------------------------------------------------------------------
 
 _OOXML_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
 
@@ -37,7 +37,7 @@ def unescape_ooxml(text: str) -> str:
     return _OOXML_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text) if "_x" in text else text
 
 
-# --- the package ------------------------------------------------------------------------------------------------
+# --- the package ------------------------------------------------------------------------------------------------------
 
 
 def refuse(message: str, sheet: str | None = None) -> NoReturn:
@@ -144,7 +144,7 @@ def _relationship_targets(archive: zipfile.ZipFile) -> dict[str, tuple[str, str]
     return targets
 
 
-# --- number formats -----------------------------------------------------------------------------------------
+# --- number formats ---------------------------------------------------------------------------------------------------
 
 _NUMBER, _DATE, _TIME = 0, 1, 2
 # Built-in number formats (ECMA-376 18.8.30) that show dates or times; 46 ([h]:mm:ss) is a duration.
@@ -209,7 +209,7 @@ def serial_to_python(serial: float, kind: int, date1904: bool) -> date | datetim
     return moment.date() if moment.time() == time() else moment
 
 
-# --- XML parsing with defusedxml's guards -----------------------------------------------------------------
+# --- XML parsing with defusedxml's guards -----------------------------------------------------------------------------
 
 
 def safe_expat(*, namespaces: bool) -> expat.XMLParserType:
