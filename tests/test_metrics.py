@@ -16,7 +16,6 @@ from trials.metrics import (
     TrialInputs,
     compute,
     parse_rate_unit,
-    pollutant_kg,
     total,
 )
 from trials.models import (
@@ -27,6 +26,7 @@ from trials.models import (
     Technology,
     paired_name,
 )
+from trials.pollutants import pollutant_kg
 
 GAL = 3.785411784  # litres per US gallon, exact by definition
 MILE = 1.609344  # km per mile, exact by definition

@@ -2,28 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import TYPE_CHECKING, Literal
 
 from trials import units
+from trials.arithmetic import Number, difference, percent, ratio, strict_total, times, total
 from trials.baselines import ACTIVITY_FIELDS, Activity, parse_rate_unit
 from trials.factors import Factors
 from trials.models import (
     ENERGY_CARRIERS,
     BaselineKind,
-    EngineStandard,
     EquipmentClass,
     HydrogenPathway,
     Technology,
     paired_name,
 )
+from trials.pollutants import BURNS_DIESEL, NO_COMBUSTION, baseline_pollutants, load_factor, trial_tailpipe_share
 
 if TYPE_CHECKING:
     from trials.checks import Check
 
-__all__ = ["Activity", "parse_rate_unit"]  # re-exported: pages and reports name activities through metrics
+# re-exported: pages and reports name activities, missing-aware arithmetic and technologies through metrics
+__all__ = [
+    "BURNS_DIESEL",
+    "NO_COMBUSTION",
+    "Activity",
+    "Number",
+    "difference",
+    "parse_rate_unit",
+    "percent",
+    "ratio",
+    "strict_total",
+    "times",
+    "total",
+]
 
 
 PRIMARY_ACTIVITY: dict[EquipmentClass, Activity] = {
@@ -39,11 +53,6 @@ PRIMARY_ACTIVITY: dict[EquipmentClass, Activity] = {
     EquipmentClass.harbor_craft: Activity.hour,
     EquipmentClass.ferry: Activity.hour,
 }
-
-#: Technologies with no combustion on board: their tank-to-wheel emissions are exactly 0.
-NO_COMBUSTION = frozenset({Technology.battery_electric, Technology.hydrogen_fuel_cell, Technology.grid_electric})
-#: Technologies that burn diesel; for all others a missing diesel figure means none was burnt.
-BURNS_DIESEL = frozenset({Technology.hybrid_diesel_electric, Technology.diesel})
 
 #: The canonical keys of METHODOLOGY.md §3 (v2), in its order, with their units.
 METRIC_UNITS: dict[str, str] = {
@@ -85,24 +94,6 @@ METRIC_KEYS: tuple[str, ...] = tuple(METRIC_UNITS)
 REPORTED_GAP_FLAG_PCT = 10.0
 #: Days in a year of service, for unit-years (METHODOLOGY.md §3).
 DAYS_PER_YEAR = 365.25
-#: Fuel-based pollutant method (METHODOLOGY.md §7.7): diesel density, kg/L, and brake-specific fuel consumption,
-#: kg of diesel per kWh of engine work (EPA NONROAD, 0.367 lb/hp-hr).
-DIESEL_KG_PER_L = 0.85
-BSFC_KG_PER_KWH = 0.223
-#: The engine a class's diesel baseline has when the trial names none (METHODOLOGY.md §7.7).
-VESSELS = frozenset({EquipmentClass.tug, EquipmentClass.harbor_craft, EquipmentClass.ferry})
-
-
-def default_engine(equipment_class: EquipmentClass) -> EngineStandard:
-    """Give the engine standard of a class's diesel baseline: marine for vessels, on-road for trucks, else nonroad."""
-    if equipment_class in VESSELS:
-        return EngineStandard.marine_tier3
-    if equipment_class == EquipmentClass.drayage_truck:
-        return EngineStandard.onroad_2010
-    return EngineStandard.nonroad_tier4f
-
-
-Number = float | None
 Basis = Literal["location", "market"]
 
 
@@ -238,46 +229,6 @@ class MetricsResult:
 MEASURED_BASELINE_MIN_UNIT_DAYS = 30
 
 
-def total(values: Iterable[Number]) -> Number:
-    """Sum the values present; a sum with no values at all is None, never 0."""
-    present = [value for value in values if value is not None]
-    return sum(present) if present else None
-
-
-def strict_total(values: Iterable[Number]) -> Number:
-    """Sum values that must all be known: one unknown term makes the whole unknown, so nothing is silently dropped."""
-    listed = list(values)
-    return None if any(value is None for value in listed) else sum(value for value in listed if value is not None)
-
-
-def ratio(numerator: Number, denominator: Number) -> Number:
-    """Divide, or None when either side is missing or the denominator is 0."""
-    if numerator is None or denominator is None or denominator == 0:
-        return None
-    return numerator / denominator
-
-
-def difference(minuend: Number, subtrahend: Number) -> Number:
-    """Subtract, or None when either side is missing."""
-    return None if minuend is None or subtrahend is None else minuend - subtrahend
-
-
-def times(*factors: Number) -> Number:
-    """Multiply, or None when any factor is missing."""
-    product = 1.0
-    for value in factors:
-        if value is None:
-            return None
-        product *= value
-    return product
-
-
-def percent(part: Number, whole: Number) -> Number:
-    """Express part as a percentage of whole."""
-    share = ratio(part, whole)
-    return None if share is None else 100 * share
-
-
 def declared_baseline(inputs: TrialInputs) -> Baseline | None:
     """The rate declared on the trial, when it is one §7.1 accepts (> 0, per unit of work); else none."""
     if inputs.declared_rate is None or not inputs.declared_unit or inputs.declared_rate <= 0:
@@ -383,63 +334,6 @@ def ttw_kg(diesel_l: Number, technology: Technology, factors: Factors) -> Number
     if diesel_l is None:
         return None if technology in BURNS_DIESEL else 0.0
     return diesel_l * factors.diesel_ttw_kg_per_l
-
-
-def pollutant_kg(power_kw: Number, load_factor: Number, hours: Number, g_per_kwh: Number) -> Number:
-    """EPA inventory method E = P × LF × A × EF, in kg (EPA-420-B-22-011)."""
-    grams = times(power_kw, load_factor, hours, g_per_kwh)
-    return None if grams is None else grams / 1000
-
-
-def fuel_based_pollutant_kg(diesel_l: Number, g_per_kwh: Number) -> Number:
-    """Fuel-based method (METHODOLOGY.md §7.7): litres × density ÷ BSFC gives engine work, times the factor."""
-    grams = times(diesel_l, DIESEL_KG_PER_L / BSFC_KG_PER_KWH, g_per_kwh)
-    return None if grams is None else grams / 1000
-
-
-def trial_tailpipe_share(technology: Technology, diesel_l: Number, baseline_diesel_l: Number) -> Number:
-    """Share of the baseline's tailpipe pollutants the trial still emits: 0 without combustion, else by fuel."""
-    if technology in NO_COMBUSTION:
-        return 0.0
-    if technology in BURNS_DIESEL:
-        return ratio(diesel_l, baseline_diesel_l)
-    return None  # hydrogen combustion emits NOx by a method METHODOLOGY.md does not give: n/a, not 0
-
-
-@dataclass(frozen=True)
-class Pollutants:
-    """Baseline pollutant estimates, kg, by both methods, and the one used (P × LF × A where it can be made)."""
-
-    nox_engine: Number
-    nox_fuel: Number
-    pm25_engine: Number
-    pm25_fuel: Number
-
-    @property
-    def nox(self) -> Number:
-        return self.nox_engine if self.nox_engine is not None else self.nox_fuel
-
-    @property
-    def pm25(self) -> Number:
-        return self.pm25_engine if self.pm25_engine is not None else self.pm25_fuel
-
-
-def load_factor(inputs: TrialInputs, factors: Factors) -> Number:
-    """The share of rated power the replaced engine works at: the trial's own, else the set's class default."""
-    return inputs.load_factor if inputs.load_factor is not None else factors.load_factors.get(inputs.equipment_class)
-
-
-def baseline_pollutants(inputs: TrialInputs, factors: Factors, hours: Number, diesel_l: Number) -> Pollutants:
-    """Estimate the diesel baseline's NOx and PM2.5 over the compared work (METHODOLOGY.md §7.7)."""
-    engine = inputs.baseline_engine or default_engine(inputs.equipment_class)
-    load = load_factor(inputs, factors)
-    nox, pm = factors.nox(engine), factors.pm25(engine)
-    return Pollutants(
-        nox_engine=pollutant_kg(inputs.rated_power_kw, load, hours, nox),
-        nox_fuel=fuel_based_pollutant_kg(diesel_l, nox),
-        pm25_engine=pollutant_kg(inputs.rated_power_kw, load, hours, pm),
-        pm25_fuel=fuel_based_pollutant_kg(diesel_l, pm),
-    )
 
 
 def coverage_pct(inputs: TrialInputs) -> Number:
