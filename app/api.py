@@ -21,6 +21,7 @@ from app.params import MAX_PAGE, BadParameter, a_date, whole_number
 from importers.jobs import TooManyPending
 from importers.load import MEASURED_FIELDS, PROVENANCE
 from importers.pipeline import ImportResult, import_file
+from importers.profiles import ImportMapping, ProfileError, profile_named
 from trials.baselines import RATE_AMOUNT_UNIT
 from trials.db import read_session
 from trials.metrics import METRIC_UNITS
@@ -271,12 +272,12 @@ def create_import() -> Response:
     trial_code = request.form.get("trial") or None
     dry_run = _flag("dry_run") or False
     day_first = _flag("day_first")
+    mapping = _profile(scope, request.form.get("profile"))
     # The client's file name is only shown (in problems and the batch list), never used as a path.
     display_name = secure_filename(upload.filename) or "upload"
     if queued:
-        return _queue_import(
-            scope, upload, display_name, {"trial_code": trial_code, "dry_run": dry_run, "day_first": day_first}
-        )
+        options = {"trial_code": trial_code, "dry_run": dry_run, "day_first": day_first}
+        return _queue_import(scope, upload, display_name, options | ({"mapping": mapping.as_json()} if mapping else {}))
     with tempfile.TemporaryDirectory(prefix="zetrials-upload-") as folder:
         path = Path(folder) / "upload"
         upload.save(path)
@@ -288,8 +289,21 @@ def create_import() -> Response:
             trial_code=trial_code,
             dry_run=dry_run,
             day_first=day_first,
+            mapping=mapping,
         )
     return _json(result.as_json(DATE_ORDER), status=422 if result.status == "rejected" else 200)
+
+
+def _profile(scope: Scope, name: str | None) -> ImportMapping | None:
+    """The import profile a client names, among those its user may apply; none named, none (a profile saved for the
+    file's headers then applies by itself)."""
+    if not name:
+        return None
+    with read_session(engine()) as session:
+        try:
+            return ImportMapping.of(profile_named(session, scope, name))
+        except ProfileError as refused:
+            raise BadParameter("profile", str(refused)) from None
 
 
 @bp.get("/openapi.json")

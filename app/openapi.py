@@ -432,6 +432,11 @@ UPLOAD: Schema = {
                     "trial": {"type": "string", "description": "trial code for a file with no trial column"},
                     "dry_run": {"type": "boolean", "description": "check everything, write nothing"},
                     "day_first": {"type": "boolean", "description": "read 03/04/2024 as 3 April (else a problem)"},
+                    "profile": {
+                        "type": "string",
+                        "description": "read the file with this import profile's column and value mappings, by name "
+                        "(unknown: 400); without it a profile saved for the file's headers applies by itself",
+                    },
                 },
             }
         }

@@ -3,6 +3,7 @@ next file with the same headers, per port, audited, editable; on the web, in the
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -27,6 +28,7 @@ from importers.profiles import (
     visible_profiles,
 )
 from tests.factories import (
+    check_against_document,
     events,
     finished,
     fleet_group_file,
@@ -37,6 +39,7 @@ from tests.factories import (
     upload,
     write_xlsx,
 )
+from trials.accounts import create_token
 from trials.models import ImportProfile, Role, Unit, UnitRole
 from trials.scope import Scope
 
@@ -270,6 +273,33 @@ def test_a_rejected_upload_is_checked_again_with_the_file_chosen_again(editor: F
     assert "The file is ready" in finished(editor, again.headers["Location"])
 
 
+def test_the_api_applies_a_profile_by_name_and_refuses_an_unknown_one(
+    client: FlaskClient, session: Session, engine: Engine, tmp_path: Path
+) -> None:
+    saved(session)
+    make_user(session, "api@example.org", role=Role.admin)
+    token = create_token(session, email="api@example.org", actor="test")
+    session.commit()
+    path = fleet_group_file(tmp_path / "march.xlsx")
+    import_file(engine, path, scope=OPERATOR)  # the trial, read with the profile by itself
+    other = _with_driver(path, tmp_path / "driver.xlsx")  # another header set: the profile applies only when named
+
+    def dry_run(**fields: str) -> Any:
+        data = {"file": (io.BytesIO(other.read_bytes()), other.name), "dry_run": "true", **fields}
+        headers = {"Authorization": f"Bearer {token}"}
+        return client.post("/api/v1/imports", data=data, content_type="multipart/form-data", headers=headers)
+
+    found = dry_run(profile=NAME)
+    assert found.status_code == 200, found.get_data(as_text=True)
+    check_against_document("POST", "/api/v1/imports", found)
+    review = found.get_json()["review"]
+    assert review["profile"] == NAME and [u["role"] for u in review["units"]] == ["baseline", "trial", "trial"]
+    assert dry_run().get_json()["review"]["profile"] is None
+    unknown = dry_run(profile="Nope")
+    assert unknown.status_code == 400
+    assert f"profile: no import profile named 'Nope'; profiles you may use: '{NAME}'" in unknown.get_data(as_text=True)
+
+
 # --- the command line ---------------------------------------------------------------------------------------------
 
 
@@ -278,10 +308,8 @@ def test_the_cli_applies_a_profile_by_name_lists_them_and_refuses_an_unknown_one
 ) -> None:
     with Session(engine) as session:
         saved(session)
-    # A Driver column makes another header set: the profile applies only when named.
     path = fleet_group_file(tmp_path / "march.xlsx")
-    rows = [[*row, "Ana" if index else "Driver"] for index, row in enumerate(_measurements(path))]
-    other = write_xlsx(tmp_path / "driver.xlsx", {"Measurements": rows})
+    other = _with_driver(path, tmp_path / "driver.xlsx")  # another header set: the profile applies only when named
     import_file(engine, path, scope=OPERATOR)  # the trial, and the profile applied by itself
     plain = json.loads(runner.invoke(main, ["import", str(other), "--dry-run", "--json"]).output)
     assert plain["review"]["profile"] is None
@@ -302,9 +330,10 @@ def test_the_cli_applies_a_profile_by_name_lists_them_and_refuses_an_unknown_one
     )
 
 
-def _measurements(path: Path) -> list[list[Any]]:
-    """The Measurements sheet of a workbook, as rows of values."""
-    return [list(row) for row in load_workbook(path)["Measurements"].iter_rows(values_only=True)]
+def _with_driver(path: Path, to: Path) -> Path:
+    """The Measurements sheet of a Fleet Group file with a Driver column more: the same rows, another header set."""
+    rows = load_workbook(path)["Measurements"].iter_rows(values_only=True)
+    return write_xlsx(to, {"Measurements": [[*row, "Ana" if index else "Driver"] for index, row in enumerate(rows)]})
 
 
 def _posted(page: str) -> dict[str, Any]:
