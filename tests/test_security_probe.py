@@ -208,10 +208,10 @@ def _grid_rows(client: FlaskClient, search: str) -> list[dict[str, Any]]:
 
 
 def test_the_trials_grid_renders_no_markdown_or_html() -> None:
-    grid = layout().children[2]
+    (grid,) = [child for child in layout().children if getattr(child, "id", None) == "trials-grid"]
     renderers = {column["field"]: column.get("cellRenderer") for column in grid.columnDefs}
     assert renderers["link"] == "TrialLink"
-    assert [field for field, _header, _numeric in TRIAL_GRID_COLUMNS] == list(renderers)
+    assert [field for field, *_spec in TRIAL_GRID_COLUMNS] == list(renderers)
     assert set(renderers.values()) == {None, "TrialLink"}
 
 
@@ -246,14 +246,17 @@ def _figures_of_hostile_text() -> dict[str, Any]:
     """Every figure that draws text from trials, fed a trial code, unit id, port name and baseline source holding
     a link."""
     compare = {
-        "port": "USLGB", "trial": EVIL, "technology": "battery_electric", "value": 1.0, "unit": "kWh/hour",
+        "port": "USLGB", "port_name": EVIL, "trial": EVIL, "technology": "battery_electric", "value": 1.0,
+        "unit": "kWh/hour", "hydrogen": EVIL,
         "units_with_data": 1, "days_with_data": 2, "final_energy_kwh": 10.0, "activity": 10.0,
         "activity_unit": "hour", "baseline": f"declared 3 L/h, {EVIL}", "grid_kg_per_kwh": 0.2,
         "factor_set": EVIL, "basis": "location",
     }  # fmt: skip
     missing = compare | {"trial": EVIL + "2", "value": None}
-    spread = {"port": "USLGB", "trial": EVIL, "technology": "battery_electric", "unit_id": EVIL, "value": 1.0}
-    grid = {"port": EVIL, "trial": EVIL, "technology": "battery_electric", "grid_g_per_kwh": 229.0, "grid_year": 2024}
+    spread = {"port": "USLGB", "port_name": EVIL, "trial": EVIL, "technology": "battery_electric", "unit_id": EVIL}
+    spread |= {"value": 1.0}
+    grid = {"port": EVIL, "port_name": EVIL, "trial": EVIL, "technology": "battery_electric", "grid_g_per_kwh": 229.0}
+    grid |= {"grid_year": 2024}
     port = {"port": "USLGB", "name": EVIL, "lat": 33.7, "lon": -118.2, "trials": 1, "ghg_wtw_avoided_t": 1.0}
 
     def table(columns: tuple[str, ...], *rows: dict[str, Any]) -> Table:
@@ -263,9 +266,9 @@ def _figures_of_hostile_text() -> dict[str, Any]:
         "bars": figures.compare_bars(table(COMPARE_COLUMNS, compare, missing), "Energy", "kWh/hour"),
         "spread": figures.compare_spread(table(SPREAD_COLUMNS, spread | {"unit": "kWh/hour"}), "Energy", "kWh/h"),
         "grid": figures.grid_scatter(table(GRID_COLUMNS, grid | {"ghg_wtw_reduction_pct": 50.0, "days_with_data": 2})),
-        "map": figures.port_map(table(MAP_COLUMNS, port | {"trials_with_data": 1})),
+        "map": figures.port_map(table(MAP_COLUMNS, port | {"trials_with_data": 1}), ["USLGB"]),
         "monthly": figures.monthly_by_port(
-            Table(("month", "port", "ghg_wtw_avoided_t"), [("2024-03", EVIL, 1.0)]), [EVIL]
+            Table(("month", "port", "ghg_wtw_avoided_t"), [("2024-03", EVIL, 1.0)]), {EVIL: EVIL}
         ),
     }
 

@@ -141,5 +141,5 @@ def test_compare_explains_an_electric_baseline_and_its_checks(session: Session) 
     bars = comparison(session=session, scope=Scope.operator(), state=view, as_of=AS_OF).bars
     (row,) = bars.rows
     found = dict(zip(bars.columns, row, strict=True))
-    assert found["baseline"] == "electric, declared: 5.200 kWh/move"
+    assert found["baseline"] == "An electric machine, declared, with no source given: 5.20 kWh per move."
     assert "Only 50 % of the work has energy recorded on the same rows" in found["checks"]
