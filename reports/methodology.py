@@ -6,7 +6,7 @@ from reports.blocks import Cell
 from reports.data import ReportData
 from trials.reference import DIESEL_TTW_NOTE
 from trials.registry import METRICS as REGISTRY
-from trials.registry import label
+from trials.registry import factor_label, label, scope_label
 from trials.units import DIESEL_KWH_PER_L, HYDROGEN_KWH_PER_KG
 
 #: The version of METHODOLOGY.md whose formulas and rules the figures follow.
@@ -35,20 +35,6 @@ NOTES = (
     f"Energy content (lower heating value): diesel {DIESEL_KWH_PER_L} kWh/L, hydrogen {HYDROGEN_KWH_PER_KG} kWh/kg.",
 )
 
-#: Each emission factor's key in words.
-FACTOR_WORDS = {
-    "diesel_ttw": "Diesel, tank-to-wheel",
-    "diesel_wtt": "Diesel, well-to-tank",
-    "diesel_wtw": "Diesel, well-to-wheel",
-    "hydrogen": "Hydrogen",
-    "grid": "Grid electricity",
-    "load_factor": "Engine load factor",
-    "electrolysis": "Electrolyser electricity",
-    "nox": "NOx per engine work",
-    "pm25": "PM2.5 per engine work",
-}
-#: What part of the energy chain a factor counts, in words.
-SCOPE_WORDS = {"TTW": "tank-to-wheel", "WTT": "well-to-tank", "WTW": "well-to-wheel", "": ""}
 #: Factors that hold for one place or class: shown only for the places and classes of the report's trials.
 _PER_PLACE = {"grid", "load_factor"}
 
@@ -63,7 +49,7 @@ def factor_rows(data: ReportData) -> list[list[Cell]]:
             continue
         place = label(row.region) if row.region else "every trial"
         year = f", {row.year}" if row.year else ""
-        scope = SCOPE_WORDS.get(row.scope, row.scope)
+        scope = scope_label(row.scope)
         unit = f"{row.unit} ({scope})" if scope and row.unit else row.unit or scope
-        rows.append([FACTOR_WORDS.get(row.key, label(row.key)), row.value, place + year, row.source, unit])
+        rows.append([factor_label(row.key), row.value, place + year, row.source, unit])
     return rows
