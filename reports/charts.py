@@ -8,6 +8,9 @@ from openpyxl.chart import BarChart, Reference
 from openpyxl.chart.data_source import AxDataSource, StrRef
 from openpyxl.chart.label import DataLabelList
 from openpyxl.chart.series import SeriesLabel
+from openpyxl.chart.text import RichText, Text
+from openpyxl.chart.title import Title
+from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties, RegularTextRun
 from openpyxl.utils import get_column_letter, quote_sheetname
 
 from reports.print_setup import LINE_POINTS, chart_points
@@ -19,6 +22,7 @@ _BAR_CM = 0.9
 _THIN_BAR_CM = 0.45
 _THIN_FROM_BARS = 9
 _MIN_HEIGHT_CM = 5.5
+_TITLE_POINTS = 11
 
 
 def compare_chart(
@@ -28,7 +32,7 @@ def compare_chart(
     where = quote_sheetname(sheet)
     chart = BarChart()
     chart.type = "bar"
-    chart.title = title
+    chart.title = _title(title)
     chart.legend = None
     chart.x_axis.delete = False  # openpyxl hides both axes unless told
     chart.y_axis.delete = False
@@ -47,6 +51,13 @@ def compare_chart(
     bars = last - first + 1
     chart.height = max(_MIN_HEIGHT_CM, _FRAME_CM + (_THIN_BAR_CM if bars >= _THIN_FROM_BARS else _BAR_CM) * bars)
     return chart
+
+
+def _title(text: str) -> Title:
+    """A chart title in 11-point bold, the size of the sheet's headings, so it stays on one line beside the bars."""
+    font = CharacterProperties(sz=_TITLE_POINTS * 100, b=True)
+    paragraph = Paragraph(pPr=ParagraphProperties(defRPr=font), r=[RegularTextRun(rPr=font, t=text)])
+    return Title(tx=Text(rich=RichText(p=[paragraph])), overlay=False)
 
 
 def rows_for(chart: BarChart) -> int:
