@@ -93,7 +93,7 @@ class TrialForm(FlaskForm):
     end_date = DateField("End date (last day, inclusive)", validators=[Optional()])
     status = SelectField("Status", choices=_choices(TrialStatus))
     visibility = SelectField(
-        "Visibility", choices=_choices(Visibility), description="private: your port only; partners: every port"
+        "Visibility", choices=_choices(Visibility), description="who may see it besides its own port"
     )
     vendor = StringField("Vendor", filters=[_tidy])
     model = StringField("Model", filters=[_tidy])

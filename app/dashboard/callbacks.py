@@ -109,15 +109,18 @@ def register(app: dash.Dash) -> None:
         Output("compare-controls", "hidden"),
         Output("ghg-controls", "hidden"),
         Output("trial-controls", "hidden"),
+        Output("menu-toggle", "key"),
         Input("url", "pathname"),
         Input("url", "search"),
     )
     def navigation(pathname: str | None, search: str | None) -> list[Any]:
-        """Carry the view's filters along every link, mark the page shown, and show the controls it uses."""
+        """Carry the view's filters along every link, mark the page shown, show the controls it uses, and close the
+        phone's menu on a new page (a new key draws its toggle afresh, closed)."""
         page, _code = page_of(pathname)
         hrefs = [f"{link.href}{search or ''}" for link in DASH_LINKS]
         classes = ["active" if name == page or (name == "trials" and page == "trial") else "" for name in PAGES]
-        return [*hrefs, *classes, page != "compare", page not in ("compare", "trial"), page != "trial"]
+        shown = [page != "compare", page not in ("compare", "trial"), page != "trial"]
+        return [*hrefs, *classes, *shown, pathname or ""]
 
     @app.callback(Output("page", "children"), Input("url", "pathname"))
     def route(pathname: str | None) -> Any:

@@ -2,150 +2,51 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import shutil
-import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlmodel import Session
-from werkzeug.serving import make_server
 
-from app import create_app
 from app.dashboard.data import data_span, trial_rows
 from app.dashboard.pages.common import number
 from app.dashboard.state import ViewState
-from importers.demo import write_demo_files
-from importers.pipeline import import_file
-from trials.accounts import add_user
-from trials.db import make_engine, read_session, write_session
+from tests.factories import browser_missing, headless_chromium
 from trials.models import Role
-from trials.queries import get_trial, list_ports, list_trials, today, trial_metrics
-from trials.rollups import refresh_rollups
+from trials.queries import get_trial, list_trials, today
+from trials.registry import METRICS
+from trials.results import trial_metrics
 from trials.scope import Scope
-from trials.seed import initialise
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-PASSWORD = "correct horse battery"
-ADMIN, PARTNER = "admin@example.org", "partner@lgb.example"
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1400,1800",
-)
 WAIT_S = 20
 #: Chromium, a served demo database and page loads: `make test-fast` leaves them out.
 pytestmark = pytest.mark.slow
 
-
-def _missing() -> str | None:
-    """Say what the browser tests lack on this machine, if anything."""
-    if importlib.util.find_spec("selenium") is None:
-        return "browser tests need selenium (pip install selenium)"
-    if not (CHROMIUM and CHROMEDRIVER):
-        return "browser tests need Debian's chromium and chromium-driver (apt-get install -y chromium chromium-driver)"
-    return None
-
-
-if (missing := _missing()) is not None:
+if (missing := browser_missing()) is not None:
     if os.environ.get("CI") == "true":
         pytest.fail(f"CI must run the browser tests: {missing}", pytrace=False)
     pytest.skip(missing, allow_module_level=True)
 
-from selenium import webdriver  # noqa: E402
-from selenium.webdriver.chrome.options import Options  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
-@pytest.fixture(scope="module")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A SQLite file for the module's server."""
-    return f"sqlite:///{tmp_path_factory.mktemp('browser') / 'demo.sqlite'}"
-
-
-@pytest.fixture(scope="module")
-def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app on a real server thread at a random port of 127.0.0.1, over a SQLite file holding the demo data."""
-    url = database_url
-    engine = make_engine(url)
-    initialise(engine)
-    operator = Scope.operator()
-    with read_session(engine) as session:
-        ports = list_ports(session=session)
-    for file in write_demo_files(tmp_path_factory.mktemp("demo"), ports):
-        assert import_file(engine, file, scope=operator, day_first=file.suffix == ".csv").status == "imported"
-    with write_session(engine) as session:
-        refresh_rollups(session, [t.id for t in list_trials(session=session, scope=operator) if t.id is not None])
-        add_user(session, email=ADMIN, password=PASSWORD, role=Role.admin, port=None, actor="test")
-        add_user(session, email=PARTNER, password=PASSWORD, role=Role.partner, port="USLGB", actor="test")
-    engine.dispose()
-    app = create_app(
-        {"SECRET_KEY": "browser-test", "DATABASE_URL": url, "SESSION_COOKIE_SECURE": False,
-         "REMEMBER_COOKIE_SECURE": False}
-    )  # fmt: skip
-    http = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=http.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{http.server_port}"
-    http.shutdown()
-    thread.join(timeout=10)
-    app.extensions["zetrials.engine"].dispose()
-
-
-@pytest.fixture(scope="module")
-def database(server: str, database_url: str) -> Iterator[Session]:
-    """A session on the served database, to compute the values the pages must show."""
-    engine = make_engine(database_url)
-    with Session(engine) as session:
-        yield session
-    engine.dispose()
-
-
-def _browser() -> Any:
-    """Headless Chromium that keeps the console log."""
-    options = Options()
-    for flag in FLAGS:
-        options.add_argument(flag)
-    options.binary_location = CHROMIUM or ""
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER or ""), options=options)
-
-
-def _signed_in(server: str, email: str) -> Any:
-    """A browser signed in as this user, its console log emptied of the sign-in page's messages."""
-    browser = _browser()
-    browser.get(f"{server}/login")
-    browser.find_element(By.NAME, "email").send_keys(email)
-    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
-    browser.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    WebDriverWait(browser, WAIT_S).until(lambda b: "/login" not in b.current_url)
-    browser.get_log("browser")
-    return browser
-
-
 @pytest.fixture
-def admin(server: str) -> Iterator[Any]:
+def admin(sign_in_as: Callable[[Any, Role], None]) -> Iterator[Any]:
     """A browser signed in as an admin (every trial)."""
-    browser = _signed_in(server, ADMIN)
+    browser = headless_chromium()
+    sign_in_as(browser, Role.admin)
     yield browser
     browser.quit()
 
 
 @pytest.fixture
-def partner(server: str) -> Iterator[Any]:
+def partner(sign_in_as: Callable[[Any, Role], None]) -> Iterator[Any]:
     """A browser signed in as a partner of Long Beach."""
-    browser = _signed_in(server, PARTNER)
+    browser = headless_chromium()
+    sign_in_as(browser, Role.partner)
     yield browser
     browser.quit()
 
@@ -166,7 +67,7 @@ def _finish(browser: Any, shots: Path, name: str) -> None:
     WebDriverWait(browser, WAIT_S).until(
         lambda b: b.execute_script("return document.querySelectorAll('._dash-loading, .dash-spinner').length") == 0
     )
-    browser.save_screenshot(str(shots / f"{name}.png"))
+    browser.save_screenshot(str(shots / f"dashboard-{name}.png"))
     errors = [
         entry["message"]
         for entry in browser.get_log("browser")
@@ -192,7 +93,7 @@ def _bar_texts(browser: Any, chart: str) -> list[str]:
 
 
 def test_overview_shows_the_headlines_map_and_months_of_every_trial(
-    admin: Any, server: str, database: Session, tmp_path: Path
+    admin: Any, server: str, database: Session, screenshots: Path
 ) -> None:
     admin.get(f"{server}/dashboard/")
     rows = trial_rows(session=database, scope=Scope.operator(), state=ViewState(), as_of=today())
@@ -204,10 +105,10 @@ def test_overview_shows_the_headlines_map_and_months_of_every_trial(
     assert f"{number(avoided)} t CO2e" in text
     WebDriverWait(admin, WAIT_S).until(lambda b: _count(b, "#chart-monthly .legendtext") == 8)
     WebDriverWait(admin, WAIT_S).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#chart-map .scattergeo"))
-    _finish(admin, tmp_path, "overview")
+    _finish(admin, screenshots, "overview")
 
 
-def test_a_filter_rewrites_the_link_and_the_figures(admin: Any, server: str, tmp_path: Path) -> None:
+def test_a_filter_rewrites_the_link_and_the_figures(admin: Any, server: str, screenshots: Path) -> None:
     admin.get(f"{server}/dashboard/")
     _text(admin, "#headlines", "Trials in view: 25")
     admin.find_element(By.ID, "f-class").click()
@@ -218,11 +119,11 @@ def test_a_filter_rewrites_the_link_and_the_figures(admin: Any, server: str, tmp
     admin.get(f"{server}/dashboard/?class=tug")  # the link, shared, opens the same view
     _text(admin, "#headlines", "Trials in view: 3")
     assert "tug" in _all_text(admin, "#f-class")
-    _finish(admin, tmp_path, "overview-tugs")
+    _finish(admin, screenshots, "overview-tugs")
 
 
 def test_a_partner_sees_only_its_port_and_shared_trials(
-    partner: Any, server: str, database: Session, tmp_path: Path
+    partner: Any, server: str, database: Session, screenshots: Path
 ) -> None:
     scope = Scope(role=Role.partner, port_locode="USLGB")
     visible = list_trials(session=database, scope=scope)
@@ -232,10 +133,10 @@ def test_a_partner_sees_only_its_port_and_shared_trials(
     )
     grid = _all_text(partner, "#trials-grid")
     assert "LGB-YT-01" in grid and "LAX-TH-01" not in grid and "SHA-DT-01" not in grid  # private to other ports
-    _finish(partner, tmp_path, "trials-partner")
+    _finish(partner, screenshots, "trials-partner")
 
 
-def test_compare_puts_a_class_side_by_side_with_n_on_every_bar(admin: Any, server: str, tmp_path: Path) -> None:
+def test_compare_puts_a_class_side_by_side_with_n_on_every_bar(admin: Any, server: str, screenshots: Path) -> None:
     admin.get(f"{server}/dashboard/compare?class=yard_tractor")
     _text(admin, "#compare-note", "Yard tractors: ")
     WebDriverWait(admin, WAIT_S).until(lambda b: len(_bar_texts(b, "chart-bars")) == 5)
@@ -244,11 +145,11 @@ def test_compare_puts_a_class_side_by_side_with_n_on_every_bar(admin: Any, serve
     assert "kWh/h" in _all_text(admin, "#chart-bars .ytitle")
     WebDriverWait(admin, WAIT_S).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#chart-spread .boxlayer path"))
     WebDriverWait(admin, WAIT_S).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#chart-grid .scatterlayer .point"))
-    _finish(admin, tmp_path, "compare")
+    _finish(admin, screenshots, "compare")
 
 
 def test_the_trial_page_shows_the_api_figures_and_provenance(
-    admin: Any, server: str, database: Session, tmp_path: Path
+    admin: Any, server: str, database: Session, screenshots: Path
 ) -> None:
     trial = get_trial(session=database, scope=Scope.operator(), code="LAX-YT-01")
     assert trial is not None
@@ -256,24 +157,27 @@ def test_the_trial_page_shows_the_api_figures_and_provenance(
     admin.get(f"{server}/dashboard/trials/LAX-YT-01")
     _text(admin, "#trial-title", "LAX-YT-01: Battery electric yard tractors at Los Angeles")
     row = _text(admin, "#metric-kwh_per_hour", "Energy per operating hour")
-    assert number(values["kwh_per_hour"], 3) in row
-    assert number(values["data_coverage_pct"], 3) in _all_text(admin, "#metric-data_coverage_pct")
+    assert METRICS["kwh_per_hour"].format(values["kwh_per_hour"]) in row
+    coverage = METRICS["data_coverage_pct"].format(values["data_coverage_pct"])
+    assert coverage in _all_text(admin, "#metric-data_coverage_pct")
     status = _text(admin, "#provenance-status", "rows 1–50 of")
     assert "of" in status
     assert "trials-and-cargo-handling.xlsx" in _text(admin, "#provenance-grid", "trials-and-cargo-handling.xlsx")
     WebDriverWait(admin, WAIT_S).until(lambda b: b.find_elements(By.CSS_SELECTOR, "#chart-calendar .heatmaplayer"))
-    _finish(admin, tmp_path, "trial")
+    _finish(admin, screenshots, "trial")
 
 
-def test_the_methodology_page_lists_formulas_and_factor_sources(admin: Any, server: str, tmp_path: Path) -> None:
+def test_the_methodology_page_says_each_formula_in_words_with_the_factor_sources(
+    admin: Any, server: str, screenshots: Path
+) -> None:
     admin.get(f"{server}/dashboard/methodology")
-    formulas = _text(admin, "#methodology-formulas", "ghg_wtw_avoided_per_activity_kg")
-    assert "ratio(ghg_wtw_avoided, compared.activity)" in formulas
-    assert "US EPA GHG Emission Factors Hub" in _text(admin, "#methodology-factors", "diesel_ttw")
-    _finish(admin, tmp_path, "methodology")
+    formulas = _text(admin, "#methodology-formulas", METRICS["ghg_wtw_avoided_per_activity_kg"].label)
+    assert "final energy ÷ Σ operating hours, on paired rows (those carrying both)" in formulas
+    assert "US EPA GHG Emission Factors Hub" in _text(admin, "#methodology-factors", "US EPA")
+    _finish(admin, screenshots, "methodology")
 
 
-def test_trial_links_in_the_grid_lead_only_to_trial_pages(admin: Any, server: str, tmp_path: Path) -> None:
+def test_trial_links_in_the_grid_lead_only_to_trial_pages(admin: Any, server: str, screenshots: Path) -> None:
     admin.get(f"{server}/dashboard/trials?tech=battery_electric&z=)[EVIL](https://evil.example/phish)")
     links = "#trials-grid .ag-pinned-left-cols-container a"
     WebDriverWait(admin, WAIT_S).until(lambda b: _count(b, links) > 0)
@@ -283,4 +187,4 @@ def test_trial_links_in_the_grid_lead_only_to_trial_pages(admin: Any, server: st
     )  # each link: its own code as text, its own page, the view's filters and nothing else
     admin.find_elements(By.CSS_SELECTOR, links)[0].click()
     _text(admin, "#trial-title", f"{found[0][0]}: ")
-    _finish(admin, tmp_path, "trials-grid-links")
+    _finish(admin, screenshots, "trials-grid-links")
