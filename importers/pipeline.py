@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from importers.load import CHUNK_ROWS, Counts, Loader, MeasurementRecord, batch_trial_ids, upsert_trial
 from importers.mapping import Row, SheetMapping, sheet_kind, split_header
 from importers.problems import DATE_ORDER_ADVICE, Problem, ProblemGroup, group_problems
-from importers.profiles import ImportMapping, header_key, mappable, profile_for_headers, remap, sampled, with_values
+from importers.profiles import ImportMapping, header_key, profile_for_headers, remap, sampled, with_values
 from importers.raw import RawSheet, RawWorkbook, UnreadableSheet
 from importers.readers import read_file
 from importers.review import Review, ReviewTally, known_units
@@ -173,7 +173,7 @@ class _Import:
         self.values = chosen.values if chosen is not None else {}
         summary.header_row = found.header_row
         summary.headers, summary.header_key = list(found.headers), header_key(found.headers)
-        rows = sampled(rows, {index: found.headers[index] for index in mappable(found)}, summary.values)
+        rows = sampled(rows, found, summary.values)
         summary.columns = [
             {"header": c.header, "field": c.field, "unit": c.unit, "unit_assumed": c.unit_assumed}
             for c in found.columns

@@ -20,11 +20,12 @@ from importers.mapping import (
     Row,
     SheetKind,
     SheetMapping,
+    column_parser,
     field_label,
     map_columns,
     match_header,
 )
-from importers.values import ALLOWED, MEASUREMENT_SPECS, TRIAL_SPECS, Parsed, Parser, choice_key
+from importers.values import ALLOWED, MEASUREMENT_SPECS, TRIAL_SPECS, Invalid, Parsed, Parser, choice_key
 from trials import audit
 from trials.models import ImportProfile, utcnow
 from trials.scope import Scope
@@ -140,23 +141,32 @@ def _translated(parse: Parser, table: Mapping[str, str]) -> Parser:
     return read
 
 
-def mappable(mapping: SheetMapping) -> list[int]:
-    """The columns whose values a person may need to map: those nobody recognised, and those holding a choice."""
-    chosen = [column.index for column in mapping.columns if _SPECS[mapping.kind][column.field].kind == "enum"]
-    return sorted([index for index, _header in mapping.kept_as_notes] + chosen)
+def _watched(mapping: SheetMapping) -> dict[int, tuple[str, Parser | None]]:
+    """The columns whose values a person may need to map, by index: those nobody recognised (every value), and those
+    holding a choice (the values their reader refuses, such as 'Pilot EV' for a role)."""
+    watched: dict[int, tuple[str, Parser | None]] = {index: (header, None) for index, header in mapping.kept_as_notes}
+    for column in mapping.columns:
+        if _SPECS[mapping.kind][column.field].kind == "enum":
+            watched[column.index] = (column.header, column_parser(column, mapping.kind))
+    return watched
 
 
-def sampled(rows: Iterable[Row], columns: Mapping[int, str], found: dict[str, list[str]]) -> Iterator[Row]:
-    """Pass rows through, noting the first distinct values of some columns (by index, to header) for the review."""
-    seen: dict[int, set[str]] = {index: set() for index in columns}
+def sampled(rows: Iterable[Row], mapping: SheetMapping, found: dict[str, list[str]]) -> Iterator[Row]:
+    """Pass a sheet's rows through, noting for the review the first distinct values a person may need to map."""
+    watched = _watched(mapping)
+    seen: dict[int, set[str]] = {index: set() for index in watched}
     for row in rows:
         cells = row[1]
         for index, values in seen.items():
-            if index < len(cells) and len(values) < VALUES_SHOWN:
-                cell = cells[index]
-                if isinstance(cell, str | int | float) and str(cell).strip() and str(cell).strip() not in values:
-                    values.add(str(cell).strip())
-                    found.setdefault(columns[index], []).append(str(cell).strip()[:TEXT_LENGTH])
+            cell = cells[index] if index < len(cells) else None
+            if len(values) >= VALUES_SHOWN or not isinstance(cell, str | int | float):
+                continue
+            text = str(cell).strip()
+            if text and text not in values:
+                values.add(text)
+                header, reader = watched[index]
+                if reader is None or isinstance(reader(cell), Invalid):
+                    found.setdefault(header, []).append(text[:TEXT_LENGTH])
         yield row
 
 

@@ -180,6 +180,8 @@ def test_the_review_maps_rechecks_confirms_and_saves_a_profile_the_next_file_get
     page = finished(editor, review)
     assert 'id="review-warnings"' in page and "its trial unit D-1 burnt 160 L of diesel" in page
     assert "<td>Pilot EV</td>" in page and "<td>Diesel baseline</td>" in page  # its values, offered for mapping
+    assert "<td>battery_electric</td>" not in page  # a value its column reads already is not offered
+    assert 'name="profile_name"' not in page  # nothing mapped yet, so nothing to save
     data = mapping_form({"Fleet Group": "role"}, VALUES) | {"csrf_token": page_token(editor, review)}
     assert editor.post(f"{review}/recheck", data=data).status_code == 302
     page = finished(editor, review)
@@ -187,6 +189,7 @@ def test_the_review_maps_rechecks_confirms_and_saves_a_profile_the_next_file_get
     assert 'id="review-warnings"' not in page
     assert "<td>D-1</td>" not in page and "<td>D-1 <span" in page and "<td>baseline unit</td>" in page
     assert '<option value="role" selected>Role</option>' in page  # the mapping stays on the form
+    assert 'name="profile_name"' in page
     confirmed = editor.post(
         f"{review}/confirm",
         data={"csrf_token": page_token(editor, review), "profile_name": NAME},

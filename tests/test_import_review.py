@@ -211,3 +211,18 @@ def test_the_fleet_unit_is_summed_but_never_counted_as_a_machine(
         15.0,
     )  # 600 kWh / 40 h
     assert "more_units_than_planned" not in codes(found)
+
+
+def test_the_review_offers_the_values_to_map_of_unknown_columns_and_those_a_choice_column_refuses(
+    engine: Engine, session: Session, tmp_path: Path
+) -> None:
+    make_trial(session)
+    header: list[Any] = ["Trial", "Unit", "Role", "Shift", "Date", "Operating hours"]
+    rows = [header] + [
+        ["LGB-YT-01", f"YT-{n}", role, shift, date(2024, 3, n), 8]
+        for n, (role, shift) in enumerate([("trial", "A"), ("Trail", "B"), ("baseline", "A"), ("Group 7", "C")], 1)
+    ]
+    result = import_file(engine, write_xlsx(tmp_path / "m.xlsx", {"Measurements": rows}), scope=OPERATOR, dry_run=True)
+    assert result.status == "rejected"  # 'Trail' and 'Group 7' are no roles ('Pilot' is one: trial)
+    [sheet] = result.sheets
+    assert sheet.values == {"Role": ["Trail", "Group 7"], "Shift": ["A", "B", "C"]}
