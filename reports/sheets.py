@@ -9,7 +9,7 @@ from typing import Any
 from reports.blocks import Cell, Column, Line, Sheet, SheetTable, Styled
 from reports.data import ReportData, TrialReport
 from reports.methodology import BASELINE_METHODS, METHODOLOGY_VERSION, NOTES, factor_rows
-from reports.words import baseline_words
+from reports.words import baseline_words, in_sentence
 from trials.metrics import Totals
 from trials.models import UnitRole
 from trials.reference import EFFICIENCY_EXPECTATION, RANGE_COLUMNS, RANGES_INTRO, range_rows
@@ -161,9 +161,11 @@ def methodology(data: ReportData) -> Sheet:
 
 # --- Data quality ----------------------------------------------------------------------------------------------
 
+#: The three tables share their first columns: who, what in words (wide), then kind or status.
 COVERAGE_COLUMNS = (
     Column("Trial", 13, "wrap"),
-    Column("Status", 10, "wrap"),
+    Column("Inputs with no data", 60, "wrap"),
+    Column("Status", 16, "wrap"),
     Column("Start date", 11, "date"),
     Column("End date (inclusive)", 11, "date"),
     Column("First data", 11, "date"),
@@ -175,18 +177,17 @@ COVERAGE_COLUMNS = (
     Column("Days with data", 9, "integer"),
     Column("Days in the trial so far", 9, "integer"),
     Column("Data coverage (%)", 10, "amount"),
-    Column("Inputs with no data", 40, "wrap"),
 )
 CHECK_COLUMNS = (
     Column("Trial", 13, "wrap"),
+    Column("What the check found (METHODOLOGY.md §7.5)", 60, "wrap"),
     Column("Kind", 16, "wrap"),
-    Column("What the check found (METHODOLOGY.md §7.5)", 110, "wrap"),
 )
 BATCH_COLUMNS = (
     Column("Import batch", 13, "integer"),
-    Column("File", 36),
+    Column("File", 60, "wrap"),
+    Column("Status", 16, "wrap"),
     Column("Imported at (UTC)", 19, "timestamp"),
-    Column("Status", 11),
     Column("Rows created", 11, "integer"),
     Column("Rows updated", 11, "integer"),
     Column("Rows unchanged", 11, "integer"),
@@ -197,7 +198,7 @@ BATCH_COLUMNS = (
 def _missing_inputs(report: TrialReport) -> str:
     """Name, in words, the measured sums with no data at all and the settings a figure lacked."""
     missing = [
-        FIELDS[item.name][0].lower()
+        in_sentence(FIELDS[item.name][0])
         for item in fields(Totals)
         if item.name in FIELDS and getattr(report.inputs.trial, item.name) is None
     ]
@@ -216,6 +217,7 @@ def data_quality(data: ReportData) -> Sheet:
         coverage.append(
             [
                 trial.code,
+                _missing_inputs(report),
                 trial.status,
                 trial.start_date,
                 trial.end_date,
@@ -228,14 +230,13 @@ def data_quality(data: ReportData) -> Sheet:
                 report.inputs.days_covered,
                 report.inputs.days_in_period,
                 report.result.values["data_coverage_pct"],
-                _missing_inputs(report),
             ]
         )
     checks: list[list[Cell]] = [
-        [report.trial.code, check.level, check.message] for report in data.trials for check in report.result.checks
+        [report.trial.code, check.message, check.level] for report in data.trials for check in report.result.checks
     ]
     batches: list[list[Cell]] = [
-        [batch.id, batch.filename, batch.created_at, batch.status, batch.created, batch.updated, batch.unchanged,
+        [batch.id, batch.filename, batch.status, batch.created_at, batch.created, batch.updated, batch.unchanged,
          batch.skipped]
         for batch in data.batches
     ]  # fmt: skip

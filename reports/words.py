@@ -18,6 +18,11 @@ def capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+def in_sentence(text: str) -> str:
+    """A label inside a sentence: 'Final energy' as 'final energy', while 'GHG' or 'TEU' keep their capitals."""
+    return text if len(text) > 1 and text[1].isupper() else text[:1].lower() + text[1:]
+
+
 def metric_header(key: str, equipment_class: EquipmentClass | None = None) -> str:
     """A metric's column header: its label and its unit ('per operating hour' when the class is known)."""
     metric = METRICS[key]

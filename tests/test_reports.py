@@ -802,3 +802,17 @@ def test_a_four_trial_report_with_a_few_raw_rows_prints_in_at_most_12_pages(
     content = build(session, selection=Selection(port="USLGB"))
     assert open_book(content).sheetnames[4] == "Measurements"
     _check_pages(_printed(content, printing, tmp_path), "Port of Long Beach — 4 trials")
+
+
+def test_data_quality_lists_every_trust_check_in_words(reader: Session, long_beach_book: Workbook) -> None:
+    trials = list_trials(session=reader, scope=OPERATOR, port="USLGB")
+    expected = [
+        [trial.code, check.message, {"exclude": "left out of totals", "warn": "warning", "info": "note"}[check.level]]
+        for trial in trials
+        for check in trial_metrics(session=reader, scope=OPERATOR, trial=trial, as_of=AS_OF).checks
+    ]
+    assert expected  # the demo's Long Beach trials do raise checks
+    assert [list(row.values()) for row in table_rows(long_beach_book, "Checks")] == expected
+    coverage = {row["Trial"]: row for row in table_rows(long_beach_book, "Coverage")}
+    assert list(coverage) == [trial.code for trial in trials]
+    assert {row["Status"] for row in coverage.values()} <= {"planned", "active", "completed", "cancelled"}
