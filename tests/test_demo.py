@@ -19,6 +19,7 @@ from trials.checks import Level
 from trials.db import read_session
 from trials.models import BaselineKind, PlausibleRange, Technology, Trial, TrialStatus
 from trials.queries import list_trials
+from trials.registry import METRICS
 from trials.results import trial_results
 from trials.scope import Scope
 
@@ -178,7 +179,7 @@ def test_the_overview_headline_says_it_stands_on_every_demo_trial(demo: Engine) 
     with read_session(demo) as session:
         rows = trial_rows(session=session, scope=Scope.operator(), state=ViewState(), as_of=TODAY)
     headline = {row[0]: row for row in headline_table(rows).rows}
-    _figure, avoided_t, unit, with_data, trials = headline["GHG avoided, well-to-wheel"]
+    _figure, avoided_t, unit, with_data, trials = headline[METRICS["ghg_wtw_avoided_kg"].label]
     assert (unit, with_data, trials) == ("t CO2e", len(DEMO_TRIALS), len(DEMO_TRIALS))
     assert avoided_t is not None and avoided_t > 0
     assert left_out(rows) == []
