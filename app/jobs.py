@@ -31,7 +31,8 @@ from trials.scope import Scope
 
 log = logging.getLogger(__name__)
 
-#: How often a running job tells the queue it is alive, besides every 10,000 rows read.
+#: How often a running job tells the queue it is alive (at least four times within the reaper's limit), besides
+#: every 10,000 rows read.
 BEAT_EVERY_S = 5.0
 #: Each surface's view of a finished import (the review page's, the API's), registered by the surface's module.
 _DESCRIBE: dict[str, jobs.Describe] = {}
@@ -161,7 +162,10 @@ class Queue:
         self.folder.mkdir(parents=True, exist_ok=True)
         job_id = secrets.token_urlsafe(18)
         stored = f"{job_id}{suffix}"
-        upload.save(self.folder / stored)
+        try:
+            upload.save(self.folder / stored)
+        finally:
+            upload.close()  # a large upload is spooled to a temporary file: closed now, not at garbage collection
         try:
             with write_session(self.engine) as session:
                 jobs.create_job(
@@ -228,7 +232,8 @@ class _Heartbeat:
 
     def _beat(self) -> None:
         """Beat until stopped; a failed beat is logged and retried, never fatal to the import."""
-        while not self.stop.wait(BEAT_EVERY_S):
+        every = min(BEAT_EVERY_S, self.queue.limits.heartbeat.total_seconds() / 4)
+        while not self.stop.wait(every):
             try:
                 self.queue.beat(self.job_id, self.done)
             except Exception:  # the queue's store unreachable for a moment: the reaper tolerates a minute
