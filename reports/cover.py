@@ -135,20 +135,25 @@ def cover(data: ReportData) -> Sheet:
         Line([Styled(f"The trials, each compared with its own baseline ({primary_words(data)})", "section")]),
         trials,
         Line(),
-        Line([Styled("How the trials compare", "section"), *[None] * 4, Styled("About this report", "section")]),
     ]
-    first = first_data_row(blocks, trials)
-    chart = compare_chart(
-        sheet=TITLE,
-        title=metric_header(CHART_KEY),
-        unit=METRICS[CHART_KEY].unit,
-        labels_column=1,
-        values_column=6,
-        first=first,
-        last=first + trials.row_count - 1,
-    )
     beside = [Line([*[None] * 5, words, value], name=name) for words, value, name in _about(data)]
-    blocks += [Chart(chart, rows_for(chart), beside), Line(), Line([Styled("Trust checks", "section")])]
+    about = Styled("About this report", "section")
+    if trials.row_count > 1:  # one trial has nothing to compare: no chart of a single bar
+        blocks.append(Line([Styled("How the trials compare", "section"), *[None] * 4, about]))
+        first = first_data_row(blocks, trials)
+        chart = compare_chart(
+            sheet=TITLE,
+            title=metric_header(CHART_KEY),
+            unit=METRICS[CHART_KEY].unit,
+            labels_column=1,
+            values_column=1 + [column.header for column in trials.columns].index(metric_header(CHART_KEY)),
+            first=first,
+            last=first + trials.row_count - 1,
+        )
+        blocks.append(Chart(chart, rows_for(chart), beside))
+    else:
+        blocks += [Line([*[None] * 5, about]), *beside]
+    blocks += [Line(), Line([Styled("Trust checks", "section")])]
     blocks += [_wrapped(text, span_width) for text in _check_lines(data)]
     blocks += [Line(), Line([Styled("Sources", "section")])]
     sources = (

@@ -816,3 +816,11 @@ def test_data_quality_lists_every_trust_check_in_words(reader: Session, long_bea
     coverage = {row["Trial"]: row for row in table_rows(long_beach_book, "Coverage")}
     assert list(coverage) == [trial.code for trial in trials]
     assert {row["Status"] for row in coverage.values()} <= {"planned", "active", "completed", "cancelled"}
+
+
+def test_a_one_trial_report_has_no_chart_of_a_single_bar(session: Session) -> None:
+    make_trial(session, code="LGB-YT-01")
+    book = open_book(build(session, selection=Selection(trial_codes=("LGB-YT-01",))))
+    assert book["Cover"]._charts == [] and book["Comparison"]._charts == []
+    assert named(book, "TrialCount") == 1 and named(book, "ReportScope") == "Trial LGB-YT-01"
+    assert book["Cover"]["A1"].value == "Trial LGB-YT-01 — 1 trial"
