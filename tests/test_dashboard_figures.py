@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from app.dashboard import figures, state
-from app.dashboard.data import COMPARE_COLUMNS, GRID_COLUMNS, MAP_COLUMNS, MONTHLY_COLUMNS, SPREAD_COLUMNS
+from app.dashboard.compare_data import COMPARE_COLUMNS, GRID_COLUMNS, SPREAD_COLUMNS
+from app.dashboard.data import MAP_COLUMNS, MONTHLY_COLUMNS
 from app.dashboard.table import Table, to_csv
 from trials.models import EquipmentClass, Technology
 from trials.periods import bucket_start

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from sqlmodel import Session
 
 from app.dashboard import figures, guard
-from app.dashboard.data import COMPARE_COLUMNS, GRID_COLUMNS, MAP_COLUMNS, SPREAD_COLUMNS
+from app.dashboard.compare_data import COMPARE_COLUMNS, GRID_COLUMNS, SPREAD_COLUMNS
+from app.dashboard.data import MAP_COLUMNS
 from app.dashboard.pages.trials import TRIAL_GRID_COLUMNS, layout
 from app.dashboard.table import Table
 from tests.factories import (

@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from app.dashboard.data import comparison
+from app.dashboard.compare_data import comparison
 from app.dashboard.state import ViewState
 from tests.factories import make_measurement, make_trial, make_unit, make_user, shown_text, sign_in, trial_page
 from trials.metrics import MetricsResult

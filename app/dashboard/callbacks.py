@@ -11,7 +11,7 @@ import dash
 from dash import MATCH, Input, Output, State, ctx, html, no_update
 
 from app.context import engine, require_role
-from app.dashboard import data, figures, state
+from app.dashboard import compare_data, data, figures, state
 from app.dashboard.pages import compare, methodology, overview, trials
 from app.dashboard.state import URL_BASE
 from app.dashboard.table import Table, to_csv
@@ -100,7 +100,7 @@ def register(app: dash.Dash) -> None:
         """Compare's metrics named for the class compared (energy per move for STS cranes) and the GHG scope."""
         scope = _reader()
         with read_session(engine()) as session:
-            view = data.compare_state(session=session, scope=scope, state=state.parse(search))
+            view = compare_data.compare_state(session=session, scope=scope, state=state.parse(search))
         return compare.metric_options(view)
 
     @app.callback(
@@ -182,10 +182,10 @@ def register(app: dash.Dash) -> None:
         chosen), each trial's baseline, hydrogen and checks in a table, and how the grid drives their reduction."""
         scope, asked = _reader(), state.parse(search)
         with read_session(engine()) as session:
-            view = data.compare_state(session=session, scope=scope, state=asked)
-            found = data.comparison(session=session, scope=scope, state=view, as_of=today())
+            view = compare_data.compare_state(session=session, scope=scope, state=asked)
+            found = compare_data.comparison(session=session, scope=scope, state=view, as_of=today())
         return [
-            figures.compare_bars(found.bars, data.metric_label(view), _unit_of(found.bars)),
+            figures.compare_bars(found.bars, compare_data.metric_label(view), _unit_of(found.bars)),
             figures.grid_scatter(found.grid),
             compare_note(view, found, chosen=asked.equipment_class is not None),
             compare.report_link(view.equipment_class),
@@ -197,9 +197,9 @@ def register(app: dash.Dash) -> None:
         """Every unit's result behind each bar."""
         scope = _reader()
         with read_session(engine()) as session:
-            view = data.compare_state(session=session, scope=scope, state=state.parse(search))
+            view = compare_data.compare_state(session=session, scope=scope, state=state.parse(search))
         table = chart_table(scope, view, "spread", None)
-        return figures.compare_spread(table, data.metric_label(view), _unit_of(table))
+        return figures.compare_spread(table, compare_data.metric_label(view), _unit_of(table))
 
     @app.callback(Output("trials-grid", "rowData"), Output("trials-summary", "children"), Input("url", "search"))
     def trials_grid(search: str | None) -> list[Any]:
@@ -307,17 +307,19 @@ def _unit_of(table: Table) -> str:
     return str(table.rows[0][table.columns.index("unit")]) if table.rows else ""
 
 
-def compare_note(view: state.ViewState, found: data.Comparison, chosen: bool = True) -> str:
+def compare_note(view: state.ViewState, found: compare_data.Comparison, chosen: bool = True) -> str:
     """Say what is compared, per which activity unit, and why this class when none was chosen."""
     if view.equipment_class is None:
         return "No trials in view: widen the filters above to compare trials of one class."
     classes = registry.label(view.equipment_class, 2, capital=True)
     why = "" if chosen else " (the class with the most trials in view; choose another above)"
     if found.metric_key is None:
-        return f"{classes}{why}: {data.metric_label(view)} is a well-to-wheel figure only; choose well-to-wheel."
+        return (
+            f"{classes}{why}: {compare_data.metric_label(view)} is a well-to-wheel figure only; choose well-to-wheel."
+        )
     unit = registry.METRICS[found.metric_key].unit_for(view.equipment_class)
     count = registry.counted(len(found.bars.rows), "trial")
-    return f"{classes}{why}: {data.metric_label(view)}, in {unit}, {view.basis}-based electricity, {count}."
+    return f"{classes}{why}: {compare_data.metric_label(view)}, in {unit}, {view.basis}-based electricity, {count}."
 
 
 def chart_table(scope: Scope, view: state.ViewState, chart: str, code: str | None) -> Table:
@@ -329,11 +331,11 @@ def chart_table(scope: Scope, view: state.ViewState, chart: str, code: str | Non
         if chart == "monthly":
             return data.monthly_avoided_table(session=session, scope=scope, state=view)
         if chart == "spread":
-            view = data.compare_state(session=session, scope=scope, state=view)
-            return data.unit_spread(session=session, scope=scope, state=view, as_of=today())
+            view = compare_data.compare_state(session=session, scope=scope, state=view)
+            return compare_data.unit_spread(session=session, scope=scope, state=view, as_of=today())
         if chart in ("bars", "grid"):
-            view = data.compare_state(session=session, scope=scope, state=view)
-            found = data.comparison(session=session, scope=scope, state=view, as_of=today())
+            view = compare_data.compare_state(session=session, scope=scope, state=view)
+            found = compare_data.comparison(session=session, scope=scope, state=view, as_of=today())
             return found.bars if chart == "bars" else found.grid
         if chart in ("series", "baseline", "availability", "charging", "calendar") and code:
             detail = data.trial_detail(session=session, scope=scope, code=code, state=view, as_of=today())

@@ -6,7 +6,7 @@ from typing import Any
 
 from dash import html
 
-from app.dashboard.data import Comparison
+from app.dashboard.compare_data import Comparison
 from app.dashboard.pages.common import chart, check_badges, number
 from app.dashboard.pages.trials import trial_href
 from app.dashboard.state import COMPARE_METRICS, ViewState, compare_key

@@ -11,7 +11,8 @@ import dash_ag_grid as dag  # type: ignore[import-untyped]
 from dash import dcc, html
 
 from app.dashboard import state
-from app.dashboard.data import PROVENANCE_COLUMNS, TrialDetail, baseline_text, hydrogen_text
+from app.dashboard.compare_data import baseline_text, hydrogen_text
+from app.dashboard.data import PROVENANCE_COLUMNS, TrialDetail
 from app.dashboard.pages.common import BADGE_COLOURS, chart, check_badges
 from app.dashboard.table import Table
 from trials import registry
