@@ -34,6 +34,7 @@ from trials.factors import (
 )
 from trials.models import AuditEvent, FactorSet, Role, User
 from trials.queries import list_ports
+from trials.registry import factor_label, label, scope_label
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 #: Audit events per page.
@@ -257,7 +258,8 @@ def revoke(token_id: int) -> BaseResponse:
 
 def _factors_page(session: Session, form: FactorSetForm, status: int = 200) -> tuple[str, int]:
     """Render every factor set with its factors and sources, and the upload form."""
-    return render_template("admin_factors.html", sets=list_factor_sets(session), form=form), status
+    words = {"label": label, "factor_label": factor_label, "scope_label": scope_label}
+    return render_template("admin_factors.html", sets=list_factor_sets(session), form=form, **words), status
 
 
 @bp.get("/factors")

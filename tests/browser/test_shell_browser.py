@@ -49,12 +49,22 @@ EDITOR_PAGES = {
     **READER_PAGES,
     "imports": ("/imports", "main h1"),
     "trial-edit": (f"/trials/{TRIAL}/edit", "main form.wide"),
+    "trial-new": ("/trials/new", "main form.wide"),
 }
+ADMIN_PAGES = {
+    **EDITOR_PAGES,
+    "users": ("/admin/users", "main table"),
+    "tokens": ("/admin/tokens", "main h1"),
+    "factors": ("/admin/factors", "main table"),
+    "audit": ("/admin/audit", "main table"),
+}
+PAGES = {Role.executive: READER_PAGES, Role.partner: READER_PAGES, Role.editor: EDITOR_PAGES, Role.admin: ADMIN_PAGES}
 #: The header's links each role must find (the rest of the header is checked in tests/test_web.py).
 HEADER_LINKS = {
     Role.executive: ["Overview", "Compare", "Trials", "Methodology"],
     Role.partner: ["Overview", "Compare", "Trials", "Methodology"],
     Role.editor: ["Overview", "Compare", "Trials", "Imports", "New trial", "Methodology"],
+    Role.admin: ["Overview", "Compare", "Trials", "Imports", "New trial", "Methodology"],  # and the Admin menu
 }
 
 
@@ -145,7 +155,7 @@ def _visit(
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-@pytest.mark.parametrize("role", [Role.executive, Role.partner, Role.editor], ids=str)
+@pytest.mark.parametrize("role", [Role.executive, Role.partner, Role.editor, Role.admin], ids=str)
 def test_every_page_fits_the_window_in_plain_words_under_the_shared_header(
     browser: Any,
     server: str,
@@ -156,8 +166,7 @@ def test_every_page_fits_the_window_in_plain_words_under_the_shared_header(
 ) -> None:
     browser.set_window_size(WIDTHS[width], HEIGHT)
     sign_in_as(browser, role)
-    pages = EDITOR_PAGES if role == Role.editor else READER_PAGES
-    failures = _visit(browser, server, pages, screenshots, f"{role}-{width}", HEADER_LINKS[role])
+    failures = _visit(browser, server, PAGES[role], screenshots, f"{role}-{width}", HEADER_LINKS[role])
     assert failures == {}, "\n".join(f"{page}: {'; '.join(problems)}" for page, problems in failures.items())
 
 
