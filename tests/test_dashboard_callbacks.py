@@ -540,3 +540,21 @@ def _bar(answer: Any, trial: str) -> float:
         if trace["type"] == "bar" and trial in trace["x"][1]:
             return _array(trace["y"])[trace["x"][1].index(trial)]
     raise AssertionError(f"no bar for {trial}")
+
+
+def test_the_period_presets_offer_each_year_the_viewers_trials_run(
+    client: FlaskClient, session: Session, trials: dict[str, Trial]
+) -> None:
+    make_trial(session, code="SIN-LATER", port_locode="SGSIN", start_date=date(2025, 6, 1), end_date=None)
+    make_trial(session, code="LGB-2023", port_locode="USLGB", start_date=date(2023, 11, 1), end_date=date(2023, 12, 31))
+    sign_in(client, PARTNER)
+    client.get("/dashboard/")
+    answer = post_callback(client, [("f-preset", "options")], [("url", "pathname", "/dashboard/")])
+    offered = [(option["value"], option["label"]) for option in answer["f-preset"]["options"]]
+    # the partner's LGB trials (2023, 2024) and SIN-SHARED (2024); SIN-LATER is private to Singapore: no 2025 on
+    assert offered == [
+        ("last-12-months", "Last 12 months"),
+        ("year-to-date", "Year to date"),
+        ("2024", "2024"),
+        ("2023", "2023"),
+    ]
