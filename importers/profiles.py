@@ -53,6 +53,7 @@ class ImportMapping:
     profile: str | None = None  # the profile it came from, by name
 
     def __bool__(self) -> bool:
+        """An empty mapping says 'read the file as written': false, though a person gave it."""
         return bool(self.columns or self.values)
 
     def as_json(self) -> dict[str, Any]:
