@@ -110,10 +110,10 @@ def bands(placed: list[Placed]) -> list[Band]:
         after_gap = previous is None or (isinstance(previous, Line) and not previous.cells)
         previous = block
         if isinstance(block, SheetTable):
-            bands.append(Band(item.row, 1 + max(block.row_count, 1), table_points(block), starts_paragraph=after_gap))
+            bands.append(Band(item.row, table_points(block), starts_paragraph=after_gap))
         elif isinstance(block, Chart):
             rows = rows_of(block)
-            bands.append(Band(item.row, rows, rows * LINE_POINTS, whole=True, starts_paragraph=after_gap))
+            bands.append(Band(item.row, rows * LINE_POINTS, whole=True, starts_paragraph=after_gap))
         else:
-            bands.append(Band(item.row, 1, block.height or LINE_POINTS, starts_paragraph=after_gap))
+            bands.append(Band(item.row, block.height or LINE_POINTS, starts_paragraph=after_gap))
     return bands

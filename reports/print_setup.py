@@ -60,10 +60,9 @@ def text_height(text: str, width: float, bold: bool = False) -> float:
 
 @dataclass(frozen=True)
 class Band:
-    """A run of rows the page planner sees: its first row, its height in points, and whether it must stay whole."""
+    """A block as the page planner sees it: its first row, its height in points, whether it must stay whole."""
 
     row: int
-    rows: int
     points: float
     whole: bool = False
     starts_paragraph: bool = False

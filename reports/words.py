@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reports.data import ReportData, TrialReport
+from reports.data import ReportData
 from trials.metrics import MetricsResult
 from trials.models import BaselineKind, EquipmentClass
 from trials.registry import METRICS, counted, label
@@ -43,11 +43,6 @@ def baseline_words(result: MetricsResult) -> str:
     thin = " (measured on little data)" if baseline.thin else ""
     unit = _RATE_UNITS.get(baseline.kind, "")
     return f"{baseline.method}: {baseline.rate:,.2f} {unit} per {label(baseline.activity)}{thin}"
-
-
-def place(report: TrialReport) -> str:
-    """Where a trial runs, as people name the port."""
-    return report.port.name
 
 
 def report_title(data: ReportData) -> str:

@@ -726,8 +726,8 @@ def _span(reference: str) -> int:
 
 
 def test_a_chart_that_would_cross_a_page_starts_one_with_its_heading_and_table() -> None:
-    heading, table = Band(1, 1, 15, starts_paragraph=True), Band(2, 20, 300)
-    second = [Band(22, 1, 15, starts_paragraph=True), Band(23, 4, 60), Band(27, 20, 300, whole=True)]
+    heading, table = Band(1, 15, starts_paragraph=True), Band(2, 300)
+    second = [Band(22, 15, starts_paragraph=True), Band(23, 60), Band(27, 300, whole=True)]
     narrow = PAGE_WIDTH_POINTS / 2
     # 15 + 300 + 15 + 60 points leave 74 of the page's 464 for a chart of 300: the second block moves to a new page.
     assert page_breaks([heading, table, *second], narrow, 0) == [21]
