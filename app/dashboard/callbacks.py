@@ -78,14 +78,15 @@ def register(app: dash.Dash) -> None:
         if ctx.triggered_id in (None, "url"):
             return [no_update, *controls_of(shown), state.preset_of(shown, today())]
         view = replace(state.from_controls(*values[:-1]), factors=shown.factors)  # a trial page keeps its set
+        controls: list[Any] = [no_update] * len(CONTROLS)
         if ctx.triggered_id == "f-preset":
             months = state.preset_months(values[-1], today())
             if months is None:
                 return [no_update] * (len(CONTROLS) + 2)
             view = replace(view, first_month=months[0], last_month=months[1])
+            controls = controls_of(view)  # Dash does not call a callback again for its own outputs: set From and To
         written = state.to_search(view)
-        unchanged = [no_update] * len(CONTROLS)
-        return [written if written != (search or "") else no_update, *unchanged, state.preset_of(view, today())]
+        return [written if written != (search or "") else no_update, *controls, state.preset_of(view, today())]
 
     @app.callback(Output("f-preset", "options"), Input("url", "pathname"))
     def period_presets(_pathname: str | None) -> list[dict[str, str]]:
