@@ -21,7 +21,7 @@ from trials.checks import ranges_by_class, with_checks
 from trials.factors import Factors, find_factor_set, load_factors
 from trials.inputs import energy_by_year, inputs_for, totals_of
 from trials.metrics import MetricsResult, TrialInputs, compute, total
-from trials.models import Port, Trial, UnitRole
+from trials.models import PlausibleRange, Port, Trial, UnitRole
 from trials.periods import ALL_TIME, Grain, Period, bucket_end, bucket_start
 from trials.queries import list_plausible_ranges, list_ports, today
 from trials.rollup_sums import DayRow, PeriodData, month_data, period_data, rollup_stamps, trial_unit_counts
@@ -125,6 +125,57 @@ def _calculator(session: Session, factors: FactorChoice) -> Calculator:
     return Calculator(factors) if isinstance(factors, Factors) else calculator(session, factors)
 
 
+@lru_cache(maxsize=8)
+def _column_names(table: Any) -> tuple[str, ...]:
+    """The stored columns of a table's rows."""
+    return tuple(column.key for column in table.columns)
+
+
+def _columns(row: Any) -> tuple[Any, ...]:
+    """Every stored column of a row, as a key: a trial edited in any way is read afresh. Loaded values are read
+    straight from the row's state (through the ORM's descriptors they cost more than the rest of a cached read)."""
+    loaded = row.__dict__
+    return tuple(loaded[name] if name in loaded else getattr(row, name) for name in _column_names(row.__table__))
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What a read's figures depend on in the database besides the rollups' sums: each trial as stored, with its
+    rollup stamp (new at every rebuild) and unit count; the ports (grid regions) and the plausible ranges."""
+
+    trials: Sequence[Trial]
+    stamps: Mapping[int, int]
+    units: Mapping[int, int]
+    ports: Mapping[str, Port]
+    ranges: Sequence[PlausibleRange]
+
+    def key(self) -> tuple[Any, ...]:
+        """A hashable key for all of it."""
+        return (
+            tuple(
+                (self.stamps[trial.id or 0], self.units.get(trial.id or 0, 0), _columns(trial)) for trial in self.trials
+            ),
+            tuple(_columns(port) for port in self.ports.values()),
+            tuple(_columns(row) for row in self.ranges),
+        )
+
+
+def _stored(session: Session, scope: Scope, trials: Sequence[Trial]) -> _Stored:
+    """Read what the figures of these visible trials depend on besides the sums (a few small queries)."""
+    return _Stored(
+        trials=trials,
+        stamps=rollup_stamps(session=session, scope=scope, trials=trials),
+        units=trial_unit_counts(session=session, scope=scope, trials=trials),
+        ports={port.locode: port for port in list_ports(session=session)},
+        ranges=list_plausible_ranges(session=session),
+    )
+
+
+#: Reads remembered per worker, by everything their figures depend on: a few dozen views' worth.
+_trial_figures: Remembered[list[tuple[PeriodData, MetricsResult]]] = Remembered(size=64)
+_month_figures: Remembered[dict[int, dict[int, tuple[TrialInputs, MetricsResult]]]] = Remembered(size=32)
+
+
 @dataclass(frozen=True)
 class TrialResult:
     """One trial's figures over a period: its inputs and the data behind them, its metrics with the trust checks."""
@@ -147,20 +198,30 @@ def trial_results(
     as_of: date | None = None,
 ) -> list[TrialResult]:
     """Every visible trial's metrics over the period, with its trust checks, in the order given; nothing after
-    as-of (default today, UTC) is counted."""
+    as-of (default today, UTC) is counted. Remembered per worker until a trial's rollups are rebuilt or anything
+    else they depend on changes (_Stored)."""
     calc = _calculator(session, factors)
     day = as_of or today()
-    units = trial_unit_counts(session=session, scope=scope, trials=trials)
-    data = period_data(session=session, scope=scope, trials=trials, period=period, as_of=day, unit_counts=units)
-    ports = {port.locode: port for port in list_ports(session=session)}
-    ranges = ranges_by_class(list_plausible_ranges(session=session))
-    found = []
-    for trial in trials:
-        assert trial.id is not None
-        inputs = data[trial.id].inputs
-        result = with_checks(inputs, calc.compute(inputs, basis), status=trial.status, ranges=ranges)
-        found.append(TrialResult(trial, ports[trial.port_locode], data[trial.id], result, units.get(trial.id, 0)))
-    return found
+    stored = _stored(session, scope, trials)
+
+    def compute_all() -> list[tuple[PeriodData, MetricsResult]]:
+        data = period_data(
+            session=session, scope=scope, trials=trials, period=period, as_of=day, unit_counts=stored.units
+        )
+        ranges = ranges_by_class(stored.ranges)
+        figures = []
+        for trial in trials:
+            found = data[trial.id or 0]
+            result = calc.compute(found.inputs, basis)
+            figures.append((found, with_checks(found.inputs, result, status=trial.status, ranges=ranges)))
+        return figures
+
+    key = (stored.key(), period, day, basis, calc.factors_key)
+    figures = _trial_figures.get(key, compute_all)
+    return [
+        TrialResult(trial, stored.ports[trial.port_locode], data, result, stored.units.get(trial.id or 0, 0))
+        for trial, (data, result) in zip(trials, figures, strict=True)
+    ]
 
 
 def trial_metrics(
@@ -203,11 +264,16 @@ def monthly_results(
     those with data and, unless data_only, every month of the trial period so far."""
     calc = _calculator(session, factors)
     day = as_of or today()
-    months = month_data(session=session, scope=scope, trials=trials, as_of=day, period=period, data_only=data_only)
-    return {
-        trial_id: {month: (inputs, calc.compute(inputs, basis)) for month, inputs in by_month.items()}
-        for trial_id, by_month in months.items()
-    }
+
+    def compute_all() -> dict[int, dict[int, MonthResult]]:
+        months = month_data(session=session, scope=scope, trials=trials, as_of=day, period=period, data_only=data_only)
+        return {
+            trial_id: {month: (inputs, calc.compute(inputs, basis)) for month, inputs in by_month.items()}
+            for trial_id, by_month in months.items()
+        }
+
+    key = (_stored(session, scope, trials).key(), period, day, basis, data_only, calc.factors_key)
+    return _month_figures.get(key, compute_all)
 
 
 #: Each unit's metric values, in METRIC_KEYS' order, by (trial id, unit id).
