@@ -563,3 +563,43 @@ def test_the_period_presets_offer_each_year_the_viewers_trials_run(
         ("2024", "2024"),
         ("2023", "2023"),
     ]
+
+
+def test_the_trial_page_says_all_the_trial_page_used_to(client: FlaskClient, session: Session) -> None:
+    trial = make_trial(
+        session,
+        code="LGB-FULL",
+        port_locode="USLGB",
+        terminal="Pier T",
+        visibility=Visibility.partners,
+        funding="CARB grant",
+        notes="Night shifts only.",
+        baseline_rate=3.0,
+        baseline_unit="L/h",
+        baseline_source="OEM spec",
+    )
+    unit = make_unit(session, trial, "U1")
+    # 10 h at 3 L/h is 30 L of diesel, 99.72 kg CO2e well-to-wheel at 3.324 kg/L; 100 kWh at 229 g/kWh is 22.9 kg:
+    # 76.82 kg avoided, while the source reported 500 kg, 551 % above: flagged
+    make_measurement(
+        session, unit, date(2024, 3, 1), operating_hours=10.0, energy_kwh=100.0, reported_ghg_avoided_kg=500.0
+    )
+    make_trial(session, code="LGB-NONE", port_locode="USLGB", baseline_kind=BaselineKind.none)
+    make_user(session, "exec@example.org", role=Role.executive)
+    sign_in(client, "exec@example.org")
+    answer = trial_page(client, "LGB-FULL")
+    header = " ".join(shown_text(answer["trial-header"]).split())
+    for said in (
+        "Long Beach (USLGB), Pier T, grid region US-CAL-CISO",
+        "Visibility Shared with partner ports",
+        "Funding CARB grant",
+        "Last data 01 Mar 2024",
+        "Notes Night shifts only.",
+        "A diesel machine, declared (OEM spec): 3.00 L per operating hour.",
+    ):
+        assert said in header, said
+    flagged = _row(answer["trial-metrics"], "metric-reported_vs_computed_pct")
+    assert "flagged: beyond ±10 % of the computed figure" in flagged
+    assert "flagged" not in _row(answer["trial-metrics"], "metric-kwh_per_hour")
+    none_header = shown_text(trial_page(client, "LGB-NONE")["trial-header"])
+    assert "No baseline: nothing is compared, so no emissions avoided are claimed." in none_header

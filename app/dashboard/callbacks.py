@@ -241,7 +241,7 @@ def register(app: dash.Dash) -> None:
         return [
             f"{detail.row.trial.code}: {detail.row.trial.name}",
             trials.header(detail, sets, search or "", scope.can_edit(detail.row.trial)),
-            trials.metrics(data.metrics_table(detail), detail.market is not None),
+            trials.metrics(data.metrics_table(detail), detail.market is not None, detail.row.result.flags),
             figures.trial_series(series, view.grain),
             figures.trial_vs_baseline(series, view.ghg),
             figures.availability(series),

@@ -17,7 +17,7 @@ from trials import registry
 from trials.baselines import RATE_AMOUNT_UNIT
 from trials.checks import Check, Level
 from trials.metrics import MEASURED_BASELINE_MIN_UNIT_DAYS, METRIC_KEYS, PRIMARY_ACTIVITY, MetricsResult, TrialInputs
-from trials.models import EquipmentClass, HydrogenPathway, Technology, Trial
+from trials.models import BaselineKind, EquipmentClass, HydrogenPathway, Technology, Trial
 from trials.results import Calculator, calculator, unit_results
 from trials.rollup_sums import PeriodData
 from trials.scope import Scope
@@ -73,16 +73,27 @@ def baseline_text(result: MetricsResult, trial: Trial) -> str:
     """Say in words what a result was compared against: the kind of machine, its rate, measured or declared, and
     where a declared rate came from."""
     baseline = result.baseline
+    if baseline is None and trial.baseline_kind == BaselineKind.none:
+        return "No baseline: nothing is compared, so no emissions avoided are claimed."
     if baseline is None:
-        return "No baseline: the avoided figures are n/a."
+        return (
+            "No usable baseline yet, so every comparison is n/a: add baseline units with their energy and work, or"
+            " declare a rate above 0 per hour, move, TEU or km."
+        )
     rate = f"{baseline.rate:,.2f} {RATE_AMOUNT_UNIT[baseline.kind]} per {registry.label(baseline.activity)}"
     if baseline.method == "measured":
         how = "measured on its baseline units" + (
             f" (thin: under {MEASURED_BASELINE_MIN_UNIT_DAYS} unit-days)" if baseline.thin else ""
         )
+        unused = (
+            f" The declared rate ({trial.baseline_rate:g} {trial.baseline_unit}) is not used."
+            if (trial.baseline_rate is not None)
+            else ""
+        )
     else:
         how = "declared" + (f" ({trial.baseline_source})" if trial.baseline_source else ", with no source given")
-    return f"{registry.label(baseline.kind, capital=True)}, {how}: {rate}."
+        unused = " The baseline units' own rate is thin, so the declared rate is used." if baseline.thin else ""
+    return f"{registry.label(baseline.kind, capital=True)}, {how}: {rate}.{unused}"
 
 
 def hydrogen_text(result: MetricsResult, trial: Trial) -> str:

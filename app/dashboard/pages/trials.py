@@ -16,6 +16,7 @@ from app.dashboard.data import PROVENANCE_COLUMNS, TrialDetail
 from app.dashboard.pages.common import BADGE_COLOURS, chart, check_badges
 from app.dashboard.table import Table
 from trials import registry
+from trials.metrics import REPORTED_GAP_FLAG_PCT
 from trials.models import UnitRole
 
 
@@ -116,6 +117,10 @@ PROVENANCE_HEADERS = {
     "sheet": "Sheet",
     "row": "Row",
 }
+
+
+#: What a flag on a metric means (the only flag: a source's own figure far from the computed one).
+FLAGGED = f"beyond ±{REPORTED_GAP_FLAG_PCT:g} % of the computed figure"
 
 
 def trial_href(code: str, search: str) -> str:
@@ -239,17 +244,22 @@ def header(detail: TrialDetail, sets: Sequence[tuple[str, bool]], search: str, c
     )
     years = ", ".join(f"{data} data with {used} grid factors" for data, used in result.factor_years.items() if used)
     hydrogen = hydrogen_text(result, trial)
+    terminal = f", {trial.terminal}" if trial.terminal else ""
     facts: list[tuple[str, Any]] = [
         ("Name", trial.name),
-        ("Port", f"{row.port.name} ({trial.port_locode}), grid region {row.port.grid_region}"),
+        ("Port", f"{row.port.name} ({trial.port_locode}){terminal}, grid region {row.port.grid_region}"),
         ("Equipment", f"{machines}, {registry.label(trial.technology)}"),
         ("Status", registry.label(trial.status, capital=True)),
         ("Period", period),
         ("Vendor / model", f"{trial.vendor or 'n/a'} / {trial.model or 'n/a'}"),
+        ("Visibility", registry.label(trial.visibility, capital=True)),
+        *([("Funding", trial.funding)] if trial.funding else []),
+        ("Last data", f"{result.last_data_date:%d %b %Y}" if result.last_data_date else "none yet"),
         ("Compared against", baseline_text(result, trial)),
         *([("Hydrogen", hydrogen)] if hydrogen else []),
         ("Trust checks", check_badges(result.checks)),
         ("Factor set", [_factor_sets(sets, result.factor_set, search), f" ({years})" if years else ""]),
+        *([("Notes", trial.notes)] if trial.notes else []),
     ]
     edit = (
         [html.A("Edit trial", href=f"/trials/{quote(trial.code, safe='')}/edit", id="trial-edit")] if can_edit else []
@@ -259,9 +269,9 @@ def header(detail: TrialDetail, sets: Sequence[tuple[str, bool]], search: str, c
     )
 
 
-def metrics(table: Table, market: bool) -> Any:
-    """Every metric of the trial in words: its label, value, unit and what it tells; a market-based column only when
-    the trial declares that factor."""
+def metrics(table: Table, market: bool, flags: Sequence[str] = ()) -> Any:
+    """Every metric of the trial in words: its label, value, unit and what it tells, and a flag where the figure is
+    flagged; a market-based column only when the trial declares that factor."""
     heads = ["Metric", "Location-based", *(["Market-based"] if market else []), "Unit"]
     rows = [
         html.Tr(
@@ -269,7 +279,7 @@ def metrics(table: Table, market: bool) -> Any:
                 html.Td([html.Div(metric.label), html.Div(metric.summary, className="muted small")]),
                 html.Td(metric.format(location), className="num"),
                 *([html.Td(metric.format(market_value), className="num")] if market else []),
-                html.Td(unit),
+                html.Td([unit, *([html.Strong(f" flagged: {FLAGGED}")] if key in flags else [])]),
             ],
             id=f"metric-{key}",
         )
