@@ -28,7 +28,8 @@ from typing import IO
 
 import charset_normalizer
 
-CHUNK_BYTES = 256 * 1024
+from importers.raw import CHUNK_BYTES
+
 _SAMPLE_BYTES = 256 * 1024  # lines holding non-ASCII bytes, gathered across the whole file for the checks
 _NAMES = {"cp1252": "Windows-1252 (Western European)", "cp932": "Shift_JIS (Japanese)", "gb18030": "GB18030 (Chinese)"}
 _CANDIDATES = tuple(_NAMES)

@@ -15,7 +15,6 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
 from xml.parsers import expat
 
 from defusedxml import ElementTree as SafeElementTree
@@ -29,6 +28,7 @@ from importers.raw import (
     too_many_rows,
 )
 from importers.sniff import Limits, ole2_workbook_stream
+from importers.xlsx.book import safe_expat
 
 
 @dataclass
@@ -213,12 +213,7 @@ def _biff12_header(buffer: bytes, position: int) -> tuple[int, int, int] | None:
 
 _TABLE = "urn:oasis:names:tc:opendocument:xmlns:table:1.0"
 _OFFICE = "urn:oasis:names:tc:opendocument:xmlns:office:1.0"
-_SEPARATOR = "\x01"
-
-
-def _refuse_dtd(*_: object) -> NoReturn:
-    """Refuse any DTD: OpenDocument never needs one, and it is how XXE and entity expansion attacks work."""
-    raise Refused("the file contains an XML document type declaration (DTD); refusing it as unsafe")
+_SEPARATOR = " "  # between namespace and name, as importers.xlsx.book.safe_expat gives them
 
 
 def _repeat(attributes: dict[str, str], name: str) -> int:
@@ -270,9 +265,7 @@ def _ods_extents(archive: zipfile.ZipFile, limits: Limits) -> dict[str, Extent]:
         elif name == table and current:
             current.pop()
 
-    parser = expat.ParserCreate(namespace_separator=_SEPARATOR)
-    parser.StartDoctypeDeclHandler = parser.EntityDeclHandler = _refuse_dtd
-    parser.UnparsedEntityDeclHandler = parser.ExternalEntityRefHandler = _refuse_dtd
+    parser = safe_expat(namespaces=True)  # refuses DTDs and entities, as for .xlsx
     parser.StartElementHandler, parser.EndElementHandler = start, end
     try:
         with archive.open("content.xml") as stream:
