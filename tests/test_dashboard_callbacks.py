@@ -416,6 +416,9 @@ def test_the_trial_page_computes_with_the_factor_set_in_its_link(
     chosen = trial_page(client, "LGB-1", "?factors=ZE-2024")
     header = shown_text(chosen["trial-header"])
     assert "ZE-2024" in header and "ZE-2025 (the default)" in header
+    links = _text(chosen["trial-header"])
+    assert '"href": "/dashboard/trials/LGB-1"' in links  # the default set: the page without ?factors=
+    assert '"href": "/dashboard/trials/LGB-1?factors=ZE-2024"' in _text(default["trial-header"])
     for answer, name in ((default, "ZE-2025"), (chosen, "ZE-2024")):
         api = trial_metrics(session=session, scope=Scope.operator(), trial=trials["LGB-1"], factors=name).values
         row = _row(answer["trial-metrics"], "metric-ghg_wtw_avoided_kg")

@@ -220,8 +220,9 @@ def missing(code: str) -> Any:
     )
 
 
-def _factor_sets(sets: Sequence[tuple[str, bool]], used: str, search: str) -> Any:
-    """The factor sets a trial's figures may be computed with, the one used in bold, the others one click away."""
+def _factor_sets(code: str, sets: Sequence[tuple[str, bool]], used: str, search: str) -> Any:
+    """The factor sets a trial's figures may be computed with, the one used in bold, the others one click away (each
+    link the trial's whole address, so the default set's link drops ?factors= rather than keep the page's own)."""
     view = state.parse(search)
     links: list[Any] = []
     for name, default in sets:
@@ -229,7 +230,8 @@ def _factor_sets(sets: Sequence[tuple[str, bool]], used: str, search: str) -> An
         if name == used:
             links.append(html.Strong(text))
         else:
-            links.append(dcc.Link(text, href=state.to_search(replace(view, factors=None if default else name))))
+            chosen = state.to_search(replace(view, factors=None if default else name))
+            links.append(dcc.Link(text, href=trial_href(code, chosen)))
         links.append(" · ")
     return html.Span(links[:-1], id="trial-factor-sets")
 
@@ -258,7 +260,7 @@ def header(detail: TrialDetail, sets: Sequence[tuple[str, bool]], search: str, c
         ("Compared against", baseline_text(result, trial)),
         *([("Hydrogen", hydrogen)] if hydrogen else []),
         ("Trust checks", check_badges(result.checks)),
-        ("Factor set", [_factor_sets(sets, result.factor_set, search), f" ({years})" if years else ""]),
+        ("Factor set", [_factor_sets(trial.code, sets, result.factor_set, search), f" ({years})" if years else ""]),
         *([("Notes", trial.notes)] if trial.notes else []),
     ]
     edit = (
