@@ -19,12 +19,12 @@ from sqlmodel import Session
 
 from trials.checks import ranges_by_class, with_checks
 from trials.factors import Factors, find_factor_set, load_factors
-from trials.inputs import energy_by_year, inputs_for, totals_of
-from trials.metrics import MetricsResult, TrialInputs, compute, total
+from trials.inputs import YearEnergy, energy_by_year, inputs_for
+from trials.metrics import MetricsResult, Totals, TrialInputs, compute, total
 from trials.models import PlausibleRange, Port, Trial, UnitRole
 from trials.periods import ALL_TIME, Grain, Period, bucket_end, bucket_start
 from trials.queries import list_plausible_ranges, list_ports, today
-from trials.rollup_sums import DayRow, PeriodData, month_data, period_data, rollup_stamps, trial_unit_counts
+from trials.rollup_sums import ENERGY_AT, DayRow, PeriodData, month_data, period_data, rollup_stamps, trial_unit_counts
 from trials.scope import Scope
 from trials.unit_sums import unit_data
 
@@ -344,22 +344,37 @@ def buckets(
     grouped: dict[date, list[DayRow]] = defaultdict(list)
     for day_row in days:
         grouped[bucket_start(day_row.day, grain)].append(day_row)
+    empty = inputs_for(trial, port, trial_totals=Totals(), baseline_totals=Totals(), energy_kwh_by_year=YearEnergy())
+    settings = {name: getattr(empty, name) for name in _BUCKET_SETTINGS}  # a day's inputs built without replace()
     found = []
     for start, rows in sorted(grouped.items()):
         first, last = max(start, trial.start_date), min(bucket_end(start, grain), window_last)
         own = [r for r in rows if r.role == UnitRole.trial]
-        covered = sum(first <= r.day <= last for r in own)
-        inputs = inputs_for(
-            trial,
-            port,
-            trial_totals=totals_of(r.sums for r in own),
-            baseline_totals=totals_of(r.sums for r in rows if r.role == UnitRole.baseline),
+        inputs = TrialInputs(
+            **settings,
+            trial=_added(own),
+            baseline=_added([r for r in rows if r.role == UnitRole.baseline]),
             energy_kwh_by_year=energy_by_year(
-                {"role": r.role, "year": r.day.year, "energy_kwh": r.sums["energy_kwh"]} for r in rows
+                {"role": r.role, "year": r.day.year, "energy_kwh": r.sums[ENERGY_AT]} for r in rows
             ),
-            days_covered=covered if first <= last else 0,
+            days_covered=sum(first <= r.day <= last for r in own) if first <= last else 0,
             days_in_period=(last - first).days + 1 if first <= last else 0,
         )
         result = calc.compute(inputs, basis)
-        found.append(Bucket(start, inputs, result, total(r.sums["charging_sessions"] for r in own)))
+        found.append(Bucket(start, inputs, result, total(r.charging_sessions for r in own)))
     return found
+
+
+#: The inputs a bucket takes from its trial's settings; the rest are its own sums and coverage.
+_BUCKET_SETTINGS = tuple(
+    item.name
+    for item in fields(TrialInputs)
+    if item.name not in {"trial", "baseline", "energy_kwh_by_year", "days_covered", "days_in_period"}
+)
+
+
+def _added(rows: Sequence[DayRow]) -> Totals:
+    """Add days' sums field by field; a field no day carried stays None (as totals_of adds rollup rows)."""
+    if len(rows) == 1:
+        return rows[0].totals
+    return Totals(*(total(values) for values in zip(*(row.sums for row in rows), strict=True)))

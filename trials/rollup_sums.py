@@ -22,7 +22,6 @@ from trials.inputs import YearEnergy, as_float, coverage_window, energy_by_year,
 from trials.metrics import TOTALS_FIELDS, Totals, TrialInputs
 from trials.models import DailyRollup, MonthlyRollup, Port, RollupStamp, Trial, Unit, UnitRole
 from trials.periods import ALL_TIME, Period, as_date, month_end, month_key, month_of, month_start, months_between
-from trials.rollups import ROLLUP_FIELDS
 from trials.scope import Scope
 
 _unit = Unit.__table__  # type: ignore[attr-defined]
@@ -325,29 +324,35 @@ def rollup_stamps(*, session: Session, scope: Scope, trials: Sequence[Trial]) ->
 
 @dataclass(frozen=True)
 class DayRow:
-    """One day of a trial: the role's sums of measurements starting that day (measurements 0: only covered)."""
+    """One day of a trial: the role's sums of measurements starting that day (measurements 0: only covered), in
+    TOTALS_FIELDS' order, and the one sum no metric uses (charging sessions)."""
 
     day: date
     role: UnitRole
     measurements: int
-    sums: dict[str, float | None]
+    sums: tuple[float | None, ...]
+    charging_sessions: float | None
+
+    @property
+    def totals(self) -> Totals:
+        """The day's sums as a metric takes them."""
+        return Totals(*self.sums)
+
+
+#: Where a DayRow keeps electricity among its sums.
+ENERGY_AT = TOTALS_FIELDS.index("energy_kwh")
 
 
 def daily_rows(*, session: Session, scope: Scope, trial: Trial, period: Period = ALL_TIME) -> list[DayRow]:
-    """A visible trial's daily rollup rows in the period, by day then role."""
+    """A visible trial's daily rollup rows in the period, by day then role: the sums the metrics take and charging
+    sessions, nothing more (a year of days is thousands of rows)."""
     (trial_id,) = scope.visible_ids([trial])
     d = _daily
-    sums = [d.c[name] for name in ROLLUP_FIELDS]
-    query = sa.select(d.c.day, d.c.role, d.c.measurements, *sums)
+    query = sa.select(d.c.day, d.c.role, d.c.measurements, d.c.charging_sessions, *[d.c[n] for n in TOTALS_FIELDS])
     query = query.where(d.c.trial_id == trial_id, period.days(d.c.day)).order_by(d.c.day, d.c.role)
-    return [  # all(): one fetch, not one per row; positions, not names: a year of days is thousands of rows
-        DayRow(
-            day=day,
-            role=UnitRole(role),
-            measurements=measurements,
-            sums=dict(zip(ROLLUP_FIELDS, map(as_float, values), strict=True)),
-        )
-        for day, role, measurements, *values in session.execute(query).all()
+    return [  # all(): one fetch, not one per row; positions, not names
+        DayRow(day, UnitRole(role), measurements, tuple(map(as_float, values)), as_float(charging))
+        for day, role, measurements, charging, *values in session.execute(query).all()
     ]
 
 
