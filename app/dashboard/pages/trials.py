@@ -27,18 +27,19 @@ def _metric_header(key: str, unit: str | None = None) -> str:
 
 
 #: Columns of the trials grid, few enough to fit a laptop's width (the rest is on each trial's page): field,
-#: header, decimals for a number (None for text), and the share of the width it takes.
+#: header, decimals for a number (None for text), and the share of the width it takes (the pinned trial column has
+#: a fixed width instead).
 TRIAL_GRID_COLUMNS: tuple[tuple[str, str, int | None, int], ...] = (
-    ("link", "Trial", None, 10),
+    ("link", "Trial", None, 0),
     ("port", "Port", None, 10),
-    ("equipment_class", "Equipment", None, 11),
-    ("technology", "Technology", None, 12),
+    ("equipment_class", "Equipment", None, 10),
+    ("technology", "Technology", None, 11),
     ("status", "Status", None, 9),
-    ("units", registry.label(UnitRole.trial, 2, capital=True), 0, 6),
+    ("units", registry.label(UnitRole.trial, 2, capital=True), 0, 7),
     ("energy_per_activity", "Energy per unit of work", 2, 11),
-    ("ghg_wtw_reduction_pct", _metric_header("ghg_wtw_reduction_pct"), 1, 9),
-    ("ghg_wtw_avoided_t", _metric_header("ghg_wtw_avoided_kg", "t CO2e"), 1, 9),
-    ("data_coverage_pct", _metric_header("data_coverage_pct"), 1, 8),
+    ("ghg_wtw_reduction_pct", _metric_header("ghg_wtw_reduction_pct"), 1, 10),
+    ("ghg_wtw_avoided_t", _metric_header("ghg_wtw_avoided_kg", "t CO2e"), 1, 10),
+    ("data_coverage_pct", _metric_header("data_coverage_pct"), 1, 9),
     ("checks", "Trust checks", None, 10),
 )
 
@@ -65,6 +66,8 @@ def _column(field: str, header: str, decimals: int | None, flex: int) -> dict[st
             "pinned": "left",
             "filter": "agTextColumnFilter",
             "tooltipField": "name",
+            "flex": None,  # a pinned column takes a width, not a share of the rest
+            "width": 130,
         }
     if field == "checks":
         conditions = [
