@@ -162,6 +162,8 @@ def test_grid_scatter_plots_intensity_against_reduction_and_skips_na() -> None:
     (trace,) = figures.grid_scatter(table).data
     assert (list(trace.x), list(trace.y)) == ([229.0, 663.0], [40.0, -5.0])
     assert list(trace.text) == ["Long Beach", "Tanjung Priok"]  # port names, not codes
+    axes = figures.grid_scatter(table).layout
+    assert (axes.xaxis.rangemode, axes.yaxis.rangemode) == ("tozero", "tozero")  # a few points, not zoomed apart
 
 
 def test_the_coverage_calendar_lays_days_out_by_week_and_weekday() -> None:

@@ -372,6 +372,8 @@ def grid_scatter(table: Table) -> go.Figure:
                 hoverinfo="text",
             )
         )
+    figure.layout.xaxis.rangemode = "tozero"  # from zero on both axes: a few points never look further apart than
+    figure.layout.yaxis.rangemode = "tozero"  # they are
     return figure
 
 
