@@ -21,10 +21,18 @@ from importers.readers import read_file
 from importers.review import Review, ReviewTally, known_units
 from importers.sniff import DEFAULT_LIMITS, Limits
 from importers.suggestions import Suggestions
-from importers.validate import MeasurementRows, RowReader, SheetReport, TrialTarget, totals_label, trial_values
+from importers.validate import (
+    MeasurementRows,
+    RowReader,
+    SheetReport,
+    TrialTarget,
+    outside_code_prefix,
+    totals_label,
+    trial_values,
+)
 from trials import audit
 from trials.db import lock_imports, read_session, write_session
-from trials.models import BatchStatus, ImportBatch, Port, Trial, utcnow
+from trials.models import BatchStatus, ImportBatch, Port, Trial, User, utcnow
 from trials.rollups import refresh_rollups
 from trials.scope import Scope
 
@@ -204,10 +212,15 @@ class _Import:
             if isinstance(fields, list):
                 self.result.problems.extend(fields)
                 continue
-            if not self._may_write_port(fields["port_locode"], fields["code"]):
+            if not self._may_write_port(fields["port_locode"]):
                 self.result.problems.append(
                     reader.problem(number, "port", "editors import only their own port's trials", fields["port_locode"])
                 )
+                continue
+            outside = outside_code_prefix(self.scope.port_locode, fields["code"])
+            if outside is not None or not self._may_write_code(fields["code"]):
+                message = outside or "editors import only their own port's trials"
+                self.result.problems.append(reader.problem(number, "code", message, fields["code"]))
                 continue
             if not self.failed:
                 _trial, outcome = upsert_trial(
@@ -215,11 +228,14 @@ class _Import:
                 )
                 setattr(self.loader.counts, outcome, getattr(self.loader.counts, outcome) + 1)
 
-    def _may_write_port(self, port: str, code: str) -> bool:
-        """Editors with a port write only that port's trials; an existing trial keeps its port's rights."""
+    def _may_write_port(self, port: str) -> bool:
+        """Editors with a port write only that port's trials, decided from the row alone."""
+        return self.scope.can_import and self.scope.port_locode in (None, port)
+
+    def _may_write_code(self, code: str) -> bool:
+        """An existing trial keeps its port's rights (reached only for a code in the editor's own prefix)."""
         existing = self.session.exec(select(Trial).where(Trial.code == code)).first()
-        ports = {port} | ({existing.port_locode} if existing else set())
-        return self.scope.can_import and all(self.scope.port_locode in (None, p) for p in ports)
+        return existing is None or self.scope.port_locode in (None, existing.port_locode)
 
     def find_trial(self, code: str, number: int, reader: RowReader) -> TrialTarget | Problem:
         """Resolve a trial code once per file; one outside the importer's scope is as unknown as a missing one."""
@@ -305,8 +321,12 @@ def _existing_batch(session: Session, sha256: str) -> ImportBatch | None:
     return session.exec(select(ImportBatch).where(ImportBatch.sha256 == sha256)).first()
 
 
-def _duplicate(filename: str, batch: ImportBatch) -> ImportResult:
-    """Report a file imported before, changing nothing."""
+def _duplicate(session: Session, scope: Scope, filename: str, batch: ImportBatch) -> ImportResult:
+    """Report a file imported before, changing nothing; a batch outside the viewer's import history (another port's
+    editor imported it) is not named, nor are its counts."""
+    importer = session.get(User, batch.user_id) if batch.user_id is not None else None
+    if scope.port_locode is not None and (importer is None or importer.port_locode != scope.port_locode):
+        return ImportResult("duplicate", filename)
     counts = Counts(batch.created, batch.updated, batch.unchanged, batch.skipped)
     return ImportResult("duplicate", filename, batch=batch.id, counts=counts)
 
@@ -315,7 +335,7 @@ def _open_batch(session: Session, sha256: str, filename: str, scope: Scope) -> I
     """Claim the file's fingerprint first, so a second upload of the same bytes waits, then finds it taken."""
     existing = _existing_batch(session, sha256)
     if existing is not None and existing.status == BatchStatus.imported:
-        return _duplicate(filename, existing)
+        return _duplicate(session, scope, filename, existing)
     if existing is not None:  # undone before: the same batch comes back to life
         existing.status, existing.created_at = BatchStatus.imported, utcnow()
         existing.created = existing.updated = existing.unchanged = existing.skipped = 0
@@ -352,7 +372,7 @@ def import_file(
     with read_session(engine) as session:
         earlier = _existing_batch(session, sha256)
         if earlier is not None and earlier.status == BatchStatus.imported:
-            return _duplicate(filename, earlier)
+            return _duplicate(session, scope, filename, earlier)
     workbook = read_file(path, display_name=filename, limits=limits)
     if workbook.problems:
         return ImportResult("rejected", filename, problems=workbook.problems)
@@ -367,9 +387,9 @@ def import_file(
     except sa.exc.IntegrityError:
         with read_session(engine) as session:  # another upload of the same bytes won the race
             raced = _existing_batch(session, sha256)
-        if raced is None:
-            raise
-        return _duplicate(filename, raced)
+            if raced is None:
+                raise
+            return _duplicate(session, scope, filename, raced)
 
 
 def _import_in_transaction(
