@@ -416,7 +416,7 @@ def test_the_trial_page_says_which_baseline_the_metrics_use(client: FlaskClient,
     assert "measured on only 1 unit-days (under 30): the declared rate is used" in fact(page, "Trust checks")
     make_measurement(session, diesel, date(2024, 3, 2), days=29, operating_hours=290, diesel_l=1160)
     measured = baseline_text()  # 1,200 L over 300 h on the baseline unit: 4 L per hour
-    assert "measured" in measured and re.search(r"\b4\.0+ L\b", measured) and "declared" not in measured
+    assert "measured" in measured and re.search(r"\b4\.0+ L\b", measured) and "(3 L/h) is not used" in measured
 
 
 @pytest.mark.parametrize("code", ["LGB/YT-01", "y](https://evil.example/p)", "..", "LGB YT 01", "LGB-ÄÖ"])
