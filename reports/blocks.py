@@ -78,13 +78,16 @@ Block = Line | SheetTable | Chart
 class Sheet:
     """One worksheet: blocks from the top down, the cell that freezes the panes, and how it prints.
 
-    Every sheet prints landscape, one page wide; one_page fits it on a single page (a cover).
+    Every sheet prints landscape, one page wide; one_page fits it on a single page (a cover). A sheet too wide to
+    read on one page gives columns_per_page: it prints that many columns a page, its title columns on every page.
     """
 
     title: str
     blocks: Sequence[Block]
     freeze: str | None = "A2"
     one_page: bool = False
+    title_columns: int = 0
+    columns_per_page: int = 0
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.page import PageMargins
 from openpyxl.worksheet.pagebreak import Break
 
@@ -90,12 +91,30 @@ def page_breaks(bands: Sequence[Band], content_points: float, title_points: floa
     return breaks
 
 
-def apply(frame: Any, *, one_page: bool, title_rows: bool, breaks: Sequence[int], footer: str) -> None:
-    """Set a sheet's printing: landscape A4, fit to one page wide (and tall, for a cover), titles, breaks, footer."""
+def column_breaks(columns: int, title_columns: int, per_page: int) -> list[int]:
+    """Columns after which a page breaks across, so each page holds the title columns and per_page more."""
+    if not per_page or columns <= title_columns + per_page:
+        return []
+    return list(range(title_columns + per_page, columns, per_page))
+
+
+def apply(
+    frame: Any,
+    *,
+    one_page: bool,
+    title_rows: bool,
+    breaks: Sequence[int],
+    footer: str,
+    title_columns: int = 0,
+    column_breaks: Sequence[int] = (),
+) -> None:
+    """Set a sheet's printing: landscape A4, fit to the page width (and height, for a cover), titles, breaks, footer.
+
+    A sheet cut into pages across fits that many pages wide, with its title columns on each."""
     setup = frame.page_setup
     setup.orientation = "landscape"
     setup.paperSize = _PAPER_A4
-    setup.fitToWidth = 1
+    setup.fitToWidth = len(column_breaks) + 1
     setup.fitToHeight = 1 if one_page else 0
     frame.sheet_properties.pageSetUpPr.fitToPage = True
     frame.page_margins = PageMargins(left=0.4, right=0.4, top=0.6, bottom=0.6, header=0.25, footer=0.25)
@@ -104,6 +123,10 @@ def apply(frame: Any, *, one_page: bool, title_rows: bool, breaks: Sequence[int]
         frame.print_title_rows = "1:1"
     for row in breaks:
         frame.row_breaks.append(Break(id=row))
+    for column in column_breaks:
+        frame.col_breaks.append(Break(id=column))
+    if title_columns:
+        frame.print_title_cols = f"A:{get_column_letter(title_columns)}"
     frame.oddFooter.left.text = footer.replace("&", "&&")
     frame.oddFooter.left.size = 8
     frame.oddFooter.right.text = "&A, page &P of &N"

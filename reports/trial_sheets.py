@@ -33,6 +33,8 @@ ABOUT: tuple[tuple[str, str, Callable[[TrialReport], Cell]], ...] = (
     ("Notes", "", lambda r: Styled(r.trial.notes, "wrap")),
 )
 _TRIAL_WIDTH = 16
+#: Trials side by side on one printed page; more go on further pages across, names and units repeated.
+TRIALS_PER_PAGE = 8
 
 
 def _columns(first: str, data: ReportData) -> list[Column]:
@@ -58,6 +60,8 @@ def trials_sheet(data: ReportData) -> Sheet:
             Line([Styled("A figure per unit of work is per each trial's own unit of work (above).", "subtitle")]),
         ],
         freeze="C2",
+        title_columns=2,
+        columns_per_page=TRIALS_PER_PAGE,
     )
 
 

@@ -184,14 +184,24 @@ def _frame_sheet(book: Workbook, sheet: Sheet, placed: list[layout.Placed], foot
         frame.column_dimensions[get_column_letter(index)].width = width
     if sheet.freeze:
         frame.freeze_panes = sheet.freeze
-    content = sum(print_setup.column_points(width) for width in widths.values())
+    cuts = print_setup.column_breaks(len(widths), sheet.title_columns, sheet.columns_per_page)
+    on_a_page = [width for index, width in sorted(widths.items()) if not cuts or index <= cuts[0]]
+    content = sum(print_setup.column_points(width) for width in on_a_page)
     charts = [print_setup.chart_points(item.block.chart.width) for item in placed if isinstance(item.block, Chart)]
     title_row = bool(placed) and isinstance(placed[0].block, SheetTable)
     title_points = layout.header_height(placed[0].block.columns) if title_row else 0.0  # type: ignore[union-attr]
     breaks = (
         [] if sheet.one_page else print_setup.page_breaks(layout.bands(placed), max([content, *charts]), title_points)
     )
-    print_setup.apply(frame, one_page=sheet.one_page, title_rows=title_row, breaks=breaks, footer=footer)
+    print_setup.apply(
+        frame,
+        one_page=sheet.one_page,
+        title_rows=title_row,
+        breaks=breaks,
+        footer=footer,
+        title_columns=sheet.title_columns if cuts else 0,
+        column_breaks=cuts,
+    )
     for item in placed:
         block = item.block
         if isinstance(block, SheetTable):
