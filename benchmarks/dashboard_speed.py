@@ -4,6 +4,7 @@ Run from the project folder:
 
     .venv/bin/python benchmarks/dashboard_speed.py [--rows 10000000] [--trials 200] [--days 730]
         [--database sqlite postgres] [--postgres-url URL] [--out DIR] [--repeat 40] [--naive-repeat 3]
+        [--report-repeat 1]
 
 It builds a database once per size (cached: a SQLite file in DIR, a schema on the PostgreSQL server) holding
 `--trials` trials shaped like the 25 demo trials (their ports, classes, technologies, baselines and daily
@@ -13,8 +14,12 @@ SQLite, COPY on PostgreSQL), then rebuilds every rollup with trials.rollups.refr
 Then, signed in as an admin (the widest scope), it posts each callback to /dashboard/_dash-update-component
 through the Flask test client `--repeat` times, rotating filters (ports, classes, technologies, periods, trials,
 time grains), and prints p50/p95 per callback. In the same run it times the naive way to the same figures:
-trials.queries' raw-row metrics (what the dashboard did before rollups) and raw GROUP BYs for the monthly and
-daily series, `--naive-repeat` times each. The target: every callback under 150 ms at the 95th percentile.
+sums scanned from the raw rows (what every page did before rollups, written out here) and raw GROUP BYs for the
+monthly and daily series, `--naive-repeat` times each. It also times whole pages as a person waits for them: `/` (which
+leads to the Overview) and `/trials/<code>` (which leads to the dashboard's trial page), each with every callback
+that fills it, one after another; `GET /api/v1/trials/<code>/metrics`; and `zetrials report --port` for the port
+with the most trials, `--report-repeat` times. The target: every callback and API answer under 150 ms at the 95th
+percentile (a browser fires a page's callbacks at once, so a page meets it when each of its parts does).
 
 On the 2-core development machine, 10,000,000 rows (200 trials x 69 units x 730 days) took 7 minutes to insert on
 SQLite and 4 on PostgreSQL, and the rollup rebuild 1-3 minutes on SQLite and 30-40 s on PostgreSQL; measuring
@@ -357,6 +362,10 @@ def timed_get(client: FlaskClient, path: str) -> float:
     return elapsed
 
 
+#: Pages timed as their request and every callback that fills them, one after another.
+SUMMED_PAGES = frozenset({"page / (Overview, all its parts)", "page /trials/<code> (all its parts)"})
+
+
 def pages(codes: list[str]) -> dict[str, Callable[[FlaskClient, int], float]]:
     """Whole pages and the API, each as long as a person waits for it: a page's own request (after its redirect)
     and then, one after another, every callback that fills it, added up."""
@@ -506,7 +515,8 @@ def measure(label: str, url: str, size: Size, repeat: int, naive_repeat: int, re
     for name, run in timed.items():
         times = [run(client, i) for i in range(1, repeat + 1)]
         p50, p95 = statistics.median(times), percentile(times, 0.95)
-        met = met and p95 < TARGET_P95_MS
+        summed = name in SUMMED_PAGES  # a browser fires a page's callbacks at once: each part meets the target alone
+        met = met and (p95 < TARGET_P95_MS or summed)
         scan = ""
         if name in naive_runs and naive_repeat > 0:  # --naive-repeat 0 skips the slow scans
             scan_run = naive_runs[name]
@@ -518,7 +528,7 @@ def measure(label: str, url: str, size: Size, repeat: int, naive_repeat: int, re
                     naive_times.append((time.perf_counter() - started) * 1000)
                 naive_p50s[scan_run] = statistics.median(naive_times)
             scan = f"{naive_p50s[scan_run]:>10,.0f} {naive_p50s[scan_run] / p50:>9,.0f}x"
-        flag = "" if p95 < TARGET_P95_MS else "  <- over target"
+        flag = "" if p95 < TARGET_P95_MS else "  (its parts one after another)" if summed else "  <- over target"
         print(f"  {name:<36} {p50:>8.1f} {p95:>8.1f} {max(times):>8.1f}   {scan}{flag}", flush=True)
     if report_repeat > 0:
         with read_session(engine) as session:
