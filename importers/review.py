@@ -209,9 +209,7 @@ class ReviewTally:
         activity = PRIMARY_ACTIVITY[trial.equipment_class]
         paired = tally.paired
         rates = {
-            SUMMED[slot]: paired[2 * slot] / paired[2 * slot + 1]
-            for slot in _CARRIER_SLOTS
-            if paired[2 * slot + 1] > 0
+            SUMMED[slot]: paired[2 * slot] / paired[2 * slot + 1] for slot in _CARRIER_SLOTS if paired[2 * slot + 1] > 0
         }
         new = unit not in self.before.get(trial.id, {})
         last = tally.end - timedelta(days=1)
