@@ -23,7 +23,7 @@ def layout() -> Any:
             html.Div(id="compare-report"),
             chart("bars", 460),
             html.H2("The trials compared"),
-            html.Div(id="compare-table", style={"overflowX": "auto"}),  # on a phone the table scrolls, not the page
+            html.Div(id="compare-table", style={"overflowX": "auto"}),  # a wide table scrolls in its box, never the page
             html.Div([chart("spread", 420), chart("grid", 420)], className="grid two"),
         ]
     )
@@ -72,19 +72,25 @@ def trials_table(found: Comparison, search: str) -> Any:
         rows.append(
             html.Tr(
                 [
-                    html.Td(record["port_name"]),
-                    html.Td(html.A(record["trial"], href=trial_href(record["trial"], search))),
-                    html.Td(registry.label(record["technology"], capital=True)),
-                    html.Td(value, className="num"),
-                    html.Td(number(record["units_with_data"]), className="num"),
-                    html.Td(number(record["days_with_data"]), className="num"),
-                    html.Td(baseline),
-                    html.Td(check_badges(found.checks.get(record["trial"], ()))),
+                    html.Td(content, className=kind, **{"data-label": head})
+                    for head, (content, kind) in zip(
+                        heads,
+                        (
+                            (record["port_name"], ""),
+                            (html.A(record["trial"], href=trial_href(record["trial"], search)), ""),
+                            (registry.label(record["technology"], capital=True), ""),
+                            (value, "num"),
+                            (number(record["units_with_data"]), "num"),
+                            (number(record["days_with_data"]), "num"),
+                            (baseline, ""),
+                            (check_badges(found.checks.get(record["trial"], ())), ""),
+                        ),
+                        strict=True,
+                    )
                 ]
             )
         )
     return html.Table(
         [html.Thead(html.Tr([html.Th(head) for head in heads])), html.Tbody(rows)],
-        className="plain compare-table",
-        style={"minWidth": "48rem"},  # wide enough that no word is cut into letters
+        className="plain compare-table stacked",  # on a phone each trial is a block of labelled lines (CSS)
     )
