@@ -17,7 +17,6 @@ from trials.checks import Level, counts_in_totals
 from trials.factors import list_factor_sets
 from trials.metrics import (
     METRIC_KEYS,
-    METRIC_UNITS,
     PRIMARY_ACTIVITY,
     MetricsResult,
     total,
@@ -282,11 +281,16 @@ def trial_detail(*, session: Session, scope: Scope, code: str, state: ViewState,
 
 
 def metrics_table(detail: TrialDetail) -> Table:
-    """Every metric of the trial with its unit, location-based and (if declared) market-based side by side."""
+    """Every metric of the trial with its unit (per the class's unit of work: 'kg CO2e per operating hour'),
+    location-based and (if declared) market-based side by side."""
     location, market = detail.row.result.values, detail.market.values if detail.market else None
+    equipment_class = detail.row.trial.equipment_class
     return Table(
         ("metric", "location_based", "market_based", "unit"),
-        [(key, location[key], market[key] if market else None, METRIC_UNITS[key]) for key in METRIC_KEYS],
+        [
+            (key, location[key], market[key] if market else None, registry.METRICS[key].unit_for(equipment_class))
+            for key in METRIC_KEYS
+        ],
     )
 
 

@@ -12,7 +12,14 @@ from trials.checks import Check, Level
 
 #: Where Plotly finds its base map: served by this app, since the content security policy forbids Plotly's CDN.
 TOPOJSON_URL = "/dashboard/assets/topojson/"
-GRAPH_CONFIG: Any = {"displaylogo": False, "topojsonURL": TOPOJSON_URL, "responsive": True}
+#: A short chart toolbar (download, zoom, reset): the selection and lasso tools serve no reader here, and a long
+#: toolbar covered a long chart title.
+GRAPH_CONFIG: Any = {
+    "displaylogo": False,
+    "topojsonURL": TOPOJSON_URL,
+    "responsive": True,
+    "modeBarButtonsToRemove": ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "pan2d", "autoScale2d"],
+}
 
 
 def chart(name: str, height: int = 420) -> Any:
