@@ -81,9 +81,21 @@ def serve(host: str, port: int, worker: bool) -> None:
 
 @main.command()
 @click.option("--threads", default=2, show_default=True, type=click.IntRange(1, 64), help="Jobs run at once.")
-def worker(threads: int) -> None:
+@click.option(
+    "--nice",
+    "niceness",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 19),
+    help="Lower this worker's CPU priority (Unix nice), so imports yield the CPU to web workers on the same host.",
+)
+def worker(threads: int, niceness: int) -> None:
     """Run import jobs from the queue (Redis with REDIS_URL, else the SQLite queue in instance/) until stopped."""
     import logging
+    import os
+
+    if niceness:
+        _lower_priority(niceness)
 
     from app import create_app
     from app.jobs import Queue
@@ -95,8 +107,23 @@ def worker(threads: int) -> None:
         raise click.ClickException(str(error)) from None
     queue: Queue = app.extensions["zetrials.queue"]
     queue.reap()
-    click.echo(f"ZE Trials import worker: {threads} threads on the queue {queue.describe()}")
+    click.echo(f"ZE Trials import worker: {threads} threads at nice {os.nice(0)} on the queue {queue.describe()}")
     queue.consumer(threads).run()
+
+
+def _lower_priority(niceness: int) -> None:
+    """Give the worker (and the reader processes its imports start) less CPU than the web workers beside it."""
+    import os
+
+    os.nice(niceness)
+    # Linux's autogroups share the CPU between sessions first, and nice counts only within one: a worker leading its
+    # own session (started by a supervisor or with setsid) lowers its session's share too.
+    autogroup = Path("/proc/self/autogroup")
+    if os.getsid(0) == os.getpid() and autogroup.exists():
+        try:
+            autogroup.write_text(str(niceness))
+        except OSError:
+            click.echo("the session's CPU share (/proc/self/autogroup) could not be lowered; nice applies within it")
 
 
 def _format(value: float | None) -> str:

@@ -4,6 +4,8 @@ Run from the project folder:
 
     .venv/bin/python benchmarks/load.py [--users 50] [--seconds 60] [--workers 8] [--threads 1]
         [--think 0.5 1.5] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--seed N]
+        [--imports 4] [--import-rows 100000] [--import-workers 1] [--worker-threads 2] [--worker-nice 0]
+        [--redis-url redis://127.0.0.1:6379/9]
 
 It builds a fresh database (a SQLite file in a temporary folder, or with --database-url a new schema in that
 PostgreSQL database, dropped afterwards), runs `zetrials init` and `zetrials demo` into it (25 trials, a year of
@@ -28,6 +30,14 @@ and errors; the CPU the server used (cores, and milliseconds a request, which st
 the machine while wall times stretch); and the verdict against the target: p95 under 300 ms for callbacks and API
 calls, and no error at all. The exit status is 0 when the target is met, 1 when not. Setting up (demo data, 50
 users with scrypt passwords) takes about 40 s before the timed part.
+
+Meanwhile big imports run, as when a port loads a year of telematics (benchmarks/load_imports.py): `--import-workers`
+`zetrials worker` processes (of `--worker-threads` threads, at `--worker-nice`) run beside gunicorn with its
+DATABASE_URL, SECRET_KEY and queue (Redis at --redis-url, its database flushed first, when it answers; else a SQLite
+queue file), and when the timed part starts an editor of USLAX uploads `--imports` workbooks of `--import-rows`
+rows (default 4 of 100,000; `--imports 0` for none) through `POST /api/v1/imports?async=true` and follows their
+jobs, after the users stop if need be. Each import's wall time, status and rows written are printed, with how many
+ran while the users acted; a failed import is an error, so the target needs every import to succeed as well.
 """
 
 from __future__ import annotations
@@ -36,6 +46,7 @@ import argparse
 import math
 import os
 import random
+import secrets
 import statistics
 import subprocess
 import sys
@@ -44,7 +55,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -55,6 +66,7 @@ sys.path.insert(0, str(PROJECT))
 import requests  # noqa: E402
 
 from app.dashboard.state import COMPARE_METRICS  # noqa: E402
+from benchmarks.load_imports import Editor, add_editor, exited, import_files, queue_environment, workers  # noqa: E402
 from tests.server import (  # noqa: E402
     REQUEST_TIMEOUT_S,
     Server,
@@ -220,10 +232,10 @@ def _on_trial(user: User) -> tuple[list[Any], list[Any]]:
 
 
 def _on_provenance(user: User) -> tuple[list[Any], list[Any]]:
-    """Inputs of the provenance table: the next page of one trial's measurements."""
+    """Inputs of the provenance table: the previous page of one trial's measurements (inputs in declared order)."""
     path = f"/dashboard/trials/{user.chance.choice(user.trials).code}"
-    page = user.chance.randrange(4)
-    given = [("provenance-next", "n_clicks", 1), ("provenance-previous", "n_clicks", 0)]
+    page = user.chance.randrange(1, 5)
+    given = [("provenance-previous", "n_clicks", 1), ("provenance-next", "n_clicks", 0)]
     return given, [("provenance-page", "data", page), ("url", "pathname", path), ("url", "search", "")]
 
 
@@ -282,10 +294,10 @@ CALLBACKS: list[tuple[int, Action]] = [
             "callbacks",
             "sync view",
             _callback(
-                [("url", "search"), *[(control, "value") for control in CONTROLS]],
+                [("url", "search"), *[(control, "value") for control in (*CONTROLS, "f-preset")]],
                 lambda user: (
                     [("url", "search", _search(user.chance, user.trials, False))]
-                    + [(control, "value", None) for control in CONTROLS],
+                    + [(control, "value", None) for control in (*CONTROLS, "f-preset")],
                     [],
                 ),
             ),
@@ -408,9 +420,10 @@ def connect(person: Person, server: Server, seed: int) -> User:
 
 
 def run_users(
-    server: Server, persons: list[Person], seconds: float, think: tuple[float, float], seed: int
+    server: Server, persons: list[Person], seconds: float, think: tuple[float, float], seed: int, editor: Editor | None
 ) -> tuple[list[User], float]:
-    """Sign everyone in, then let every user act at once for the given time; give the users and the time taken."""
+    """Sign everyone in, then let every user act at once for the given time (the editor's uploads starting with
+    them); give the users and the time taken."""
     users: list[User] = []
     lock = threading.Lock()
 
@@ -431,11 +444,15 @@ def run_users(
     started = time.monotonic()
     deadline = started + seconds
     threads = [threading.Thread(target=act, args=(user, server.url, deadline, think)) for user in users]
+    if editor is not None:
+        editor.start()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     elapsed = time.monotonic() - started
+    if editor is not None:
+        editor.users_stopped()
     server_cpu, client_cpu = server.cpu_seconds() - server_cpu, time.process_time() - client_cpu
     requests_made = sum(len(user.samples) for user in users)
     print(
@@ -485,8 +502,8 @@ def server_times(server: Server) -> dict[str, float]:
     }
 
 
-def report(users: list[User], elapsed: float, server: Server) -> bool:
-    """Print the tables and the verdict; True when the target is met."""
+def report(users: list[User], elapsed: float, server: Server, other_errors: list[str]) -> bool:
+    """Print the tables and the verdict (the imports' errors counted too); True when the target is met."""
     samples = [sample for user in users for sample in user.samples]
     server_ms = server_times(server)
     by_category = {name: [s for s in samples if s.category == name] for name in CATEGORIES}
@@ -499,7 +516,7 @@ def report(users: list[User], elapsed: float, server: Server) -> bool:
     errors = [s for s in samples if s.error is not None]
     for sample in errors[:10]:
         print(f"error: {sample.category} {sample.kind}: {sample.error}")
-    met = not errors
+    met = not errors and not other_errors
     print()
     for name in TARGETED:
         values = [s.ms for s in by_category[name]]
@@ -507,13 +524,15 @@ def report(users: list[User], elapsed: float, server: Server) -> bool:
         fast = p95 < TARGET_P95_MS
         met = met and fast
         print(f"{name}: p95 {p95:.0f} ms, target under {TARGET_P95_MS:.0f} ms: {'met' if fast else 'MISSED'}")
-    print(f"errors: {len(errors)}, target 0: {'met' if not errors else 'MISSED'}")
+    total = len(errors) + len(other_errors)
+    verdict = "met" if not total else "MISSED"
+    print(f"errors: {total} ({len(errors)} requests, {len(other_errors)} imports), target 0: {verdict}")
     print(f"verdict: target {'met' if met else 'MISSED'}")
     return met
 
 
 def main() -> int:
-    """Parse the options, build the database, serve the app, run the users and print the figures."""
+    """Parse the options, build the database, serve the app, run the users and the imports, print the figures."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=50, help="concurrent users, half browsers, half API scripts")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long the users act")
@@ -522,21 +541,57 @@ def main() -> int:
     parser.add_argument("--think", type=float, nargs=2, default=(0.5, 1.5), metavar=("MIN", "MAX"), help="seconds")
     parser.add_argument("--database-url", help="a PostgreSQL database to make a fresh schema in (default: SQLite)")
     parser.add_argument("--seed", type=int, default=2025, help="seed of the users' random choices")
+    parser.add_argument("--imports", type=int, default=4, help="files uploaded at the start (0: no imports)")
+    parser.add_argument("--import-rows", type=int, default=100_000, help="measurement rows in each file")
+    parser.add_argument("--import-workers", type=int, default=1, help="`zetrials worker` processes")
+    parser.add_argument("--worker-threads", type=int, default=2, help="threads of each (the command's default)")
+    parser.add_argument("--worker-nice", type=int, default=0, help="the workers' --nice (0: the server's priority)")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9", help="queue here ('' for a SQLite file)")
     options = parser.parse_args()
     think = (min(options.think), max(options.think))
-    with tempfile.TemporaryDirectory(prefix="zetrials-load-") as temporary:
+    secret_key = secrets.token_hex(32)
+    with tempfile.TemporaryDirectory(prefix="zetrials-load-") as temporary, ExitStack() as stack:
         folder = Path(temporary)
-        with database(options.database_url, folder) as url:
-            persons = prepare(url, options.users, folder)
-            kind = "PostgreSQL" if url.startswith("postgres") else "SQLite"
-            print(
-                f"{kind}, gunicorn {options.workers} workers x {options.threads} threads, {options.users} users, "
-                f"think {think[0]}-{think[1]} s, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        paths = import_files(options.imports, options.import_rows) if options.imports else []
+        url = stack.enter_context(database(options.database_url, folder))
+        persons = prepare(url, options.users, folder)
+        editor_token = add_editor(url) if paths else None
+        kind = "PostgreSQL" if url.startswith("postgres") else "SQLite"
+        print(
+            f"{kind}, gunicorn {options.workers} workers x {options.threads} threads, {options.users} users, "
+            f"think {think[0]}-{think[1]} s, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+        )
+        running = None
+        if paths:
+            queue = queue_environment(options.redis_url or None, folder)
+            os.environ.update(queue)  # gunicorn's workers take the same queue from the environment
+            running = stack.enter_context(
+                workers(
+                    url,
+                    secret_key,
+                    queue,
+                    folder,
+                    options.import_workers,
+                    options.worker_threads,
+                    options.worker_nice,
+                )
             )
-            with gunicorn(url, folder / "server", workers=options.workers, threads=options.threads) as server:
-                users, elapsed = run_users(server, persons, options.seconds, think, options.seed)
-                print(f"load average after: {os.getloadavg()[0]:.1f}")
-                met = report(users, elapsed, server)
+            print(
+                f"imports: {len(paths)} files of {options.import_rows:,} rows, {options.import_workers} worker "
+                f"process(es) x {options.worker_threads} threads, nice {options.worker_nice}"
+            )
+        server = stack.enter_context(
+            gunicorn(url, folder / "server", workers=options.workers, threads=options.threads, secret_key=secret_key)
+        )
+        editor = Editor(server, editor_token, paths) if editor_token is not None else None
+        users, elapsed = run_users(server, persons, options.seconds, think, options.seed, editor)
+        print(f"load average after: {os.getloadavg()[0]:.1f}")
+        import_errors: list[str] = []
+        if editor is not None and running is not None:
+            editor.wait()
+            import_errors = editor.report(options.users) + exited(running)
+            print(f"CPU used by the import workers (with their reader processes): {running.cpu_seconds():.1f} s")
+        met = report(users, elapsed, server, import_errors)
     return 0 if met else 1
 
 
