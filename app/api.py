@@ -238,7 +238,7 @@ def _job_json(job: ImportJob) -> dict[str, Any]:
 def _queue_import(scope: Scope, upload: FileStorage, display_name: str, options: dict[str, Any]) -> Response:
     """Queue an upload as a job and answer 202 with where to follow it."""
     try:
-        job_id = queue().submit(scope, upload, display_name, "", {"via": "api", **options})
+        job_id = queue().submit(scope, upload, display_name, {"via": "api", **options})
     except TooManyPending as refused:
         raise TooManyRequests(str(refused)) from None
     job = queue().status(scope, job_id)

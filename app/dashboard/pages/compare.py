@@ -23,7 +23,7 @@ def layout() -> Any:
             html.Div(id="compare-report"),
             chart("bars", 460),
             html.H2("The trials compared"),
-            html.Div(id="compare-table", style={"overflowX": "auto"}),  # a wide table scrolls in its box, never the page
+            html.Div(id="compare-table", style={"overflowX": "auto"}),  # a wide table scrolls in its box
             html.Div([chart("spread", 420), chart("grid", 420)], className="grid two"),
         ]
     )
