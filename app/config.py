@@ -43,12 +43,11 @@ def defaults() -> dict[str, Any]:
 
 def queue_defaults() -> dict[str, Any]:
     """Give the import queue's settings: where jobs wait (Redis when REDIS_URL is set, else a SQLite file in the
-    instance folder), where uploads wait, and how long a dead worker or an unconfirmed upload is tolerated."""
+    instance folder; uploads wait in the database), and how long a dead worker or an unconfirmed upload is tolerated."""
     return {
         # "redis://...", "sqlite:///path", "immediate" (run in the request: tests), or None for the default.
         "JOB_QUEUE": os.environ.get("ZETRIALS_QUEUE") or os.environ.get("REDIS_URL"),
         "JOB_QUEUE_NAME": os.environ.get("ZETRIALS_QUEUE_NAME", "zetrials"),
-        "UPLOAD_FOLDER": os.environ.get("ZETRIALS_UPLOAD_FOLDER"),  # None: instance/uploads
         "JOB_HEARTBEAT_LIMIT_S": float(os.environ.get("ZETRIALS_JOB_HEARTBEAT_LIMIT_S", "60")),
         "UPLOAD_TTL_HOURS": float(os.environ.get("ZETRIALS_UPLOAD_TTL_HOURS", "24")),
         "MAX_PENDING_UPLOADS": int(os.environ.get("ZETRIALS_MAX_PENDING_UPLOADS", "5")),

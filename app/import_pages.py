@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.context import engine, require_role
 from app.import_profiles import profile_rows, save_confirmed
 from app.jobs import describes, queue
+from importers import jobs
 from importers.jobs import TooManyPending
 from importers.load import UndoPlan, UndoRefused, plan_undo, undo_batch
 from importers.pipeline import ImportResult
@@ -52,7 +53,7 @@ def _status(job: ImportJob) -> dict[str, Any]:
         "filename": job.filename,
         "result": job.result,
         "error": job.error,
-        "expired": job.upload_path is None or (job.expires_at is not None and job.expires_at <= utcnow()),
+        "expired": jobs.expired(job, utcnow()),
     }
 
 
@@ -86,7 +87,7 @@ def _day_first(choice: str | None) -> bool | None:
 
 @bp.post("")
 def upload() -> BaseResponse:
-    """Save the upload and start its dry run."""
+    """Keep the upload and start its dry run."""
     scope = require_role(*EDITORS)
     file = request.files.get("file")
     if file is None or not file.filename:
@@ -105,7 +106,7 @@ def upload() -> BaseResponse:
         "day_first": _day_first(request.form.get("day_order")),
     }
     try:
-        job_id = queue().submit(scope, file, name, suffix, options)
+        job_id = queue().submit(scope, file, name, options)
     except TooManyPending as refused:
         flash(f"{file.filename}: {refused}.", "error")
         return redirect(url_for("imports.index"))

@@ -5,7 +5,6 @@ for renaming, editing and deleting."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
@@ -113,7 +112,7 @@ def _check_again(scope: Scope, job_id: str, options: dict[str, Any]) -> BaseResp
         return redirect(url_for("imports.review", job_id=job_id))
     name = secure_filename(file.filename) or "upload"
     try:
-        new_id = queue().submit(scope, file, name, Path(name).suffix.lower(), {**options, "dry_run": True})
+        new_id = queue().submit(scope, file, name, {**options, "dry_run": True})
     except TooManyPending as refused:
         flash(f"{file.filename}: {refused}.", "error")
         return redirect(url_for("imports.review", job_id=job_id))

@@ -1,12 +1,13 @@
 """Import jobs on a task queue (huey): Redis in production, a SQLite file in development, in the request for tests.
 
-The pages and the API save an upload, record its job (importers.jobs) and put the job's id on the queue; a worker
-(`zetrials worker`, or the thread `zetrials serve` starts) runs it, beating a heartbeat into the queue's store
-while it reads, so a job whose worker died is failed by the reaper, which the worker runs every minute and a status
-read runs for its own job."""
+The pages and the API record an upload's job with its bytes in the database (importers.jobs), so no disk is shared,
+and put the job's id on the queue; a worker (`zetrials worker`, or the thread `zetrials serve` starts) on any host
+runs it, beating a heartbeat into the queue's store while it reads, so a job whose worker died is failed by the
+reaper, which the worker runs every minute and a status read runs for its own job."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import threading
@@ -22,9 +23,9 @@ from huey.api import Huey
 from huey.consumer import Consumer
 from sqlalchemy.engine import Engine
 from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from importers import jobs
-from importers.pipeline import file_sha256
 from trials.db import read_session, write_session
 from trials.models import ImportJob, JobStatus, utcnow
 from trials.scope import Scope
@@ -56,7 +57,7 @@ class _InProcessConsumer(Consumer):
 
 
 class Queue:
-    """One app's import queue: its huey (built on first use), its database, its upload folder and its limits."""
+    """One app's import queue: its huey (built on first use), its database (jobs and their uploads) and its limits."""
 
     def __init__(self, app: Flask, engine: Engine) -> None:
         self.config, self.instance = app.config, Path(app.instance_path)
@@ -66,11 +67,6 @@ class Queue:
         self._huey: Huey | None = None
         self._run_import: Any = None  # the import task (calling it enqueues), registered when huey is built
         self._lock = threading.Lock()
-
-    @property
-    def folder(self) -> Path:
-        """Where uploads wait for their runs: UPLOAD_FOLDER, on a disk every web host and worker shares."""
-        return Path(self.config.get("UPLOAD_FOLDER") or self.instance / "uploads")
 
     @property
     def limits(self) -> jobs.Limits:
@@ -128,12 +124,12 @@ class Queue:
                 if job is not None:
                     via = str(job.options.get("via", "web"))
             describe = _DESCRIBE.get(via) or _DESCRIBE["web"]
-            jobs.run_job(self.engine, self.folder, job_id, describe=describe, progress=beat.rows, limits=self.limits)
+            jobs.run_job(self.engine, job_id, describe=describe, progress=beat.rows, limits=self.limits)
         self.huey.get(_beat_key(job_id))  # popped: the table holds the outcome now
 
     def reap(self, job_id: str | None = None) -> jobs.Reaped:
         """Fail silent jobs and delete expired uploads (all, or one job's)."""
-        return jobs.reap(self.engine, self.folder, limits=self.limits, last_beat=self.last_beat, job_id=job_id)
+        return jobs.reap(self.engine, limits=self.limits, last_beat=self.last_beat, job_id=job_id)
 
     def beat(self, job_id: str, rows: int) -> None:
         """Note in the queue's store that a job is alive and how many rows it has read."""
@@ -157,30 +153,24 @@ class Queue:
 
     # --- the web's side --------------------------------------------------------------------------------------------
 
-    def submit(self, scope: Scope, upload: FileStorage, filename: str, suffix: str, options: dict[str, Any]) -> str:
-        """Save an upload, record its job (refusing a user holding too many) and queue its run; give the job's id."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        job_id = secrets.token_urlsafe(18)
-        stored = f"{job_id}{suffix}"
+    def submit(self, scope: Scope, upload: FileStorage, filename: str, options: dict[str, Any]) -> str:
+        """Record an upload's job with its bytes (refusing a user holding too many) and queue its run; give its id."""
         try:
-            upload.save(self.folder / stored)
+            content, sha256 = _read(upload, self.config["MAX_CONTENT_LENGTH"])
         finally:
             upload.close()  # a large upload is spooled to a temporary file: closed now, not at garbage collection
-        try:
-            with write_session(self.engine) as session:
-                jobs.create_job(
-                    session,
-                    scope=scope,
-                    job_id=job_id,
-                    filename=filename,
-                    upload_path=stored,
-                    sha256=file_sha256(self.folder / stored),
-                    options=options,
-                    limits=self.limits,
-                )
-        except Exception:
-            (self.folder / stored).unlink(missing_ok=True)
-            raise
+        job_id = secrets.token_urlsafe(18)
+        with write_session(self.engine) as session:  # the job and its bytes in one transaction: both or neither
+            jobs.create_job(
+                session,
+                scope=scope,
+                job_id=job_id,
+                filename=filename,
+                content=content,
+                sha256=sha256,
+                options=options,
+                limits=self.limits,
+            )
         self.enqueue(job_id)
         return job_id
 
@@ -210,6 +200,14 @@ class Queue:
             heard = self.last_beat(job_id)
             job.rows_done = max(job.rows_done, heard[1] if heard else 0)
         return job
+
+
+def _read(upload: FileStorage, limit: int | None) -> tuple[bytes, str]:
+    """Read an upload's bytes straight from the request and fingerprint them, refusing more than its limit allows."""
+    content = upload.stream.read() if limit is None else upload.stream.read(limit + 1)
+    if limit is not None and len(content) > limit:
+        raise RequestEntityTooLarge()
+    return content, hashlib.sha256(content).hexdigest()
 
 
 def _beat_key(job_id: str) -> str:

@@ -1,10 +1,13 @@
-"""Import jobs in the database: who uploaded what, where its run stands, and the reaping of dead runs and stale
-uploads. A queue carries only a job's id, so every process of every host reads one state from here."""
+"""Import jobs in the database: who uploaded what (the bytes too), where its run stands, and the reaping of dead runs
+and stale uploads. A queue carries only a job's id, so every process of every host reads one state from here."""
 
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,7 +20,7 @@ from sqlmodel import Session, col, select
 from importers.pipeline import ImportResult, import_file
 from importers.profiles import ImportMapping
 from trials.db import read_session, write_session
-from trials.models import ImportJob, JobStatus, Role, User, utcnow
+from trials.models import ImportJob, ImportUpload, JobStatus, Role, User, utcnow
 from trials.scope import Scope
 
 log = logging.getLogger(__name__)
@@ -59,12 +62,12 @@ class Limits:
 
 def _pending(now: datetime) -> sa.ColumnElement[bool]:
     """A job whose upload is still kept: queued, running, or a dry run waiting for its confirmation."""
-    kept = col(ImportJob.upload_path).is_not(None)
+    kept = col(ImportJob.upload_kept).is_(True)
     return sa.and_(kept, sa.or_(col(ImportJob.expires_at).is_(None), col(ImportJob.expires_at) > now))
 
 
 def pending_uploads(session: Session, user_id: int | None, now: datetime) -> int:
-    """Count one user's uploads that still hold a file on disk."""
+    """Count one user's uploads whose bytes are still kept."""
     query = select(sa.func.count()).select_from(ImportJob).where(ImportJob.user_id == user_id, _pending(now))
     return int(session.exec(query).one())
 
@@ -75,12 +78,12 @@ def create_job(
     scope: Scope,
     job_id: str,
     filename: str,
-    upload_path: str,
+    content: bytes,
     sha256: str,
     options: dict[str, Any],
     limits: Limits,
 ) -> ImportJob:
-    """Record a new upload, queued for its dry run, unless its owner holds too many uploads already."""
+    """Record a new upload and its bytes, queued for its dry run, unless its owner holds too many uploads already."""
     if pending_uploads(session, scope.user_id, utcnow()) >= limits.max_pending:
         raise TooManyPending(limits.max_pending)
     job = ImportJob(
@@ -88,12 +91,14 @@ def create_job(
         user_id=scope.user_id,
         port_locode=scope.port_locode,
         filename=filename[:255],
-        upload_path=upload_path,
+        upload_kept=True,
         sha256=sha256,
         dry_run=bool(options.get("dry_run", True)),
         options=options,
     )
     session.add(job)
+    session.flush()  # the job's row first: its upload's row refers to it
+    session.add(ImportUpload(job_id=job_id, size=len(content), content=content))
     return job
 
 
@@ -107,7 +112,7 @@ def visible_job(session: Session, scope: Scope, job_id: str) -> ImportJob | None
 
 def expired(job: ImportJob, now: datetime) -> bool:
     """Tell whether a job's upload is gone or past its time, so it can no longer be confirmed."""
-    return job.upload_path is None or (job.expires_at is not None and job.expires_at <= now)
+    return not job.upload_kept or (job.expires_at is not None and job.expires_at <= now)
 
 
 def queue_import(session: Session, job: ImportJob) -> None:
@@ -117,11 +122,30 @@ def queue_import(session: Session, job: ImportJob) -> None:
     session.add(job)
 
 
-def _delete_upload(folder: Path, job: ImportJob) -> None:
-    """Delete a job's uploaded file; the job keeps its name and result."""
-    if job.upload_path is not None:
-        (folder / job.upload_path).unlink(missing_ok=True)
-        job.upload_path = None
+def _delete_upload(session: Session, job: ImportJob) -> None:
+    """Delete a job's uploaded bytes; the job keeps its name, fingerprint and result."""
+    session.execute(sa.delete(ImportUpload).where(col(ImportUpload.job_id) == job.id))
+    job.upload_kept = False
+
+
+@contextmanager
+def _upload_copy(engine: Engine, job_id: str) -> Iterator[Path | None]:
+    """Copy a job's uploaded bytes into a private temporary file for the importer, which reads paths; deleted after.
+
+    None if the bytes are gone (deleted with an upload kept on disk before they moved into the database)."""
+    with read_session(engine) as session:
+        content = session.exec(select(ImportUpload.content).where(ImportUpload.job_id == job_id)).first()
+    if content is None:
+        yield None
+        return
+    handle, name = tempfile.mkstemp(prefix="zetrials-job-")  # readable by this user alone
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(content)
+        del content
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
 
 
 def _claim(engine: Engine, job_id: str) -> tuple[ImportJob, Scope | None] | None:
@@ -138,9 +162,7 @@ def _claim(engine: Engine, job_id: str) -> tuple[ImportJob, Scope | None] | None
     return job, scope if scope is not None and scope.can_import else None
 
 
-def _finish(
-    engine: Engine, folder: Path, job_id: str, result: ImportResult, described: dict[str, Any], ttl: timedelta
-) -> None:
+def _finish(engine: Engine, job_id: str, result: ImportResult, described: dict[str, Any], ttl: timedelta) -> None:
     """Record a run's outcome: a dry run that passed keeps its upload until it expires, any other ends it."""
     rows = sum(sheet.rows for sheet in result.sheets)
     with write_session(engine) as session:
@@ -154,24 +176,23 @@ def _finish(
         waiting = job.dry_run and result.status == "dry-run" and bool(job.options.get("confirmable"))
         job.expires_at = now + ttl if waiting else None
         if not waiting:
-            _delete_upload(folder, job)
+            _delete_upload(session, job)
         session.add(job)
 
 
-def fail(engine: Engine, folder: Path, job_id: str, message: str) -> None:
+def fail(engine: Engine, job_id: str, message: str) -> None:
     """Mark a job failed with a message for people, deleting its upload."""
     with write_session(engine) as session:
         job = session.get(ImportJob, job_id)
         if job is None:
             return
         job.status, job.error, job.finished_at, job.expires_at = JobStatus.failed, message, utcnow(), None
-        _delete_upload(folder, job)
+        _delete_upload(session, job)
         session.add(job)
 
 
 def run_job(
     engine: Engine,
-    folder: Path,
     job_id: str,
     *,
     describe: Describe,
@@ -184,26 +205,29 @@ def run_job(
         return
     job, scope = claimed
     if scope is None:
-        fail(engine, folder, job_id, NO_LONGER_ALLOWED)
+        fail(engine, job_id, NO_LONGER_ALLOWED)
         return
-    assert job.upload_path is not None
     options = job.options
     try:
-        result = import_file(
-            engine,
-            folder / job.upload_path,
-            scope=scope,
-            display_name=job.filename,
-            trial_code=options.get("trial_code") or None,
-            dry_run=job.dry_run,
-            day_first=options.get("day_first"),
-            progress=progress,
-            mapping=ImportMapping.from_json(options.get("mapping")),
-        )
-        _finish(engine, folder, job_id, result, describe(result), limits.upload_ttl)
+        with _upload_copy(engine, job_id) as path:
+            if path is None:
+                fail(engine, job_id, EXPIRED)
+                return
+            result = import_file(
+                engine,
+                path,
+                scope=scope,
+                display_name=job.filename,
+                trial_code=options.get("trial_code") or None,
+                dry_run=job.dry_run,
+                day_first=options.get("day_first"),
+                progress=progress,
+                mapping=ImportMapping.from_json(options.get("mapping")),
+            )
+        _finish(engine, job_id, result, describe(result), limits.upload_ttl)
     except Exception:  # a bug must not leave the job running forever; it is logged with its traceback
         log.exception("import job %s failed", job_id)
-        fail(engine, folder, job_id, INTERNAL_ERROR)
+        fail(engine, job_id, INTERNAL_ERROR)
 
 
 def _last_beat(job: ImportJob, last_beat: LastBeat) -> datetime:
@@ -223,7 +247,6 @@ class Reaped:
 
 def reap(
     engine: Engine,
-    folder: Path,
     *,
     limits: Limits,
     last_beat: LastBeat,
@@ -239,7 +262,7 @@ def reap(
         running = session.exec(select(ImportJob).where(ImportJob.status == JobStatus.running, *one)).all()
         silent = [job.id for job in running if _last_beat(job, last_beat) < now - limits.heartbeat]
         stale = session.exec(
-            select(ImportJob.id).where(col(ImportJob.upload_path).is_not(None), col(ImportJob.expires_at) <= now, *one)
+            select(ImportJob.id).where(col(ImportJob.upload_kept).is_(True), col(ImportJob.expires_at) <= now, *one)
         ).all()
     reaped = Reaped([], [])
     if not silent and not stale:
@@ -248,11 +271,11 @@ def reap(
         for job in _locked(session, silent):
             if job.status == JobStatus.running:
                 job.status, job.error, job.finished_at = JobStatus.failed, WORKER_STOPPED, now
-                _delete_upload(folder, job)
+                _delete_upload(session, job)
                 reaped.failed.append(job.id)
         for job in _locked(session, list(stale)):
             if job.expires_at is not None and job.expires_at <= now:
-                _delete_upload(folder, job)
+                _delete_upload(session, job)
                 reaped.expired.append(job.id)
     for name, ids in (("failed, its worker silent", reaped.failed), ("expired", reaped.expired)):
         if ids:

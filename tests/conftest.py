@@ -194,9 +194,8 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def editor(client: FlaskClient, session: Session, tmp_path: Path) -> FlaskClient:
-    """A client signed in as an editor without a port, with uploads kept in the test's folder."""
-    client.application.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
+def editor(client: FlaskClient, session: Session) -> FlaskClient:
+    """A client signed in as an editor without a port."""
     make_user(session, "ed@example.org", role=Role.editor)
     assert sign_in(client, "ed@example.org") == 302
     return client

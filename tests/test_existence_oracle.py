@@ -33,10 +33,9 @@ EDITOR = "ed@lax.example"
 
 
 @pytest.fixture
-def lax_editor(client: FlaskClient, session: Session, tmp_path: Path) -> FlaskClient:
+def lax_editor(client: FlaskClient, session: Session) -> FlaskClient:
     """Signed in as a Los Angeles editor, with Singapore's private SIN-YT-01 in the database."""
     make_trial(session, code=HIDDEN, name="Secret tractors", port_locode="SGSIN", visibility=Visibility.private)
-    client.application.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     make_user(session, EDITOR, role=Role.editor, port_locode="USLAX")
     assert sign_in(client, EDITOR) == 302
     return client

@@ -81,7 +81,6 @@ def test_the_api_answers_422_with_the_problem_and_writes_nothing(
 def test_the_upload_page_shows_the_problem_and_nothing_can_be_confirmed(
     client: FlaskClient, session: Session, tmp_path: Path, kind: str, name: str
 ) -> None:
-    client.application.config["UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     make_user(session, "ed@example.org", role=Role.editor)
     assert sign_in(client, "ed@example.org") == 302
     path = hostile_file(kind, name, tmp_path)

@@ -230,7 +230,7 @@ class ImportJob(SQLModel, table=True):
     user_id: int | None = Field(default=None, foreign_key="user.id", index=True, ondelete="SET NULL")
     port_locode: str | None = Field(default=None, max_length=5)  # the submitter's port, for editors' scope
     filename: str = Field(max_length=255)
-    upload_path: str | None = Field(default=None, max_length=1000)  # None once the upload is deleted
+    upload_kept: bool = False  # its bytes wait in ImportUpload: False once they are deleted
     sha256: str | None = Field(default=None, max_length=64)
     dry_run: bool = True
     options: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # day_first, trial_code, profile
@@ -245,6 +245,14 @@ class ImportJob(SQLModel, table=True):
     heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # an unconfirmed upload is deleted then
+
+
+# The bytes of a job's upload while they are needed (its run, then an unconfirmed dry run's wait): in the database,
+# so a worker on any host reads the file a web process on another received. Deleted with the job's upload.
+class ImportUpload(SQLModel, table=True):
+    job_id: str = Field(primary_key=True, foreign_key="importjob.id", max_length=64, ondelete="CASCADE")
+    size: int  # bytes
+    content: bytes = Field(sa_type=sa.LargeBinary)
 
 
 # How one port's files with one set of headers are read: columns mapped to fields and values to their meaning,

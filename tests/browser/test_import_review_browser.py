@@ -46,7 +46,7 @@ def server(tmp_path: Path) -> Iterator[str]:
     engine.dispose()
     app = create_app(
         {"SECRET_KEY": "browser-test", "DATABASE_URL": url, "SESSION_COOKIE_SECURE": False,
-         "REMEMBER_COOKIE_SECURE": False, "JOB_QUEUE": "immediate", "UPLOAD_FOLDER": str(tmp_path / "uploads")}
+         "REMEMBER_COOKIE_SECURE": False, "JOB_QUEUE": "immediate"}
     )  # fmt: skip
     http = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=http.serve_forever, daemon=True)
