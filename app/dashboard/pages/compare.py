@@ -55,6 +55,11 @@ def report_link(equipment_class: EquipmentClass | None) -> Any:
     )
 
 
+def _labelled(head: str) -> dict[str, Any]:
+    """A cell's column name as its data-label, which a phone's stacked table shows before the cell."""
+    return {"data-label": head}
+
+
 def trials_table(found: Comparison, search: str) -> Any:
     """Each trial compared with what its figure rests on: technology, units and days, its baseline, its hydrogen,
     and its trust checks as badges with their reasons."""
@@ -72,7 +77,7 @@ def trials_table(found: Comparison, search: str) -> Any:
         rows.append(
             html.Tr(
                 [
-                    html.Td(content, className=kind, **{"data-label": head})
+                    html.Td(content, className=kind, **_labelled(head))
                     for head, (content, kind) in zip(
                         heads,
                         (
