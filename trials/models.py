@@ -1,38 +1,22 @@
-"""All tables and enums of ZE Trials, in one module so that relationships never import in circles."""
+"""The tables and enums of ZE Trials' data, in one module so that relationships never import in circles; the import
+queue's tables, which only point at these, are in trials.import_tables and named here too."""
 
 from __future__ import annotations
 
 import enum
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    """Give the current instant as an aware UTC timestamp, the only kind ZE Trials stores."""
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Store UTC timestamps and always hand back aware ones, on SQLite (no time zones) as on PostgreSQL."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime refused: store UTC-aware timestamps")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+from trials.columns import UTCDateTime as UTCDateTime
+from trials.columns import stored_enum
+from trials.columns import utcnow as utcnow
+from trials.import_tables import ImportJob as ImportJob
+from trials.import_tables import ImportProfile as ImportProfile
+from trials.import_tables import ImportUpload as ImportUpload
+from trials.import_tables import JobStatus as JobStatus
 
 
 class Role(enum.StrEnum):
@@ -127,18 +111,6 @@ class BatchStatus(enum.StrEnum):
     undone = "undone"
 
 
-def _enum(kind: type[enum.Enum]) -> sa.Enum:
-    """Store an enum as its string value in a VARCHAR, so both databases migrate alike."""
-    return sa.Enum(
-        kind,
-        native_enum=False,
-        create_constraint=False,
-        length=32,
-        values_callable=lambda members: [member.value for member in members],
-        validate_strings=True,
-    )
-
-
 # A partner port, by UN/LOCODE, with the grid region that sets its electricity factor.
 class Port(SQLModel, table=True):
     locode: str = Field(primary_key=True, max_length=5)
@@ -157,17 +129,17 @@ class Trial(SQLModel, table=True):
     name: str = Field(max_length=200)
     port_locode: str = Field(foreign_key="port.locode", max_length=5, index=True)
     terminal: str | None = Field(default=None, max_length=120)
-    equipment_class: EquipmentClass = Field(sa_type=_enum(EquipmentClass))
-    technology: Technology = Field(sa_type=_enum(Technology))
+    equipment_class: EquipmentClass = Field(sa_type=stored_enum(EquipmentClass))
+    technology: Technology = Field(sa_type=stored_enum(Technology))
     units_planned: int | None = None
     start_date: date
     end_date: date | None = None  # last day of the trial, inclusive
-    status: TrialStatus = Field(default=TrialStatus.planned, sa_type=_enum(TrialStatus))
+    status: TrialStatus = Field(default=TrialStatus.planned, sa_type=stored_enum(TrialStatus))
     vendor: str | None = Field(default=None, max_length=120)
     model: str | None = Field(default=None, max_length=120)
     funding: str | None = Field(default=None, max_length=200)
     baseline_kind: BaselineKind = Field(
-        default=BaselineKind.diesel, sa_type=_enum(BaselineKind), sa_column_kwargs={"server_default": "diesel"}
+        default=BaselineKind.diesel, sa_type=stored_enum(BaselineKind), sa_column_kwargs={"server_default": "diesel"}
     )
     baseline_rate: float | None = None  # litres, US gallons or kWh per activity unit, as declared
     baseline_unit: str | None = Field(default=None, max_length=20)  # e.g. "L/h", "gal/mi", "L/move", "kWh/move"
@@ -180,7 +152,7 @@ class Trial(SQLModel, table=True):
     hydrogen_factor_kg_per_kg: float | None = None  # kg CO2e per kg H2, when the pathway is `declared`
     hydrogen_factor_source: str | None = Field(default=None, max_length=200)
     baseline_engine: str | None = Field(default=None, max_length=40)  # an EngineStandard; the class default if None
-    visibility: Visibility = Field(default=Visibility.private, sa_type=_enum(Visibility))
+    visibility: Visibility = Field(default=Visibility.private, sa_type=stored_enum(Visibility))
     notes: str | None = Field(default=None, max_length=2000)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -197,7 +169,7 @@ class Unit(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     trial_id: int = Field(foreign_key="trial.id", index=True, ondelete="CASCADE")
     unit_id: str = Field(max_length=100)
-    role: UnitRole = Field(default=UnitRole.trial, sa_type=_enum(UnitRole))
+    role: UnitRole = Field(default=UnitRole.trial, sa_type=stored_enum(UnitRole))
 
 
 # A file that was imported, once: its sha256 makes a second import of the same bytes a no-op.
@@ -207,69 +179,11 @@ class ImportBatch(SQLModel, table=True):
     filename: str = Field(max_length=255)
     user_id: int | None = Field(default=None, foreign_key="user.id")
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    status: BatchStatus = Field(default=BatchStatus.imported, sa_type=_enum(BatchStatus))
+    status: BatchStatus = Field(default=BatchStatus.imported, sa_type=stored_enum(BatchStatus))
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
-
-
-class JobStatus(enum.StrEnum):
-    """Where an import job is: waiting for a worker, being read, finished, or stopped by an error or a dead worker."""
-
-    queued = "queued"
-    running = "running"
-    done = "done"
-    failed = "failed"
-
-
-# One import of an uploaded file, run by a queue worker: its state lives here, not in the web worker, so a page or
-# API client can follow it from any process, and a job whose worker died is marked failed by heartbeat.
-class ImportJob(SQLModel, table=True):
-    id: str = Field(primary_key=True, max_length=64)  # unguessable token
-    user_id: int | None = Field(default=None, foreign_key="user.id", index=True, ondelete="SET NULL")
-    port_locode: str | None = Field(default=None, max_length=5)  # the submitter's port, for editors' scope
-    filename: str = Field(max_length=255)
-    upload_kept: bool = False  # its bytes wait in ImportUpload: False once they are deleted
-    sha256: str | None = Field(default=None, max_length=64)
-    dry_run: bool = True
-    options: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # day_first, trial_code, profile
-    status: JobStatus = Field(default=JobStatus.queued, sa_type=_enum(JobStatus), index=True)
-    rows_done: int = 0
-    rows_total: int | None = None
-    result: dict[str, Any] | None = Field(default=None, sa_type=sa.JSON)  # the import's JSON answer
-    error: str | None = Field(default=None, max_length=2000)
-    batch_id: int | None = Field(default=None, foreign_key="importbatch.id", ondelete="SET NULL")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
-    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # an unconfirmed upload is deleted then
-
-
-# The bytes of a job's upload while they are needed (its run, then an unconfirmed dry run's wait): in the database,
-# so a worker on any host reads the file a web process on another received. Deleted with the job's upload.
-class ImportUpload(SQLModel, table=True):
-    job_id: str = Field(primary_key=True, foreign_key="importjob.id", max_length=64, ondelete="CASCADE")
-    size: int  # bytes
-    content: bytes = Field(sa_type=sa.LargeBinary)
-
-
-# How one port's files with one set of headers are read: columns mapped to fields and values to their meaning,
-# confirmed once in an import's review and applied to the next file with the same headers.
-class ImportProfile(SQLModel, table=True):
-    __table_args__ = (sa.UniqueConstraint("port_locode", "name", name="uq_import_profile_name"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(max_length=120)
-    port_locode: str | None = Field(default=None, foreign_key="port.locode", max_length=5)  # None: any port
-    header_key: str = Field(max_length=64, index=True)  # sha256 of the normalised header set
-    headers: list[str] = Field(default_factory=list, sa_type=sa.JSON)
-    columns: dict[str, str] = Field(default_factory=dict, sa_type=sa.JSON)  # header -> field
-    values: dict[str, dict[str, str]] = Field(default_factory=dict, sa_type=sa.JSON)  # field -> {raw: meaning}
-    created_by: int | None = Field(default=None, foreign_key="user.id", ondelete="SET NULL")
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 # One record for one unit over one period [period_start, period_end); units as METHODOLOGY.md §1.
@@ -371,7 +285,7 @@ class PlausibleRange(SQLModel, table=True):
     __table_args__ = (sa.UniqueConstraint("equipment_class", "quantity", name="uq_plausible_range"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    equipment_class: EquipmentClass = Field(sa_type=_enum(EquipmentClass))
+    equipment_class: EquipmentClass = Field(sa_type=stored_enum(EquipmentClass))
     quantity: str = Field(max_length=20)  # diesel_l, energy_kwh or hydrogen_kg, per unit of primary activity
     low: float
     high: float
@@ -384,7 +298,7 @@ class User(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(max_length=254, unique=True, index=True)
     password_hash: str = Field(max_length=255)
-    role: Role = Field(sa_type=_enum(Role))
+    role: Role = Field(sa_type=stored_enum(Role))
     port_locode: str | None = Field(default=None, foreign_key="port.locode", max_length=5)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -486,14 +400,14 @@ class RollupSums(SQLModel):
 # (a month-long measurement adds one day with sums and the rest of its days with none).
 class DailyRollup(RollupSums, table=True):
     trial_id: int = Field(foreign_key="trial.id", primary_key=True, ondelete="CASCADE")
-    role: UnitRole = Field(primary_key=True, sa_type=_enum(UnitRole))
+    role: UnitRole = Field(primary_key=True, sa_type=stored_enum(UnitRole))
     day: date = Field(primary_key=True)
 
 
 # One trial's sums per unit role and calendar month of period_start, with the days its measurements cover.
 class MonthlyRollup(RollupSums, table=True):
     trial_id: int = Field(foreign_key="trial.id", primary_key=True, ondelete="CASCADE")
-    role: UnitRole = Field(primary_key=True, sa_type=_enum(UnitRole))
+    role: UnitRole = Field(primary_key=True, sa_type=stored_enum(UnitRole))
     month: int = Field(primary_key=True)  # year * 100 + month, e.g. 202501
     days_covered: int = 0
     first_day: date  # first day covered
@@ -516,4 +430,4 @@ class UnitRunningTotal(RollupSums, table=True):
     trial_id: int = Field(foreign_key="trial.id", primary_key=True, ondelete="CASCADE")
     unit_id: int = Field(foreign_key="unit.id", primary_key=True, ondelete="CASCADE")
     month: int = Field(primary_key=True)  # year * 100 + month, e.g. 202501
-    role: UnitRole = Field(sa_type=_enum(UnitRole))
+    role: UnitRole = Field(sa_type=stored_enum(UnitRole))
