@@ -69,6 +69,8 @@ def _column(field: str, header: str, decimals: int | None, flex: int) -> dict[st
             "flex": None,  # a pinned column takes a width, not a share of the rest
             "width": 130,
         }
+    if field == "port":
+        column["minWidth"] = 130  # 'Copenhagen (Copenhagen Malmö Port)' a whole word a line
     if field == "checks":
         conditions = [
             {"condition": f"params.data.check_level == '{level.value}'", "style": {"color": colour}}
@@ -93,7 +95,8 @@ def layout() -> Any:
                 id="trials-grid",
                 columnDefs=[_column(*spec) for spec in TRIAL_GRID_COLUMNS],
                 rowData=[],
-                defaultColDef={"resizable": True, "minWidth": 70},
+                # wide enough for a word a line: on a phone the grid scrolls sideways inside itself, never the page
+                defaultColDef={"resizable": True, "minWidth": 100},
                 dashGridOptions={
                     "animateRows": False,
                     "domLayout": "autoHeight",
