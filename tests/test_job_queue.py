@@ -1,7 +1,9 @@
 """Import jobs on the real queue: Redis on 127.0.0.1:6379 and `zetrials worker` as its own process, on SQLite and
-PostgreSQL. A file uploaded through one app is followed and confirmed through another; a worker killed mid-import
-leaves nothing written, its job is failed by the reaper within the heartbeat limit, and the upload again imports
-everything. Outside CI these skip when no Redis answers; in CI (`.ci/run` starts it) they fail instead."""
+PostgreSQL. A file uploaded through one app is followed and confirmed through another, each app with an instance
+folder of its own and the worker with its own temporary folder (the bytes travel in the database, no disk is
+shared); a worker killed mid-import leaves nothing written, its job is failed by the reaper within the heartbeat
+limit, and the upload again imports everything. Outside CI these skip when no Redis answers; in CI (`.ci/run` starts
+it) they fail instead."""
 
 from __future__ import annotations
 
@@ -30,7 +32,7 @@ from importers.jobs import WORKER_STOPPED
 from tests.checksums import PROJECT, big_workbook, table_checksums
 from tests.factories import make_user, page_token, sign_in, standard_file, upload
 from trials.accounts import create_token
-from trials.models import ImportBatch, Measurement, Role
+from trials.models import ImportBatch, ImportUpload, Measurement, Role
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 #: The reaper's limit in these tests: a dead worker's job fails this long after its last heartbeat.
@@ -55,25 +57,27 @@ def redis_url() -> str:
 
 @pytest.fixture
 def settings(redis_url: str, db_url: str, engine: Engine, tmp_path: Path) -> dict[str, Any]:
-    """What every process of one deployment shares: the database, Redis, a queue name, the uploads' disk."""
+    """What every process of one deployment shares: the database, Redis and a queue name; no disk."""
     return {
         "DATABASE_URL": db_url,
         "JOB_QUEUE": redis_url,
         "JOB_QUEUE_NAME": f"zetrials-test-{uuid.uuid4().hex[:10]}",
-        "UPLOAD_FOLDER": str(tmp_path / "shared-uploads"),
         "JOB_HEARTBEAT_LIMIT_S": HEARTBEAT_LIMIT_S,
         "SECRET_KEY": "queue-test-secret",
     }
 
 
 @pytest.fixture
-def web(settings: dict[str, Any]) -> Iterator[Callable[[], Flask]]:
-    """Build web processes of the deployment, each with its own engine, closed after the test."""
+def web(settings: dict[str, Any], tmp_path: Path) -> Iterator[Callable[[], Flask]]:
+    """Build web processes of the deployment, each with its own engine and instance folder, closed after the test."""
     built: list[Flask] = []
 
     def build() -> Flask:
-        built.append(create_app({"TESTING": True, **settings}))
-        return built[-1]
+        app = create_app({"TESTING": True, **settings})
+        app.instance_path = str(tmp_path / f"web-{len(built) + 1}" / "instance")  # a host of its own
+        Path(app.instance_path).mkdir(parents=True)
+        built.append(app)
+        return app
 
     yield build
     for app in built:
@@ -81,17 +85,19 @@ def web(settings: dict[str, Any]) -> Iterator[Callable[[], Flask]]:
 
 
 @contextmanager
-def worker(settings: dict[str, Any], log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """Run `zetrials worker` as its own process (and process group) until the block ends."""
+def worker(settings: dict[str, Any], log: Path, scratch: Path | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """Run `zetrials worker` as its own process (and process group) until the block ends, with its temporary files
+    in `scratch` if given (as a host of its own)."""
     environment = {key: value for key, value in os.environ.items() if key != "ZETRIALS_ENV"}
     environment.update(
         DATABASE_URL=settings["DATABASE_URL"],
         ZETRIALS_QUEUE=settings["JOB_QUEUE"],
         ZETRIALS_QUEUE_NAME=settings["JOB_QUEUE_NAME"],
-        ZETRIALS_UPLOAD_FOLDER=settings["UPLOAD_FOLDER"],
         ZETRIALS_JOB_HEARTBEAT_LIMIT_S=str(HEARTBEAT_LIMIT_S),
         SECRET_KEY=settings["SECRET_KEY"],
     )
+    if scratch is not None:
+        environment["TMPDIR"] = str(scratch)
     with log.open("ab") as output:
         process = subprocess.Popen(
             [sys.executable, "-c", "from app.cli import main; main()", "worker", "--threads", "1"],  # this checkout
@@ -130,17 +136,27 @@ def _state(client: FlaskClient, review: str) -> str:
     return found
 
 
+def _uploads(session: Session) -> dict[str, bytes]:
+    """Every upload's bytes kept in the database, by job, read afresh."""
+    session.commit()
+    return {row.job_id: row.content for row in session.exec(select(ImportUpload)).all()}
+
+
 def test_an_upload_through_one_app_is_confirmed_through_another_and_run_by_the_worker(
     settings: dict[str, Any], web: Callable[[], Flask], session: Session, tmp_path: Path
 ) -> None:
     make_user(session, "ed@example.org", role=Role.editor)
-    first, second = web().test_client(), web().test_client()
+    first_app, second_app = web(), web()
+    first, second = first_app.test_client(), second_app.test_client()
     assert sign_in(first, "ed@example.org") == 302 and sign_in(second, "ed@example.org") == 302
-    log = tmp_path / "worker.log"
-    with worker(settings, log):
-        review = upload(first, standard_file(tmp_path / "in.xlsx"))
+    log, scratch = tmp_path / "worker.log", tmp_path / "worker-host" / "tmp"
+    scratch.mkdir(parents=True)
+    path = standard_file(tmp_path / "in.xlsx")
+    with worker(settings, log, scratch):
+        review = upload(first, path)
         _wait(lambda: _state(second, review) == "done", 60, "the dry run did not finish on the worker", log)
         assert "The file is ready: 4 rows would be created" in second.get(review).get_data(as_text=True)
+        assert _uploads(session) == {review.rsplit("/", 1)[1]: path.read_bytes()}  # kept for the confirmation
         confirmed = second.post(f"{review}/confirm", data={"csrf_token": page_token(second, review)})
         assert confirmed.status_code == 302
         _wait(lambda: _state(first, review) == "done", 60, "the import did not finish on the worker", log)
@@ -148,7 +164,10 @@ def test_an_upload_through_one_app_is_confirmed_through_another_and_run_by_the_w
     batch = session.exec(select(ImportBatch)).one()
     assert f"Imported as batch {batch.id}: 4 created" in first.get(review).get_data(as_text=True)
     assert session.exec(select(func.count()).select_from(Measurement)).one() == 3
-    assert list(Path(settings["UPLOAD_FOLDER"]).iterdir()) == []
+    assert _uploads(session) == {}  # imported: no bytes are left behind
+    assert list(scratch.iterdir()) == []  # nor the worker's temporary copy
+    for app in (first_app, second_app):
+        assert list(Path(app.instance_path).iterdir()) == []  # nothing was kept on a web host's disk
 
 
 def _post_async(client: FlaskClient, token: str, path: Path) -> str:
@@ -189,6 +208,7 @@ def test_a_worker_killed_mid_import_leaves_nothing_its_job_fails_and_the_upload_
     )
     assert time.monotonic() - killed_at < 60
     assert (failed["error"], failed["result"]) == (WORKER_STOPPED, None)
+    assert _uploads(session) == {}  # failed: its bytes are deleted with it
     after = {table: sums for table, sums in table_checksums(db_url).items() if table != "importjob"}
     assert after == before
     with worker(settings, log):
@@ -202,3 +222,4 @@ def test_a_worker_killed_mid_import_leaves_nothing_its_job_fails_and_the_upload_
     assert (done["status"], done["result"]["status"], done["result"]["created"]) == ("done", "imported", BIG_ROWS + 4)
     session.commit()
     assert session.exec(select(func.count()).select_from(Measurement)).one() == BIG_ROWS
+    assert _uploads(session) == {}
