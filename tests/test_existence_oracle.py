@@ -49,8 +49,10 @@ def _trials_file(folder: Path, code: str, port: str) -> Path:
 
 
 def _masked(text: str, code: str) -> str:
-    """An answer with the code it echoes, and the upload's random job id, replaced by placeholders."""
-    return re.sub(r"/imports/[A-Za-z0-9_-]{16,64}", "/imports/JOB", text.replace(code, "CODE"))
+    """An answer with the code it echoes, the upload's random job id and the form's CSRF token (signed with the
+    second it was made in) replaced by placeholders."""
+    text = re.sub(r"/imports/[A-Za-z0-9_-]{16,64}", "/imports/JOB", text.replace(code, "CODE"))
+    return re.sub(r'(name="csrf_token"[^>]*value=")[^"]+"', r'\1TOKEN"', text)
 
 
 @pytest.mark.parametrize("port", ["USLAX", "SGSIN"])
