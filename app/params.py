@@ -28,6 +28,8 @@ def refuse_unstorable_text() -> None:
     if not storable(request.path):
         raise BadRequest("the address holds a NUL character or half a surrogate pair, which no trial or page has")
     for name, value in [*request.args.items(multi=True), *request.form.items(multi=True)]:
+        if name is None:  # a multipart part that names no field (e.g. name="a\"): nothing can read it, nor store it
+            continue
         if not (storable(name) and storable(value)):
             raise BadParameter(_UNSTORABLE.sub("?", name), "holds a NUL character or half a surrogate pair")
 
