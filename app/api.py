@@ -59,8 +59,8 @@ def _choice(name: str, kind: type[E]) -> E | None:
 
 
 def _flag(name: str) -> bool | None:
-    """Read an optional yes/no form field; absent or empty gives None."""
-    text = request.form.get(name, "").strip().lower()
+    """Read an optional yes/no form field, spelled exactly as the document lists; absent or empty gives None."""
+    text = request.form.get(name, "")
     if not text:
         return None
     if text not in _FLAGS:
@@ -275,6 +275,8 @@ def create_import() -> Response:
     mapping = _profile(scope, request.form.get("profile"))
     # The client's file name is only shown (in problems and the batch list), never used as a path.
     display_name = secure_filename(upload.filename) or "upload"
+    if queued and not _holds_bytes(upload):
+        queued = False  # nothing to queue: an empty file is rejected at once, 422, as the document says
     if queued:
         options = {"trial_code": trial_code, "dry_run": dry_run, "day_first": day_first}
         return _queue_import(scope, upload, display_name, options | ({"mapping": mapping.as_json()} if mapping else {}))
@@ -292,6 +294,13 @@ def create_import() -> Response:
             mapping=mapping,
         )
     return _json(result.as_json(DATE_ORDER), status=422 if result.status == "rejected" else 200)
+
+
+def _holds_bytes(upload: FileStorage) -> bool:
+    """Tell whether an upload holds at least one byte, leaving it to be read from the start."""
+    first = upload.stream.read(1)
+    upload.stream.seek(0)
+    return bool(first)
 
 
 def _profile(scope: Scope, name: str | None) -> ImportMapping | None:
