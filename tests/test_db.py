@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import date
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +13,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from trials.db import is_sqlite, make_engine, normalise_url, write_session
+from tests.conftest import empty_database
+from trials.db import is_sqlite, lock_imports, make_engine, normalise_url, write_session
 from trials.factors import SHIPPED_SETS
 from trials.models import FactorSet, Port, Trial, utcnow
 from trials.seed import initialise
@@ -156,3 +158,23 @@ def test_concurrent_sqlite_writers_wait_their_turn_instead_of_failing(tmp_path: 
 )
 def test_every_postgres_spelling_uses_psycopg3(given: str, used: str) -> None:
     assert normalise_url(given) == used
+
+
+@pytest.mark.postgres
+def test_the_import_lock_holds_within_a_schema_and_never_across_schemas(tmp_path: Path) -> None:
+    """An import in one schema waits for another in the same schema, never for one in another schema of the
+    server (another app's database, or another test's)."""
+    with empty_database("postgres", tmp_path / "a") as first, empty_database("postgres", tmp_path / "b") as second:
+        engines = [make_engine(first), make_engine(first), make_engine(second)]
+        holder, same, other = sessions = [Session(engine) for engine in engines]
+        try:
+            for waiting in (same, other):
+                waiting.execute(sa.text("SET LOCAL lock_timeout = '500ms'"))
+            lock_imports(holder)
+            lock_imports(other)  # another schema: taken at once while the first is held
+            with pytest.raises(sa.exc.OperationalError, match="lock timeout"):
+                lock_imports(same)
+        finally:
+            for session, engine in zip(sessions, engines, strict=True):
+                session.close()
+                engine.dispose()

@@ -120,9 +120,10 @@ IMPORT_LOCK_KEY = 0x7A65_7472  # "zetr"
 def lock_imports(session: Session) -> None:
     """Wait for any other import or undo to finish: each rebuilds its trials' rollups, and two at once under
     PostgreSQL's read-committed isolation would rebuild over each other (SQLite's BEGIN IMMEDIATE already queues
-    every writer)."""
+    every writer). The lock is the schema's: databases in other schemas of the same server never wait for it."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": IMPORT_LOCK_KEY})
+        lock = "SELECT pg_advisory_xact_lock(CAST(:key AS integer), hashtext(current_schema()))"
+        session.execute(sa.text(lock), {"key": IMPORT_LOCK_KEY})
 
 
 def alembic_config(url: str) -> Config:
