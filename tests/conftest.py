@@ -208,9 +208,17 @@ def runner(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> CliR
     return CliRunner()
 
 
+#: Module-scoped fixtures that build a whole demo database (and serve it): built once per module and database.
+SHARED_PER_MODULE = ("demo", "served")
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Keep the browser tests on one xdist worker (`--dist loadgroup`): each starts servers and a Chromium, and two
-    at once on a two-core machine only slow each other down."""
+    at once on a two-core machine only slow each other down. Keep a module's tests that share a demo database on one
+    worker too, so it is built once, not once per worker."""
     for item in items:
         if "browser" in item.path.parts:
             item.add_marker(pytest.mark.xdist_group("browser"))
+            continue
+        if any(name in getattr(item, "fixturenames", ()) for name in SHARED_PER_MODULE):
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))  # in order: one database, then the other
