@@ -4,7 +4,7 @@ Run from the project folder:
 
     .venv/bin/python benchmarks/load.py [--users 50] [--seconds 60] [--workers 8] [--threads 1]
         [--think 0.5 1.5] [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/test] [--seed N]
-        [--imports 4] [--import-rows 100000] [--import-workers 1] [--worker-threads 2] [--worker-nice 0]
+        [--imports 4] [--import-rows 100000] [--import-workers 1] [--worker-threads 2] [--worker-nice N]
         [--redis-url redis://127.0.0.1:6379/9]
 
 It builds a fresh database (a SQLite file in a temporary folder, or with --database-url a new schema in that
@@ -545,7 +545,12 @@ def main() -> int:
     parser.add_argument("--import-rows", type=int, default=100_000, help="measurement rows in each file")
     parser.add_argument("--import-workers", type=int, default=1, help="`zetrials worker` processes")
     parser.add_argument("--worker-threads", type=int, default=2, help="threads of each (the command's default)")
-    parser.add_argument("--worker-nice", type=int, default=0, help="the workers' --nice (0: the server's priority)")
+    parser.add_argument(
+        "--worker-nice",
+        type=int,
+        help="the workers' --nice (default as README advises: 10 on "
+        "PostgreSQL, 0 on SQLite, where a starved import would hold the write lock longer)",
+    )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9", help="queue here ('' for a SQLite file)")
     options = parser.parse_args()
     think = (min(options.think), max(options.think))
@@ -562,6 +567,7 @@ def main() -> int:
             f"think {think[0]}-{think[1]} s, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         )
         running = None
+        nice = options.worker_nice if options.worker_nice is not None else 10 if kind == "PostgreSQL" else 0
         if paths:
             queue = queue_environment(options.redis_url or None, folder)
             os.environ.update(queue)  # gunicorn's workers take the same queue from the environment
@@ -573,12 +579,12 @@ def main() -> int:
                     folder,
                     options.import_workers,
                     options.worker_threads,
-                    options.worker_nice,
+                    nice,
                 )
             )
             print(
                 f"imports: {len(paths)} files of {options.import_rows:,} rows, {options.import_workers} worker "
-                f"process(es) x {options.worker_threads} threads, nice {options.worker_nice}"
+                f"process(es) x {options.worker_threads} threads, nice {nice}"
             )
         server = stack.enter_context(
             gunicorn(url, folder / "server", workers=options.workers, threads=options.threads, secret_key=secret_key)
@@ -586,6 +592,8 @@ def main() -> int:
         editor = Editor(server, editor_token, paths) if editor_token is not None else None
         users, elapsed = run_users(server, persons, options.seconds, think, options.seed, editor)
         print(f"load average after: {os.getloadavg()[0]:.1f}")
+        stalled = server.errors().count("WORKER TIMEOUT")  # a sync worker held 30 s (e.g. waiting on a lock), killed
+        print(f"gunicorn workers killed for taking over 30 s on a request: {stalled}")
         import_errors: list[str] = []
         if editor is not None and running is not None:
             editor.wait()

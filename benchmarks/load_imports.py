@@ -286,13 +286,15 @@ class Editor:
         """Print each import's outcome and give its errors (a failed import is one)."""
         end = self.window[1]
         print(f"\nImports ({len(self.runs)} files uploaded by {EDITOR} at the start of the timed part)")
-        print("| file | status | wall s | rows written | finished within the users' run |")
-        print("|---|---|---|---|---|")
+        print("| file | status | wall s | ran s | rows written | finished within the users' run |")
+        print("|---|---|---|---|---|---|")
         for run in self.runs:
             wall = f"{run.ended - run.sent:.1f}" if run.ended is not None else "-"
-            finished = _stamp(run.job or {}, "finished_at")
+            began, finished = _stamp(run.job or {}, "started_at"), _stamp(run.job or {}, "finished_at")
+            ran = f"{(finished - began).total_seconds():.1f}" if began and finished else "-"
             within = "yes" if finished is not None and end is not None and finished <= end else "no"
-            print(f"| {run.path.name} | {run.status} | {wall} | {run.rows_written:,} | {within} |")
+            print(f"| {run.path.name} | {run.status} | {wall} | {ran} | {run.rows_written:,} | {within} |")
+        print("(wall: from the upload until the editor's poll saw the end; ran: the job's own start to finish)")
         print(f"{self.concurrent()} of {len(self.runs)} imports ran on the workers concurrently with the {users} users")
         errors = [f"import {run.path.name}: {run.error}" for run in self.runs if run.error is not None]
         for error in errors:
