@@ -26,7 +26,7 @@ from tests.factories import (
     post_callback,
     sign_in,
 )
-from trials.models import EquipmentClass, ImportBatch, Role, Visibility
+from trials.models import EquipmentClass, ImportBatch, ImportProfile, Role, Visibility
 
 #: Long Beach is port A, Singapore port B.
 A, B = "USLGB", "SGSIN"
@@ -84,6 +84,7 @@ PARAMETERS: dict[str, list[str]] = {
     "token_id": ["1"],
     "set_id": ["1"],
     "unit_pk": ["1"],
+    "profile_id": ["1"],
     "change": ["deactivate"],
     "path": ["compare"],
 }
@@ -100,7 +101,16 @@ def world(session: Session) -> None:
     }
     batch = ImportBatch(sha256="b" * 64, filename="sin-secret-upload.xlsx")
     session.add(batch)
+    profile = ImportProfile(  # port B's own import profile, named after its secret vendor
+        name="Hidden Vendor Pte telematics",
+        port_locode=B,
+        header_key="c" * 64,
+        headers=["Hidden Vendor Pte unit"],
+        columns={"Hidden Vendor Pte unit": "unit_id"},
+    )
+    session.add(profile)
     session.commit()
+    assert profile.id == 1  # the matrix's example profile_id
     for code, (name, port, visibility, vendor) in names.items():
         trial = make_trial(
             session, code=code, name=name, port_locode=port, visibility=visibility, vendor=vendor,
