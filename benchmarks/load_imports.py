@@ -84,11 +84,8 @@ def add_editor(database_url: str) -> str:
 
 def queue_environment(redis_url: str | None, folder: Path) -> dict[str, str]:
     """The queue settings gunicorn and the workers share: Redis (its database flushed first) when it answers, else
-    a SQLite queue file; uploads in the run's folder."""
-    environment = {
-        "ZETRIALS_QUEUE_NAME": f"zetrials-load-{uuid.uuid4().hex[:8]}",
-        "ZETRIALS_UPLOAD_FOLDER": str(folder / "uploads"),
-    }
+    a SQLite queue file in the run's folder."""
+    environment = {"ZETRIALS_QUEUE_NAME": f"zetrials-load-{uuid.uuid4().hex[:8]}"}
     if redis_url:
         import redis
 
