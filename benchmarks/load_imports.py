@@ -95,6 +95,7 @@ def queue_environment(redis_url: str | None, folder: Path) -> dict[str, str]:
             return {**environment, "REDIS_URL": redis_url, "ZETRIALS_QUEUE": redis_url}
         except redis.RedisError as error:
             print(f"import queue: no Redis at {redis_url} ({error}); using a SQLite queue file")
+    print(f"import queue: the SQLite file {folder / 'queue.sqlite'}")
     return {**environment, "ZETRIALS_QUEUE": f"sqlite:///{folder / 'queue.sqlite'}"}
 
 
