@@ -2,8 +2,8 @@
 PostgreSQL. A file uploaded through one app is followed and confirmed through another, each app with an instance
 folder of its own and the worker with its own temporary folder (the bytes travel in the database, no disk is
 shared); a worker killed mid-import leaves nothing written, its job is failed by the reaper within the heartbeat
-limit, and the upload again imports everything. Outside CI these skip when no Redis answers; in CI (`.ci/run` starts
-it) they fail instead."""
+limit, and the upload again imports everything, on Redis and on the embedded SQLite queue alike. Outside CI these
+skip when no Redis answers; in CI (`.ci/run` starts it) they fail instead."""
 
 from __future__ import annotations
 
@@ -186,9 +186,12 @@ def _post_async(client: FlaskClient, token: str, path: Path) -> str:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("queue", ["redis", "sqlite"])
 def test_a_worker_killed_mid_import_leaves_nothing_its_job_fails_and_the_upload_again_imports_all(
-    settings: dict[str, Any], web: Callable[[], Flask], db_url: str, session: Session, tmp_path: Path
+    settings: dict[str, Any], web: Callable[[], Flask], db_url: str, session: Session, tmp_path: Path, queue: str
 ) -> None:
+    if queue == "sqlite":  # the embedded queue `make run` uses: a SQLite file the web and the worker share on a host
+        settings["JOB_QUEUE"] = f"sqlite:///{tmp_path / 'queue.sqlite'}"
     make_user(session, "ed@example.org", role=Role.editor)
     token = create_token(session, email="ed@example.org", actor="test")
     session.commit()
