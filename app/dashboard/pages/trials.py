@@ -96,7 +96,7 @@ def layout() -> Any:
                 columnDefs=[_column(*spec) for spec in TRIAL_GRID_COLUMNS],
                 rowData=[],
                 # wide enough for a word a line: on a phone the grid scrolls sideways inside itself, never the page
-                defaultColDef={"resizable": True, "minWidth": 100},
+                defaultColDef={"resizable": True, "minWidth": 115},
                 dashGridOptions={
                     "animateRows": False,
                     "domLayout": "autoHeight",
