@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -14,6 +18,7 @@ from sqlmodel import Session, select
 
 from app.cli import main
 from tests.factories import make_measurement, make_trial, make_unit
+from tests.server import PROJECT
 from trials.accounts import hash_token
 from trials.db import is_sqlite
 from trials.metrics import METRIC_KEYS
@@ -105,3 +110,44 @@ def test_backup_copies_the_database_and_never_overwrites(runner: CliRunner, engi
     else:
         assert target.read_bytes().startswith(b"PGDMP")  # pg_dump's custom format
     assert runner.invoke(main, ["backup", str(target)]).exit_code == 1  # never overwrites
+
+
+@pytest.mark.slow
+def test_worker_nice_lowers_its_own_priority_and_its_sessions_share(tmp_path: Path) -> None:
+    """`zetrials worker --nice 7`, leading its own session as a supervisor starts it, runs at nice 7 and lowers its
+    session's CPU share alike, so imports yield the CPU to web workers on the same host."""
+    database = tmp_path / "zetrials.sqlite"
+    environment = {key: value for key, value in os.environ.items() if key not in ("ZETRIALS_ENV", "REDIS_URL")}
+    environment |= {
+        "DATABASE_URL": f"sqlite:///{database}",
+        "ZETRIALS_QUEUE": f"sqlite:///{tmp_path / 'queue.sqlite'}",
+        "SECRET_KEY": "worker-test-secret",
+    }
+    command = [sys.executable, "-c", "from app.cli import main; main()"]
+    subprocess.run([*command, "init"], env=environment, cwd=PROJECT, check=True, capture_output=True)
+    worker = subprocess.Popen(
+        [*command, "worker", "--threads", "1", "--nice", "7"],
+        env=environment,
+        cwd=PROJECT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        assert worker.stdout is not None
+        said = []
+        for line in worker.stdout:
+            said.append(line)
+            if line.startswith("ZE Trials import worker:"):
+                break
+        expected = min(19, os.getpriority(os.PRIO_PROCESS, 0) + 7)
+        assert f"1 threads at nice {expected} on the queue" in said[-1]
+        assert os.getpriority(os.PRIO_PROCESS, worker.pid) == expected
+        autogroup = Path(f"/proc/{worker.pid}/autogroup")
+        refused = any("could not be lowered" in line for line in said)
+        if autogroup.exists() and not refused:  # Linux with autogroups: "/autogroup-N nice 7"
+            assert autogroup.read_text().split()[-1] == "7"
+    finally:
+        os.killpg(worker.pid, signal.SIGTERM)
+        worker.communicate(timeout=30)  # reads the rest of its output and closes the pipe
