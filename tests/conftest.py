@@ -68,18 +68,23 @@ def empty_database(kind: str, folder: Path) -> Iterator[str]:
         admin.dispose()
 
 
+def import_demo(engine: Engine, folder: Path, today: date) -> None:
+    """Migrate an empty database and import the demo written for `today` into it, as `zetrials demo` does."""
+    initialise(engine)
+    with read_session(engine) as session:
+        ports = list_ports(session=session)
+    for file in write_demo_files(folder, ports, today=today):
+        result = import_file(engine, file, scope=Scope.operator(), day_first=file.suffix == ".csv")
+        assert result.status == "imported", result.problems[:3]
+
+
 @contextmanager
 def demo_database(kind: str, folder: Path, today: date) -> Iterator[Engine]:
     """A database of this kind holding the demo written for `today`, imported as `zetrials demo` imports it."""
     with empty_database(kind, folder) as url:
         engine = make_engine(url)
         try:
-            initialise(engine)
-            with read_session(engine) as session:
-                ports = list_ports(session=session)
-            for file in write_demo_files(folder, ports, today=today):
-                result = import_file(engine, file, scope=Scope.operator(), day_first=file.suffix == ".csv")
-                assert result.status == "imported", result.problems[:3]
+            import_demo(engine, folder, today)
             yield engine
         finally:
             engine.dispose()

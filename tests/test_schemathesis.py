@@ -32,15 +32,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
-from importers.demo import write_demo_files
-from importers.pipeline import import_file
-from tests.conftest import IN_CI, POSTGRES_URL, empty_database
+from tests.conftest import IN_CI, POSTGRES_URL, empty_database, import_demo
 from tests.server import Server, add_account, gunicorn
-from trials.db import make_engine, read_session
+from trials.db import make_engine
 from trials.models import Role
-from trials.queries import list_ports
-from trials.scope import Scope
-from trials.seed import initialise
 
 pytestmark = pytest.mark.slow
 
@@ -95,12 +90,7 @@ def serve_the_demo(url: str, folder: Path) -> dict[Role, str]:
     """Import the demo as `zetrials demo` does, written for one fixed day, and give a partner and an admin tokens."""
     engine = make_engine(url)
     try:
-        initialise(engine)
-        with read_session(engine) as session:
-            ports = list_ports(session=session)
-        for file in write_demo_files(folder, ports, today=DEMO_DAY):
-            result = import_file(engine, file, scope=Scope.operator(), day_first=file.suffix == ".csv")
-            assert result.status == "imported", result.problems[:3]
+        import_demo(engine, folder, DEMO_DAY)
         tokens = {
             Role.partner: add_account(engine, "partner@example.org", Role.partner, "USLAX", token=True),
             Role.admin: add_account(engine, "admin@example.org", Role.admin, token=True),
