@@ -29,8 +29,12 @@ if (missing := browser_missing()) is not None:
         pytest.fail(f"CI must run the browser tests: {missing}", pytrace=False)
     pytest.skip(missing, allow_module_level=True)
 
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+#: An element read while the page is replaced (a form posted, a callback redrawing) is read again.
+PAGE_CHANGING = (StaleElementReferenceException,)
 
 
 @pytest.fixture
@@ -53,7 +57,7 @@ def partner(sign_in_as: Callable[[Any, Role], None]) -> Iterator[Any]:
 
 def _text(browser: Any, css: str, contains: str) -> str:
     """Wait until an element holds the expected text, and give its whole text."""
-    WebDriverWait(browser, WAIT_S).until(lambda b: contains in _all_text(b, css))
+    WebDriverWait(browser, WAIT_S, ignored_exceptions=PAGE_CHANGING).until(lambda b: contains in _all_text(b, css))
     return _all_text(browser, css)
 
 

@@ -30,8 +30,12 @@ if (missing := browser_missing()) is not None:
         pytest.fail(f"CI must run the browser tests: {missing}", pytrace=False)
     pytest.skip(missing, allow_module_level=True)
 
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+#: An element read while the page is replaced (a form posted, a callback redrawing) is read again.
+PAGE_CHANGING = (StaleElementReferenceException,)
 
 
 @pytest.fixture
@@ -77,7 +81,7 @@ def _text(browser: Any, css: str) -> str:
 
 def _wait_for(browser: Any, css: str, contains: str) -> str:
     """Wait until an element holds the expected text, and give its whole text."""
-    WebDriverWait(browser, WAIT_S).until(lambda b: contains in _text(b, css))
+    WebDriverWait(browser, WAIT_S, ignored_exceptions=PAGE_CHANGING).until(lambda b: contains in _text(b, css))
     return _text(browser, css)
 
 
@@ -105,7 +109,7 @@ def test_a_column_mapped_in_the_review_is_saved_as_a_profile_the_next_file_gets(
     _choose(editor, "Fleet Group: Pilot EV means", "trial unit")
     _choose(editor, "Fleet Group: Diesel baseline means", "baseline unit")
     editor.find_element(By.ID, "recheck").click()
-    WebDriverWait(editor, WAIT_S).until(lambda b: "The file is ready" in _text(b, "main"))
+    _wait_for(editor, "main", "The file is ready")
     assert editor.find_elements(By.ID, "review-warnings") == []
     rows = [row.text for row in editor.find_elements(By.CSS_SELECTOR, "#unit-summary tbody tr")]
     assert [row.split(" ")[:4] for row in rows] == [
