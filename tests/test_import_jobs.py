@@ -160,12 +160,18 @@ def _run(app: Flask, job_id: str, describe: Describe, progress: Callable[[int], 
     run_job(_queue(app).engine, job_id, describe=describe, progress=progress, limits=_queue(app).limits)
 
 
+@pytest.fixture
+def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The worker's temporary folder, empty, where its copy of an upload goes while the importer reads it."""
+    folder = tmp_path / "worker-tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
 def test_a_worker_imports_from_a_private_temporary_copy_it_deletes(
-    app: Flask, session: Session, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    app: Flask, session: Session, engine: Engine, tmp_path: Path, scratch: Path
 ) -> None:
-    scratch = tmp_path / "worker-tmp"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     days = [date(2024, 1, 1) + timedelta(days=day) for day in range(1000)]
     rows = [["LGB-YT-01", f"YT-{unit}", day, 10, 250, 40] for unit in range(1, 11) for day in days]
     path = write_xlsx(
@@ -193,11 +199,8 @@ def test_a_worker_imports_from_a_private_temporary_copy_it_deletes(
 
 
 def test_a_failed_run_deletes_its_temporary_copy_and_its_bytes(
-    app: Flask, session: Session, engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    app: Flask, session: Session, engine: Engine, tmp_path: Path, scratch: Path
 ) -> None:
-    scratch = tmp_path / "worker-tmp"
-    scratch.mkdir()
-    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     job_id = _queued_job(app, session, standard_file(tmp_path / "in.xlsx"))
 
     def broken(result: ImportResult) -> dict[str, object]:
