@@ -31,7 +31,7 @@ from wtforms.validators import NumberRange, Optional, ValidationError
 
 from app.context import current_scope, engine, require_role
 from app.shell import HOME
-from importers.validate import outside_code_prefix, trial_fields, trial_problems
+from importers.validate import trial_fields, trial_problems
 from importers.values import Invalid, clean_code, clean_free_text
 from trials import audit
 from trials.db import read_session, write_session
@@ -237,7 +237,7 @@ def new() -> str | tuple[str, int] | BaseResponse:
     fields = _checked_fields(form, ports)
     if fields is not None:
         _may_edit_or_abort(scope, fields)
-        outside = outside_code_prefix(scope.port_locode, fields["code"])  # decided before any lookup of the code
+        outside = scope.code_refusal(fields["code"])  # decided before any lookup of the code
         if outside is not None:
             form.code.errors = [*form.code.errors, outside]
             return render_template("trial_form.html", form=form, trial=None), 400

@@ -26,7 +26,6 @@ from importers.validate import (
     RowReader,
     SheetReport,
     TrialTarget,
-    outside_code_prefix,
     totals_label,
     trial_values,
 )
@@ -217,7 +216,7 @@ class _Import:
                     reader.problem(number, "port", "editors import only their own port's trials", fields["port_locode"])
                 )
                 continue
-            outside = outside_code_prefix(self.scope.port_locode, fields["code"])
+            outside = self.scope.code_refusal(fields["code"])
             if outside is not None or not self._may_write_code(fields["code"]):
                 message = outside or "editors import only their own port's trials"
                 self.result.problems.append(reader.problem(number, "code", message, fields["code"]))

@@ -295,17 +295,6 @@ TRIAL_TEXT_LIMITS: dict[str, int] = {
 TRIAL_CHOICES = ("baseline_kind", "hydrogen_pathway", "baseline_engine")
 
 
-def outside_code_prefix(editor_port: str | None, code: str) -> str | None:
-    """Why an editor with a port may not use a trial code, decided from the code alone and before any lookup, so a
-    code another port's hidden trial holds answers exactly as a free one; None when the code is theirs to use.
-
-    A port's codes start with its UN/LOCODE's location part and a separator (USLAX: LAX-YT-01, LAX.YT_02)."""
-    place = editor_port[2:] if editor_port is not None else ""
-    if editor_port is None or (code.startswith(place) and code[len(place) : len(place) + 1] in {"-", ".", "_"}):
-        return None
-    return f"editors of {editor_port} create and import only trials whose code starts {place}-, {place}. or {place}_"
-
-
 def either(values: Sequence[str]) -> str:
     """List allowed values in plain words: 'a, b or c'."""
     return values[0] if len(values) == 1 else f"{', '.join(values[:-1])} or {values[-1]}"

@@ -59,3 +59,17 @@ class Scope:
     def can_import(self) -> bool:
         """Only admins and editors bring data in."""
         return self.role in (Role.admin, Role.editor)
+
+    def code_refusal(self, code: str) -> str | None:
+        """Why this viewer may not use a trial code, decided from the code alone and before any lookup, so a code
+        another port's hidden trial holds answers exactly as a free one; None when the code is theirs to use.
+
+        An editor with a port uses codes that start with its UN/LOCODE's location part and a separator (USLAX:
+        LAX-YT-01, LAX.YT_02); admins and editors without a port use any."""
+        if self.port_locode is None:
+            return None
+        place = self.port_locode[2:]
+        if code.startswith(place) and code[len(place) : len(place) + 1] in {"-", ".", "_"}:
+            return None
+        starts = f"{place}-, {place}. or {place}_"
+        return f"editors of {self.port_locode} create and import only trials whose code starts {starts}"
