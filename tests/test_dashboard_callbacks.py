@@ -445,6 +445,19 @@ def test_every_metric_on_the_trial_page_is_in_words_with_its_decimals(
     assert " ".join(row.split()) == f"Energy per operating hour {METRICS['kwh_per_hour'].summary} 10.00 kWh/h"
 
 
+def test_a_figure_per_unit_of_work_names_the_trials_own_unit_of_work(
+    client: FlaskClient, trials: dict[str, Trial]
+) -> None:
+    sign_in(client, PARTNER)
+    answer = trial_page(client, "LGB-1")  # a yard tractor trial: its work is counted in operating hours
+    for key, unit in (
+        ("ghg_wtw_avoided_per_activity_kg", "kg CO2e per operating hour"),
+        ("ghg_wtw_avoided_per_unit_year_kg", "kg CO2e per unit-year"),
+    ):
+        row = " ".join(_row(answer["trial-metrics"], f"metric-{key}").split())
+        assert row.endswith(unit) and "activity unit" not in row
+
+
 def test_editors_of_the_trials_port_get_an_edit_link(
     client: FlaskClient, session: Session, trials: dict[str, Trial]
 ) -> None:
