@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date
 from operator import attrgetter
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from trials import units
 from trials.arithmetic import Number, difference, percent, ratio, strict_total, times, total
@@ -142,9 +142,9 @@ class Totals:
         return Carriers(*_PAIRED_SUMS[activity](self))
 
 
-@dataclass(frozen=True)
-class Carriers:
-    """Work done and the energy each carrier gave for it, on the same rows."""
+class Carriers(NamedTuple):
+    """Work done and the energy each carrier gave for it, on the same rows (a tuple: a unit spread makes tens of
+    thousands, and a frozen dataclass takes several times as long to build)."""
 
     activity: Number
     energy_kwh: Number
@@ -269,14 +269,18 @@ def baseline_rate(inputs: TrialInputs) -> Baseline | None:
 
 
 def final_energy_kwh(energy_kwh: Number, hydrogen_kg: Number, diesel_l: Number) -> Number:
-    """Add every energy carrier present, at its lower heating value."""
-    return total(
-        [
-            energy_kwh,
-            times(hydrogen_kg, units.HYDROGEN_KWH_PER_KG),
-            times(diesel_l, units.DIESEL_KWH_PER_L),
-        ]
-    )
+    """Add every energy carrier present, at its lower heating value; None when none is (written out, not with
+    total(): it runs several times for each of a unit spread's thousands of results)."""
+    if energy_kwh is None and hydrogen_kg is None and diesel_l is None:
+        return None
+    kwh = 0.0
+    if energy_kwh is not None:
+        kwh += energy_kwh
+    if hydrogen_kg is not None:
+        kwh += hydrogen_kg * units.HYDROGEN_KWH_PER_KG
+    if diesel_l is not None:
+        kwh += diesel_l * units.DIESEL_KWH_PER_L
+    return kwh
 
 
 def weighted_grid_factor(by_year: Mapping[int, float], inputs: TrialInputs, factors: Factors, basis: Basis) -> Number:
@@ -321,16 +325,33 @@ def meets_clean_hydrogen(kg_per_kg: Number, factors: Factors) -> bool:
     return kg_per_kg is not None and threshold is not None and kg_per_kg <= threshold
 
 
-def wtw_kg(carriers: Carriers, inputs: TrialInputs, factors: Factors, basis: Basis) -> Number:
+class CarrierFactors(NamedTuple):
+    """The well-to-wheel factor each energy carrier of one trial takes on one basis: kg CO2e per kWh of
+    electricity (its years weighted), per kg of hydrogen (by its pathway) and per litre of diesel; None: missing."""
+
+    electricity: Number
+    hydrogen: Number
+    diesel: float
+
+
+def carrier_factors(inputs: TrialInputs, factors: Factors, basis: Basis) -> CarrierFactors:
+    """Find a trial's carrier factors once: every well-to-wheel figure of one computation takes the same ones."""
+    return CarrierFactors(
+        weighted_grid_factor(inputs.energy_kwh_by_year, inputs, factors, basis),
+        hydrogen_factor(inputs, factors, basis),
+        factors.diesel_wtw_kg_per_l,
+    )
+
+
+def wtw_kg(carriers: Carriers, factors: CarrierFactors) -> Number:
     """Well-to-wheel emissions of the energy given, kg CO2e: every carrier present at its factor, none dropped."""
     terms: list[Number] = []
     if carriers.energy_kwh is not None:
-        grid = weighted_grid_factor(inputs.energy_kwh_by_year, inputs, factors, basis)
-        terms.append(times(carriers.energy_kwh, grid))
+        terms.append(times(carriers.energy_kwh, factors.electricity))
     if carriers.hydrogen_kg is not None:
-        terms.append(times(carriers.hydrogen_kg, hydrogen_factor(inputs, factors, basis)))
+        terms.append(times(carriers.hydrogen_kg, factors.hydrogen))
     if carriers.diesel_l is not None:
-        terms.append(times(carriers.diesel_l, factors.diesel_wtw_kg_per_l))
+        terms.append(times(carriers.diesel_l, factors.diesel))
     return strict_total(terms) if terms else None
 
 
@@ -366,6 +387,7 @@ def compute(inputs: TrialInputs, factors: Factors, basis: Basis = "location") ->
     baseline_amount = times(baseline.rate, compared.activity) if baseline else None
     baseline_diesel = baseline_amount if diesel else None
     baseline_energy = None if baseline is None else times(baseline_amount, units.DIESEL_KWH_PER_L if diesel else 1.0)
+    per_carrier = carrier_factors(inputs, factors, basis)
     if baseline is None:
         baseline_ttw = baseline_wtw = None
     elif diesel:
@@ -373,9 +395,8 @@ def compute(inputs: TrialInputs, factors: Factors, basis: Basis = "location") ->
         baseline_wtw = times(baseline_amount, factors.diesel_wtw_kg_per_l)
     else:
         baseline_ttw = 0.0
-        grid = weighted_grid_factor(inputs.energy_kwh_by_year, inputs, factors, basis)
-        baseline_wtw = times(baseline_amount, grid)
-    compared_wtw = wtw_kg(compared, inputs, factors, basis)
+        baseline_wtw = times(baseline_amount, per_carrier.electricity)
+    compared_wtw = wtw_kg(compared, per_carrier)
     compared_ttw = ttw_kg(compared.diesel_l, inputs.technology, factors)
     ghg_wtw_avoided = difference(baseline_wtw, compared_wtw)
 
@@ -391,7 +412,7 @@ def compute(inputs: TrialInputs, factors: Factors, basis: Basis = "location") ->
         return difference(base, times(base, share))
 
     unit_years = ratio(t.unit_days, DAYS_PER_YEAR)
-    hydrogen_kg_per_kg = hydrogen_factor(inputs, factors, basis) if t.hydrogen_kg is not None else None
+    hydrogen_kg_per_kg = per_carrier.hydrogen if t.hydrogen_kg is not None else None
     reported_gap = percent(difference(t.reported_ghg_avoided_kg, ghg_wtw_avoided), ghg_wtw_avoided)
     values: dict[str, Number] = {
         "operating_hours": t.operating_hours,
@@ -406,7 +427,7 @@ def compute(inputs: TrialInputs, factors: Factors, basis: Basis = "location") ->
         "energy_saved_kwh": None if diesel else difference(baseline_amount, compared_final),
         "efficiency_ratio": ratio(baseline_energy, compared_final),
         "ghg_ttw_kg": ttw_kg(t.diesel_l, inputs.technology, factors),
-        "ghg_wtw_kg": wtw_kg(Carriers(None, t.energy_kwh, t.hydrogen_kg, t.diesel_l), inputs, factors, basis),
+        "ghg_wtw_kg": wtw_kg(Carriers(None, t.energy_kwh, t.hydrogen_kg, t.diesel_l), per_carrier),
         "baseline_ghg_ttw_kg": baseline_ttw,
         "baseline_ghg_wtw_kg": baseline_wtw,
         "ghg_ttw_avoided_kg": difference(baseline_ttw, compared_ttw),

@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from trials.arithmetic import Number, ratio, times
 from trials.factors import Factors
@@ -56,9 +55,9 @@ def trial_tailpipe_share(technology: Technology, diesel_l: Number, baseline_dies
     return None  # hydrogen combustion emits NOx by a method METHODOLOGY.md does not give: n/a, not 0
 
 
-@dataclass(frozen=True)
-class Pollutants:
-    """Baseline pollutant estimates, kg, by both methods, and the one used (P × LF × A where it can be made)."""
+class Pollutants(NamedTuple):
+    """Baseline pollutant estimates, kg, by both methods, and the one used (P × LF × A where it can be made); a
+    tuple, quick to build for each of a unit spread's thousands of results."""
 
     nox_engine: Number
     nox_fuel: Number
