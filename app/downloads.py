@@ -8,10 +8,10 @@ import tempfile
 from flask import Blueprint, Flask, Response, abort, request, send_file
 
 from app.context import current_scope, engine
+from app.jobs import queue
 from reports.data import NothingToReport, Selection
 from reports.workbook import XLSX_MIMETYPE, write_report
-from trials import audit
-from trials.db import read_session, write_session
+from trials.db import read_session
 from trials.models import EquipmentClass
 
 bp = Blueprint("downloads", __name__, url_prefix="/reports")
@@ -36,17 +36,15 @@ def _send_report(kind: str, name: str, selection: Selection) -> Response:
     except BaseException:
         report.close()
         raise
-    with write_session(engine()) as session:
-        audit.record(
-            session,
-            actor=scope.actor,
-            action="report.download",
-            object=f"report:{kind}:{name}",
-            after={
-                "trials": [each.trial.code for each in data.trials],
-                "measurements": data.measurement_rows if include_measurements else 0,
-            },
-        )
+    queue().record_audit(  # at once, or by the queue while an import holds SQLite's write lock
+        actor=scope.actor,
+        action="report.download",
+        object=f"report:{kind}:{name}",
+        after={
+            "trials": [each.trial.code for each in data.trials],
+            "measurements": data.measurement_rows if include_measurements else 0,
+        },
+    )
     report.seek(0)
     safe_name = re.sub(r"[^A-Za-z0-9._-]+", "_", name)
     response = send_file(

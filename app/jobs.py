@@ -1,4 +1,5 @@
 """Import jobs on a task queue (huey): Redis in production, a SQLite file in development, in the request for tests.
+The same queue takes the audit entry of a report download that SQLite's write lock would keep waiting.
 
 The pages and the API record an upload's job with its bytes in the database (importers.jobs), so no disk is shared,
 and put the job's id on the queue; a worker (`zetrials worker`, or the thread `zetrials serve` starts) on any host
@@ -26,7 +27,8 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from importers import jobs
-from trials.db import read_session, write_session
+from trials import audit
+from trials.db import WriteLockBusy, read_session, write_session
 from trials.models import ImportJob, JobStatus, utcnow
 from trials.scope import Scope
 
@@ -35,6 +37,9 @@ log = logging.getLogger(__name__)
 #: How often a running job tells the queue it is alive (at least four times within the reaper's limit), besides
 #: every 10,000 rows read.
 BEAT_EVERY_S = 5.0
+#: How long a request waits for SQLite's write lock to audit what it did before the queue writes the entry instead:
+#: an import holds the lock for seconds, and every request waiting on it holds one of the server's workers.
+AUDIT_WAIT_MS = 100
 #: Each surface's view of a finished import (the review page's, the API's), registered by the surface's module.
 _DESCRIBE: dict[str, jobs.Describe] = {}
 
@@ -66,6 +71,7 @@ class Queue:
         self.name: str = self.config["JOB_QUEUE_NAME"]
         self._huey: Huey | None = None
         self._run_import: Any = None  # the import task (calling it enqueues), registered when huey is built
+        self._write_audit: Any = None  # the task writing an audit entry a request could not
         self._lock = threading.Lock()
 
     @property
@@ -98,6 +104,7 @@ class Queue:
         else:
             raise ValueError(f"JOB_QUEUE must be redis://..., sqlite:///... or immediate, not {self.spec!r}")
         self._run_import = huey.task(name="run_import")(self.run)
+        self._write_audit = huey.task(name="write_audit")(self.write_audit)
         huey.periodic_task(crontab(minute="*"), name="reap_jobs")(self.reap)
         return huey
 
@@ -127,6 +134,12 @@ class Queue:
             jobs.run_job(self.engine, job_id, describe=describe, progress=beat.rows, limits=self.limits)
         self.huey.get(_beat_key(job_id))  # popped: the table holds the outcome now
 
+    def write_audit(self, event: dict[str, Any]) -> None:
+        """Write an audit entry a request handed over, at the time it happened, waiting for the lock as long as it
+        takes."""
+        with write_session(self.engine) as session:
+            audit.record(session, **event)
+
     def reap(self, job_id: str | None = None) -> jobs.Reaped:
         """Fail silent jobs and delete expired uploads (all, or one job's)."""
         return jobs.reap(self.engine, limits=self.limits, last_beat=self.last_beat, job_id=job_id)
@@ -152,6 +165,19 @@ class Queue:
         _InProcessConsumer(self.huey, workers=threads, worker_type="thread", periodic=True).start()
 
     # --- the web's side --------------------------------------------------------------------------------------------
+
+    def record_audit(self, **event: Any) -> None:
+        """Audit what a request did (audit.record's fields): at once, or, while an import holds SQLite's write lock
+        past AUDIT_WAIT_MS, through the queue, whose worker writes it with the time it happened once the lock is
+        free. On PostgreSQL nothing holds the table: it is always at once."""
+        event.setdefault("at", utcnow())
+        try:
+            with write_session(self.engine, wait_ms=AUDIT_WAIT_MS) as session:
+                audit.record(session, **event)
+        except WriteLockBusy:
+            log.info("audit entry %s %s queued: an import holds the write lock", event["action"], event["object"])
+            if self.huey is not None:  # built on first use, with its tasks
+                self._write_audit(event)
 
     def submit(self, scope: Scope, upload: FileStorage, filename: str, options: dict[str, Any]) -> str:
         """Record an upload's job with its bytes (refusing a user holding too many) and queue its run; give its id."""

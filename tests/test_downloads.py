@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 from datetime import date
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
 from werkzeug.test import TestResponse
 
-from app import downloads
+from app import create_app, downloads
+from app.jobs import Queue
 from tests.factories import make_measurement, make_trial, make_unit, make_user, sign_in
-from trials.models import AuditEvent, EquipmentClass, Role, Visibility
+from trials.models import AuditEvent, EquipmentClass, Role, Visibility, utcnow
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 URLS = ("/reports/port/USLGB.xlsx", "/reports/trial/LGB-1.xlsx", "/reports/compare/yard_tractor.xlsx")
@@ -109,3 +113,37 @@ def test_a_trial_download_includes_raw_rows_only_when_asked(partner: FlaskClient
     full = load_workbook(io.BytesIO(download(partner, "/reports/trial/LGB-1.xlsx?measurements=1").data))
     rows = list(full["Measurements"].iter_rows(min_row=2, values_only=True))
     assert [(row[0], row[3], row[7]) for row in rows] == [("LGB-1", "trial unit", 150.0)]  # the role in words
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_a_download_while_an_import_holds_sqlites_write_lock_is_sent_at_once_and_audited_when_the_lock_is_free(
+    engine: Engine, db_url: str, session: Session, tmp_path: Path
+) -> None:
+    settings = {"TESTING": True, "SECRET_KEY": "test-secret", "DATABASE_URL": db_url}
+    app = create_app(settings | {"JOB_QUEUE": f"sqlite:///{tmp_path / 'queue.sqlite'}"})
+    client = app.test_client()
+    lgb = make_trial(session, code="LGB-1", name="Long Beach tractors")
+    make_measurement(session, make_unit(session, lgb), date(2025, 3, 1), operating_hours=8.0, energy_kwh=150.0)
+    make_user(session, "p@lgb.example", role=Role.partner, port_locode="USLGB")
+    assert sign_in(client, "p@lgb.example") == 302
+    queue: Queue = app.extensions["zetrials.queue"]
+    importing = sqlite3.connect(str(make_url(db_url).database), isolation_level=None)
+    importing.execute("BEGIN IMMEDIATE")  # as an import holds the write lock, for seconds, until it commits
+    try:
+        started = utcnow()
+        response = download(client, "/reports/port/USLGB.xlsx")
+        sent = utcnow()
+        assert response.status_code == 200 and trial_codes(response.data) == ["LGB-1"]
+        assert queue.huey.pending_count() == 1
+        assert session.exec(select(AuditEvent).where(AuditEvent.action == "report.download")).all() == []
+    finally:
+        importing.rollback()
+        importing.close()
+    queue.huey.execute(queue.huey.dequeue())  # what the worker does once it takes the task
+    session.rollback()  # the test's own read ended, to see what was written since
+    events = session.exec(select(AuditEvent).where(AuditEvent.action == "report.download")).all()
+    assert [(event.actor, event.object, event.after) for event in events] == [
+        ("p@lgb.example", "report:port:USLGB", {"trials": ["LGB-1"], "measurements": 0})
+    ]
+    assert started <= events[0].at <= sent, "the entry keeps the time of the download, not of its writing"
+    app.extensions["zetrials.engine"].dispose()

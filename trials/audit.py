@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
@@ -18,10 +19,14 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     import_batch_id: int | None = None,
+    at: datetime | None = None,
 ) -> AuditEvent:
-    """Add one event to the caller's transaction, so it lands or vanishes with the change it describes."""
+    """Add one event to the caller's transaction, so it lands or vanishes with the change it describes; `at` is when
+    it happened, for an event written after the fact (now by default)."""
     event = AuditEvent(
         actor=actor, action=action, object=object, before=before, after=after, import_batch_id=import_batch_id
     )
+    if at is not None:
+        event.at = at
     session.add(event)
     return event

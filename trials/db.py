@@ -89,8 +89,13 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: sa.Connection) -> None:
         # A write that starts as a reader and upgrades later can fail with "database is locked"
         # without waiting; BEGIN IMMEDIATE takes the write lock first and waits its turn instead.
-        immediate = connection.get_execution_options().get("sqlite_immediate", False)
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        options = connection.get_execution_options()
+        wait_ms = int(options.get("sqlite_wait_ms", SQLITE_BUSY_TIMEOUT_MS))
+        held = connection.connection.info  # kept with the pooled connection: the PRAGMA only when the wait changes
+        if held.get("busy_timeout") != wait_ms:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={wait_ms}")
+            held["busy_timeout"] = wait_ms
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if options.get("sqlite_immediate", False) else "BEGIN")
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -105,12 +110,27 @@ def read_session(engine: Engine) -> Iterator[Session]:
         yield session
 
 
+class WriteLockBusy(Exception):
+    """SQLite's write lock stayed taken (by an import, say) longer than the writer chose to wait; nothing written."""
+
+
 @contextmanager
-def write_session(engine: Engine) -> Iterator[Session]:
-    """Open one transaction for writing that commits on success and rolls back on any error."""
-    immediate = engine.execution_options(sqlite_immediate=True)
-    with Session(immediate, expire_on_commit=False) as session, session.begin():
-        yield session
+def write_session(engine: Engine, *, wait_ms: int | None = None) -> Iterator[Session]:
+    """Open one transaction for writing that commits on success and rolls back on any error.
+
+    On SQLite a writer waits its turn for the write lock, up to the busy timeout (30 s); one that gives a shorter
+    `wait_ms` gets WriteLockBusy after it instead, before anything was written (BEGIN IMMEDIATE takes the lock
+    first). PostgreSQL has no such lock: there `wait_ms` changes nothing."""
+    options: dict[str, Any] = {"sqlite_immediate": True}
+    if wait_ms is not None:
+        options["sqlite_wait_ms"] = wait_ms
+    try:
+        with Session(engine.execution_options(**options), expire_on_commit=False) as session, session.begin():
+            yield session
+    except sa.exc.OperationalError as error:
+        if wait_ms is not None and is_sqlite(engine) and "database is locked" in str(error.orig):
+            raise WriteLockBusy(f"the database's write lock stayed taken for over {wait_ms} ms") from error
+        raise
 
 
 #: The PostgreSQL advisory lock every import and undo holds until its transaction ends.
