@@ -217,6 +217,7 @@ def runner(engine: Engine, db_url: str, monkeypatch: pytest.MonkeyPatch) -> CliR
 SHARED_PER_MODULE = ("demo", "served")
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook, which reads the groups into the test ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Keep the browser tests on one xdist worker (`--dist loadgroup`): each starts servers and a Chromium, and two
     at once on a two-core machine only slow each other down. Keep a module's tests that share a demo database on one

@@ -212,6 +212,7 @@ def unit_spread(*, session: Session, scope: Scope, state: ViewState, as_of: date
     order = {trial_id: index for index, trial_id in enumerate(trials)}  # as the bars: by port, then trial
     per_unit = sorted(per_unit, key=lambda unit: (order[unit[0]], unit[1]))
     position = METRIC_KEYS.index(key)
+    unit_of_value = registry.METRICS[key].unit_for(state.equipment_class)
     return Table(
         SPREAD_COLUMNS,
         [
@@ -222,7 +223,7 @@ def unit_spread(*, session: Session, scope: Scope, state: ViewState, as_of: date
                 trials[trial_id].technology.value,
                 unit,
                 values[position],
-                registry.METRICS[key].unit_for(state.equipment_class),
+                unit_of_value,
             )
             for trial_id, unit, values in per_unit
         ],

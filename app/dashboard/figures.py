@@ -86,8 +86,11 @@ def _empty(figure: go.Figure, message: str = NO_DATA) -> go.Figure:
 def _escaped(values: Iterable[Any]) -> list[str]:
     """Text from the data as Plotly must be given it: Plotly reads tags such as <a href> in any text it draws (axis
     labels, hovers, legends), so a trial code or baseline source could become a live link; escaped, it shows as
-    typed (Plotly turns &lt; back into <)."""
-    return [html.escape(str(value), quote=False) for value in values]
+    typed (Plotly turns &lt; back into <). Each distinct value is escaped once: a spread repeats its trials' codes
+    and ports' names on thousands of points."""
+    listed = list(values)
+    escaped = {value: html.escape(str(value), quote=False) for value in set(listed)}
+    return [escaped[value] for value in listed]
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
