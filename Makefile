@@ -25,12 +25,12 @@ run: $(STAMP)
 
 # Production: PostgreSQL and a real secret are required; TLS terminates in front (see README).
 # Imports run on workers beside gunicorn, started apart with the same DATABASE_URL, SECRET_KEY and REDIS_URL:
-#   .venv/bin/zetrials worker --threads 2     (one or more, on any host that reaches the database and Redis)
+#   .venv/bin/zetrials worker --threads 2 --nice 10   (one or more, on any host that reaches the database and Redis)
 run-prod: $(STAMP)
 	@test -n "$$DATABASE_URL" || (echo "set DATABASE_URL=postgresql://..." && exit 2)
 	@test -n "$$SECRET_KEY" || (echo "set SECRET_KEY to a long random string" && exit 2)
 	@test -n "$$REDIS_URL" || echo "REDIS_URL is not set: import jobs queue in instance/queue.sqlite, for workers on this host only"
-	@echo "Import jobs run on workers started apart: .venv/bin/zetrials worker (same DATABASE_URL, SECRET_KEY, REDIS_URL)"
+	@echo "Import jobs run on workers started apart: .venv/bin/zetrials worker --nice 10 (same DATABASE_URL, SECRET_KEY, REDIS_URL)"
 	$(BIN)/zetrials init
 	$(BIN)/gunicorn --workers $${WORKERS:-8} --threads $${THREADS:-1} --keep-alive $${KEEP_ALIVE:-0} --bind $${BIND:-127.0.0.1:8050} --access-logfile - 'app.serving:server_app()'
 

@@ -548,8 +548,8 @@ def main() -> int:
     parser.add_argument(
         "--worker-nice",
         type=int,
-        help="the workers' --nice (default as README advises: 10 on "
-        "PostgreSQL, 0 on SQLite, where a starved import would hold the write lock longer)",
+        help="the workers' --nice (default 10, as README advises on both databases: imports take the CPU the web "
+        "workers leave)",
     )
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/9", help="queue here ('' for a SQLite file)")
     options = parser.parse_args()
@@ -567,7 +567,7 @@ def main() -> int:
             f"think {think[0]}-{think[1]} s, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
         )
         running = None
-        nice = options.worker_nice if options.worker_nice is not None else 10 if kind == "PostgreSQL" else 0
+        nice = options.worker_nice if options.worker_nice is not None else 10
         if paths:
             queue = queue_environment(options.redis_url or None, folder)
             os.environ.update(queue)  # gunicorn's workers take the same queue from the environment
