@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -61,6 +62,9 @@ def _sums(
 
 
 _SUM_COLUMNS: list[str] = [name for field in ROLLUP_FIELDS for name in (field, f"n_{field}")]
+#: The trials a rebuild reads, bound when it runs: the rebuild's three statements are built once per process, since
+#: building their hundreds of sums cost more than running them on a trial or two (an import of a small file, a test).
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
 
 
 def refresh_rollups(session: Session, trial_ids: Iterable[int]) -> None:
@@ -79,17 +83,15 @@ def refresh_rollups(session: Session, trial_ids: Iterable[int]) -> None:
         existing = sa.select(_trial.c.id, stamp).where(_trial.c.id.in_(chunk))
         connection.execute(sa.insert(_stamp).from_select(["trial_id", "stamp"], existing))
         _insert_daily(connection, chunk)
-        _insert_monthly(connection, chunk)
-        _insert_running_totals(connection, chunk)
+        connection.execute(_monthly_insert(), {"ids": chunk})
+        connection.execute(_running_totals_insert(), {"ids": chunk})
 
 
-def _insert_daily(connection: sa.Connection, ids: list[int]) -> None:
-    """One row per trial, role and start day with its sums, then a row for every further day a period covers.
-
-    Pieces that start on the same day are nested ranges, so the days they cover are those up to the group's latest
-    end: one grouped read of the measurement pieces gives the sums and the days alike."""
-    p = pieces(_measurement.c.trial_id.in_(ids))
-    grouped = sa.select(
+@cache
+def _daily_sums() -> sa.Select[Any]:
+    """The trials' measurement pieces summed by trial, role and start day, with each group's latest end."""
+    p = pieces(_measurement.c.trial_id.in_(_IDS))
+    return sa.select(
         p.c.trial_id,
         p.c.role,
         p.c.period_start,
@@ -97,10 +99,17 @@ def _insert_daily(connection: sa.Connection, ids: list[int]) -> None:
         sa.func.sum(p.c.first),
         *_sums(p, derived=derived_columns(p)),
     ).group_by(p.c.trial_id, p.c.role, p.c.period_start)
+
+
+def _insert_daily(connection: sa.Connection, ids: list[int]) -> None:
+    """One row per trial, role and start day with its sums, then a row for every further day a period covers.
+
+    Pieces that start on the same day are nested ranges, so the days they cover are those up to the group's latest
+    end: one grouped read of the measurement pieces gives the sums and the days alike."""
     columns = ["trial_id", "role", "day", "measurements", *_SUM_COLUMNS]
     days: list[dict[str, Any]] = []
     further: set[tuple[int, Any, date]] = set()
-    for trial_id, role, start, end, *sums in connection.execute(grouped).all():
+    for trial_id, role, start, end, *sums in connection.execute(_daily_sums(), {"ids": ids}).all():
         days.append(dict(zip(columns, (trial_id, role, as_date(start), *sums), strict=True)))
         start, end = as_date(start), as_date(end)
         further.update((trial_id, role, start + timedelta(days=offset)) for offset in range(1, (end - start).days))
@@ -111,8 +120,9 @@ def _insert_daily(connection: sa.Connection, ids: list[int]) -> None:
         connection.execute(sa.insert(_daily), days)
 
 
-def _insert_monthly(connection: sa.Connection, ids: list[int]) -> None:
-    """Sum the daily rows by month: every daily row is a day covered."""
+@cache
+def _monthly_insert() -> sa.Insert:
+    """Sum the trials' daily rows by month: every daily row is a day covered."""
     d = _daily
     month = month_key(d.c.day)
     grouped = (
@@ -126,16 +136,18 @@ def _insert_monthly(connection: sa.Connection, ids: list[int]) -> None:
             sa.func.min(d.c.day),
             sa.func.max(d.c.day),
         )
-        .where(d.c.trial_id.in_(ids))
+        .where(d.c.trial_id.in_(_IDS))
         .group_by(d.c.trial_id, d.c.role, month)
     )
     columns = ["trial_id", "role", "month", "measurements", *_SUM_COLUMNS, "days_covered", "first_day", "last_day"]
-    connection.execute(sa.insert(_monthly).from_select(columns, grouped))
+    return sa.insert(_monthly).from_select(columns, grouped)
 
 
-def _insert_running_totals(connection: sa.Connection, ids: list[int]) -> None:
-    """Sum each unit's measurement pieces by month of their start, then add them up month after month."""
-    p = pieces(_measurement.c.trial_id.in_(ids))
+@cache
+def _running_totals_insert() -> sa.Insert:
+    """Sum each of the trials' units' measurement pieces by month of their start, then add them up month after
+    month."""
+    p = pieces(_measurement.c.trial_id.in_(_IDS))
     month = month_key(p.c.period_start)
     sums = [column.label(name) for column, name in zip(_sums(p, derived=derived_columns(p)), _SUM_COLUMNS, strict=True)]
     by_month = (
@@ -161,4 +173,4 @@ def _insert_running_totals(connection: sa.Connection, ids: list[int]) -> None:
         ],
     )
     columns = ["trial_id", "unit_id", "month", "role", "measurements", *_SUM_COLUMNS]
-    connection.execute(sa.insert(_running).from_select(columns, running))
+    return sa.insert(_running).from_select(columns, running)
