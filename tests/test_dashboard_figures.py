@@ -166,6 +166,11 @@ def test_grid_scatter_plots_intensity_against_reduction_and_skips_na() -> None:
     assert (axes.xaxis.rangemode, axes.yaxis.rangemode) == ("tozero", "tozero")  # a few points, not zoomed apart
 
 
+def test_the_grid_axis_leaves_room_for_the_name_above_its_highest_point() -> None:
+    table = Table(GRID_COLUMNS, [("IDTPP", "Tanjung Priok", "TPP-1", "battery_electric", 663.0, 2025, 51.0, 280)])
+    assert tuple(figures.grid_scatter(table).layout.xaxis.range) == (0, 663.0 * 1.2)  # 795.6 g/kWh, a fifth more
+
+
 def test_the_coverage_calendar_lays_days_out_by_week_and_weekday() -> None:
     table = Table(("day", "covered"), [("2024-01-06", 1), ("2024-01-07", 0), ("2024-01-08", 1)])  # Sat, Sun, Mon
     (heatmap,) = figures.coverage_calendar(table).data

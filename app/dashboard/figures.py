@@ -331,6 +331,10 @@ def compare_spread(table: Table, title: str, unit: str) -> go.Figure:
     return figure
 
 
+#: How far the grid scatter's x axis runs past its highest point: room for a port's name centred above it.
+GRID_AXIS_ROOM = 1.2
+
+
 def grid_scatter(table: Table) -> go.Figure:
     """How each port's grid intensity drives its trials' well-to-wheel reduction."""
     figure = _base(
@@ -377,6 +381,9 @@ def grid_scatter(table: Table) -> go.Figure:
         )
     figure.layout.xaxis.rangemode = "tozero"  # from zero on both axes: a few points never look further apart than
     figure.layout.yaxis.rangemode = "tozero"  # they are
+    highest = float(present.numbers("grid_g_per_kwh").max())
+    if highest > 0:  # the grid axis ends a fifth past its highest point: the name centred above it is not cut off
+        figure.layout.xaxis.range = [0, GRID_AXIS_ROOM * highest]
     return figure
 
 
