@@ -70,8 +70,7 @@ class Queue:
         self.spec: str = self.config.get("JOB_QUEUE") or f"sqlite:///{self.instance / 'queue.sqlite'}"
         self.name: str = self.config["JOB_QUEUE_NAME"]
         self._huey: Huey | None = None
-        self._run_import: Any = None  # the import task (calling it enqueues), registered when huey is built
-        self._write_audit: Any = None  # the task writing an audit entry a request could not
+        self._tasks: dict[str, Any] = {}  # by name, registered with huey: calling one puts a call on the queue
         self._lock = threading.Lock()
 
     @property
@@ -83,16 +82,25 @@ class Queue:
             max_pending=self.config["MAX_PENDING_UPLOADS"],
         )
 
-    @property
-    def huey(self) -> Huey:
-        """The huey instance with this queue's two tasks, built on first use (a SQLite queue makes its file then)."""
+    def _built(self) -> tuple[Huey, dict[str, Any]]:
+        """The huey instance and its tasks, built on first use (a SQLite queue makes its file then)."""
         with self._lock:
             if self._huey is None:
-                self._huey = self._build()
-            return self._huey
+                self._huey, self._tasks = self._build()
+            return self._huey, self._tasks
 
-    def _build(self) -> Huey:
-        """Choose the backend from the setting, and register the import task and the periodic reaper."""
+    @property
+    def huey(self) -> Huey:
+        """The huey instance with this queue's tasks."""
+        return self._built()[0]
+
+    def _call(self, task: str, *args: Any) -> None:
+        """Put a call of one of the queue's tasks on the queue (in immediate mode, make it now)."""
+        self._built()[1][task](*args)
+
+    def _build(self) -> tuple[Huey, dict[str, Any]]:
+        """Choose the backend from the setting, and register the tasks (an import, an audit entry a request handed
+        over) and the periodic reaper."""
         if self.spec == "immediate":
             huey: Huey = MemoryHuey(self.name, immediate=True, results=False)
         elif self.spec.startswith(("redis://", "rediss://", "unix://")):
@@ -103,10 +111,12 @@ class Queue:
             huey = SqliteHuey(self.name, filename=str(path), results=False)
         else:
             raise ValueError(f"JOB_QUEUE must be redis://..., sqlite:///... or immediate, not {self.spec!r}")
-        self._run_import = huey.task(name="run_import")(self.run)
-        self._write_audit = huey.task(name="write_audit")(self.write_audit)
+        tasks = {
+            "run_import": huey.task(name="run_import")(self.run),
+            "write_audit": huey.task(name="write_audit")(self.audit),
+        }
         huey.periodic_task(crontab(minute="*"), name="reap_jobs")(self.reap)
-        return huey
+        return huey, tasks
 
     def describe(self) -> str:
         """Name the queue for people, without any password in its URL."""
@@ -116,8 +126,7 @@ class Queue:
 
     def enqueue(self, job_id: str) -> None:
         """Put a job's id on the queue (in immediate mode, run it now)."""
-        if self.huey is not None:  # built on first use, with its tasks
-            self._run_import(job_id)
+        self._call("run_import", job_id)
 
     # --- the worker's side ---------------------------------------------------------------------------------------
 
@@ -134,10 +143,10 @@ class Queue:
             jobs.run_job(self.engine, job_id, describe=describe, progress=beat.rows, limits=self.limits)
         self.huey.get(_beat_key(job_id))  # popped: the table holds the outcome now
 
-    def write_audit(self, event: dict[str, Any]) -> None:
-        """Write an audit entry a request handed over, at the time it happened, waiting for the lock as long as it
-        takes."""
-        with write_session(self.engine) as session:
+    def audit(self, event: dict[str, Any], wait_ms: int | None = None) -> None:
+        """Write an audit entry (audit.record's fields) in a transaction of its own: on the worker, one a request
+        handed over, waiting for SQLite's write lock as long as it takes; in a request, waiting `wait_ms` at most."""
+        with write_session(self.engine, wait_ms=wait_ms) as session:
             audit.record(session, **event)
 
     def reap(self, job_id: str | None = None) -> jobs.Reaped:
@@ -172,12 +181,10 @@ class Queue:
         free. On PostgreSQL nothing holds the table: it is always at once."""
         event.setdefault("at", utcnow())
         try:
-            with write_session(self.engine, wait_ms=AUDIT_WAIT_MS) as session:
-                audit.record(session, **event)
+            self.audit(event, wait_ms=AUDIT_WAIT_MS)
         except WriteLockBusy:
             log.info("audit entry %s %s queued: an import holds the write lock", event["action"], event["object"])
-            if self.huey is not None:  # built on first use, with its tasks
-                self._write_audit(event)
+            self._call("write_audit", event)
 
     def submit(self, scope: Scope, upload: FileStorage, filename: str, options: dict[str, Any]) -> str:
         """Record an upload's job with its bytes (refusing a user holding too many) and queue its run; give its id."""
