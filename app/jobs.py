@@ -40,6 +40,8 @@ BEAT_EVERY_S = 5.0
 #: How long a request waits for SQLite's write lock to audit what it did before the queue writes the entry instead:
 #: an import holds the lock for seconds, and every request waiting on it holds one of the server's workers.
 AUDIT_WAIT_MS = 100
+#: How often the worker tries a handed-over audit entry again, 30 s apart, before huey logs it as failed.
+AUDIT_RETRIES = 20
 #: Each surface's view of a finished import (the review page's, the API's), registered by the surface's module.
 _DESCRIBE: dict[str, jobs.Describe] = {}
 
@@ -113,7 +115,8 @@ class Queue:
             raise ValueError(f"JOB_QUEUE must be redis://..., sqlite:///... or immediate, not {self.spec!r}")
         tasks = {
             "run_import": huey.task(name="run_import")(self.run),
-            "write_audit": huey.task(name="write_audit")(self.audit),
+            # SQLite's busy timeout is 30 s and an import of a million rows holds the lock longer: tried again
+            "write_audit": huey.task(name="write_audit", retries=AUDIT_RETRIES, retry_delay=30)(self.audit),
         }
         huey.periodic_task(crontab(minute="*"), name="reap_jobs")(self.reap)
         return huey, tasks
