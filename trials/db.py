@@ -75,11 +75,12 @@ def _configure_sqlite(engine: Engine) -> None:
     cache_mib = sqlite_cache_mib()
 
     @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+    def _on_connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        record.info["busy_timeout"] = SQLITE_BUSY_TIMEOUT_MS  # what _on_begin compares a transaction's wait with
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA cache_size={-1024 * cache_mib}")
