@@ -338,9 +338,9 @@ GRID_AXIS_ROOM = 1.2
 def grid_scatter(table: Table) -> go.Figure:
     """How each port's grid intensity drives its trials' well-to-wheel reduction."""
     figure = _base(
-        "Grid intensity against GHG reduction (well-to-wheel)",
-        "Grid intensity, location-based (g CO2e/kWh)",
-        "GHG reduction against baseline (%)",
+        "Grid intensity against GHG reduction",  # short enough for a phone: Plotly does not wrap titles
+        "Grid, location-based (g CO2e/kWh)",
+        "GHG reduction, well-to-wheel (%)",
     )
     present = Table(
         table.columns,
