@@ -44,8 +44,9 @@ from trials.models import Role, Visibility
 
 TRIAL = "LGB-RACE-01"
 EDITOR, VIEWER = "editor@race.example", "exec@race.example"
-#: Files of different bytes, racing each other; the last file is also uploaded COPIES times at once.
-DIFFERENT = 4
+#: Files of different bytes, racing each other (enough that, even on a loaded machine, a read lands between two of
+#: their commits); the last file is also uploaded COPIES times at once.
+DIFFERENT = 7
 FILES = DIFFERENT + 1
 SHARED = DIFFERENT
 COPIES = 4
