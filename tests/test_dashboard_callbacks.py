@@ -378,6 +378,52 @@ def test_the_spread_is_remembered_across_metrics_and_forgotten_when_the_rollups_
     assert len(reads) == 2
 
 
+def test_month_figures_are_remembered_trial_by_trial_so_a_narrower_view_reads_no_sums(
+    client: FlaskClient, session: Session, trials: dict[str, Trial], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from trials import results
+
+    reads: list[list[str]] = []
+    real_month_data = results.month_data
+
+    def counted_month_data(**kwargs: Any) -> Any:
+        reads.append(sorted(trial.code for trial in kwargs["trials"]))
+        return real_month_data(**kwargs)
+
+    monkeypatch.setattr(results, "month_data", counted_month_data)
+    sign_in(client, "exec@example.org")
+    client.get("/dashboard/")
+
+    def monthly(search: str) -> dict[str, list[float]]:
+        traces = post_callback(client, [("chart-monthly", "figure")], url_search(search))["chart-monthly"]["figure"]
+        return {trace["name"]: _array(trace["y"]) for trace in traces["data"]}
+
+    everything = monthly("")
+    assert monthly("?port=SGSIN") == {"Singapore": everything["Singapore"]}
+    assert reads == [["LGB-1", "SIN-PRIVATE", "SIN-SHARED"]]  # Singapore's two trials were read with all three
+    unit = make_unit(session, trials["LGB-1"], "LGB-1-U2")
+    make_measurement(session, unit, date(2024, 3, 3), operating_hours=10.0, energy_kwh=300.0)  # rollups rebuilt
+    assert monthly("")["Singapore"] == everything["Singapore"]
+    assert reads[1:] == [["LGB-1"]]  # only the trial whose rollups changed is read again
+
+
+def test_remembered_values_computed_together_are_computed_only_for_the_ids_missing() -> None:
+    from trials.results import Remembered
+
+    memo: Remembered[str] = Remembered(size=3)
+    asked: list[list[int]] = []
+
+    def compute(ids: list[int]) -> dict[int, str]:
+        asked.append(ids)
+        return {item: f"v{item}" for item in ids}
+
+    assert memo.get_each({1: "a", 2: "b"}, compute) == {1: "v1", 2: "v2"}
+    assert list(memo.get_each({3: "c", 2: "b", 1: "a"}, compute).items()) == [(3, "v3"), (2, "v2"), (1, "v1")]
+    assert memo.get_each({4: "d", 1: "a"}, compute) == {4: "v4", 1: "v1"}  # "b", the least recently used, went
+    assert memo.get_each({2: "b"}, compute) == {2: "v2"}
+    assert asked == [[1, 2], [3], [4], [2]]
+
+
 def test_remembered_values_are_computed_once_and_the_least_recently_used_goes_first() -> None:
     from trials.results import Remembered
 

@@ -97,9 +97,33 @@ class Remembered(Generic[Value]):
         value = compute()
         with self._lock:
             self._values[key] = value
-            while len(self._values) > self.size:
-                self._values.popitem(last=False)
+            self._trim()
         return value
+
+    def get_each(
+        self, keys: Mapping[int, Hashable], compute: Callable[[list[int]], Mapping[int, Value]]
+    ) -> dict[int, Value]:
+        """Each id's value remembered under its own key, those missing computed together in one call: a view that
+        shares trials with one seen before computes only its new trials."""
+        found: dict[int, Value] = {}
+        with self._lock:
+            for item, key in keys.items():
+                if key in self._values:
+                    self._values.move_to_end(key)
+                    found[item] = self._values[key]
+        missing = [item for item in keys if item not in found]
+        if missing:
+            computed = compute(missing)
+            with self._lock:
+                for item in missing:
+                    found[item] = self._values[keys[item]] = computed[item]
+                self._trim()
+        return {item: found[item] for item in keys}
+
+    def _trim(self) -> None:
+        """Forget the least recently used values beyond the size (the lock held)."""
+        while len(self._values) > self.size:
+            self._values.popitem(last=False)
 
 
 _calculators: Remembered[Calculator] = Remembered(size=4)
@@ -151,13 +175,20 @@ class _Stored:
 
     def key(self) -> tuple[Any, ...]:
         """A hashable key for all of it."""
-        return (
-            tuple(
-                (self.stamps[trial.id or 0], self.units.get(trial.id or 0, 0), _columns(trial)) for trial in self.trials
-            ),
-            tuple(_columns(port) for port in self.ports.values()),
-            tuple(_columns(row) for row in self.ranges),
-        )
+        return (tuple(map(self._trial_key, self.trials)), self._shared_key())
+
+    def trial_keys(self) -> dict[int, tuple[Any, ...]]:
+        """A hashable key for each trial's part of it, by trial id, the ports and ranges in each."""
+        shared = self._shared_key()
+        return {trial.id or 0: (self._trial_key(trial), shared) for trial in self.trials}
+
+    def _trial_key(self, trial: Trial) -> tuple[Any, ...]:
+        """One trial as stored, with its rollup stamp and unit count."""
+        return (self.stamps[trial.id or 0], self.units.get(trial.id or 0, 0), _columns(trial))
+
+    def _shared_key(self) -> tuple[Any, ...]:
+        """The ports and the plausible ranges."""
+        return (tuple(_columns(port) for port in self.ports.values()), tuple(_columns(row) for row in self.ranges))
 
 
 def _stored(session: Session, scope: Scope, trials: Sequence[Trial]) -> _Stored:
@@ -173,7 +204,9 @@ def _stored(session: Session, scope: Scope, trials: Sequence[Trial]) -> _Stored:
 
 #: Reads remembered per worker, by everything their figures depend on: a few dozen views' worth.
 _trial_figures: Remembered[list[tuple[PeriodData, MetricsResult]]] = Remembered(size=64)
-_month_figures: Remembered[dict[int, dict[int, tuple[TrialInputs, MetricsResult]]]] = Remembered(size=32)
+#: Month figures are remembered trial by trial, so a view narrowed to some of the trials of one seen before (a port,
+#: a class, a technology) is read, not computed: twenty views' worth of 200 trials.
+_month_figures: Remembered[dict[int, tuple[TrialInputs, MetricsResult]]] = Remembered(size=4_096)
 
 
 @dataclass(frozen=True)
@@ -265,15 +298,17 @@ def monthly_results(
     calc = _calculator(session, factors)
     day = as_of or today()
 
-    def compute_all() -> dict[int, dict[int, MonthResult]]:
-        months = month_data(session=session, scope=scope, trials=trials, as_of=day, period=period, data_only=data_only)
+    def compute(ids: list[int]) -> dict[int, dict[int, MonthResult]]:
+        missing = [trial for trial in trials if trial.id in ids]
+        months = month_data(session=session, scope=scope, trials=missing, as_of=day, period=period, data_only=data_only)
         return {
             trial_id: {month: (inputs, calc.compute(inputs, basis)) for month, inputs in by_month.items()}
             for trial_id, by_month in months.items()
         }
 
-    key = (_stored(session, scope, trials).key(), period, day, basis, data_only, calc.factors_key)
-    return _month_figures.get(key, compute_all)
+    rest = (period, day, basis, data_only, calc.factors_key)
+    keys = {trial_id: (key, rest) for trial_id, key in _stored(session, scope, trials).trial_keys().items()}
+    return _month_figures.get_each(keys, compute)
 
 
 #: Each unit's metric values, in METRIC_KEYS' order, by (trial id, unit id).
