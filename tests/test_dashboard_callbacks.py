@@ -348,11 +348,11 @@ def test_the_spread_is_remembered_across_metrics_and_forgotten_when_the_rollups_
 ) -> None:
     from trials import results
 
-    reads: list[int] = []
+    reads: list[list[str]] = []
     real_unit_data = results.unit_data
 
     def counted_unit_data(**kwargs: Any) -> Any:
-        reads.append(1)
+        reads.append(sorted(trial.code for trial in kwargs["trials"]))
         return real_unit_data(**kwargs)
 
     monkeypatch.setattr(results, "unit_data", counted_unit_data)
@@ -375,7 +375,31 @@ def test_the_spread_is_remembered_across_metrics_and_forgotten_when_the_rollups_
     session.refresh(stamp)
     assert stamp.stamp != before
     assert spread("?class=yard_tractor") == [12.0, 10.0, 30.0]  # the new unit: 300 kWh in 10 h
-    assert len(reads) == 2
+    assert reads == [["LGB-1", "SIN-SHARED"], ["LGB-1"]]  # only the trial whose rollups changed was read again
+
+
+def test_unit_results_carry_no_reporting_lag_so_they_are_not_computed_again_the_next_day(
+    session: Session, trials: dict[str, Trial], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.dashboard import compare_data, state
+    from trials import results
+
+    reads: list[int] = []
+    real_unit_data = results.unit_data
+
+    def counted_unit_data(**kwargs: Any) -> Any:
+        reads.append(1)
+        return real_unit_data(**kwargs)
+
+    monkeypatch.setattr(results, "unit_data", counted_unit_data)
+    view = state.parse("?class=yard_tractor")
+    today_spread, next_day_spread = (
+        compare_data.unit_spread(session=session, scope=Scope.operator(), state=view, as_of=day)
+        for day in (date(2024, 6, 1), date(2024, 6, 2))
+    )
+    # kWh per operating hour, each unit 10 h a day: 7,777 / 10, 120 / 10 and 100 / 10, in the bars' order
+    assert today_spread.column("value") == next_day_spread.column("value") == [777.7, 12.0, 10.0]
+    assert len(reads) == 1
 
 
 def test_month_figures_are_remembered_trial_by_trial_so_a_narrower_view_reads_no_sums(

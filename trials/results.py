@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from functools import lru_cache
 from typing import Any, Generic, Literal, TypeVar
@@ -311,10 +311,12 @@ def monthly_results(
     return _month_figures.get_each(keys, compute)
 
 
-#: Each unit's metric values, in METRIC_KEYS' order, by (trial id, unit id).
+#: Each unit's metric values, in the order of the keys asked for, by (trial id, unit id).
 UnitResults = list[tuple[int, str, tuple[float | None, ...]]]
-#: A trial's unit spread is thousands of results, so a few classes' worth is kept (about 2 MB each).
-_unit_results: Remembered[UnitResults] = Remembered(size=16)
+#: One trial's units: (unit id, its values).
+_TrialUnits = list[tuple[str, tuple[float | None, ...]]]
+#: Units' results are remembered trial by trial: a few hundred trials' worth (about 70 KB for 69 units).
+_unit_results: Remembered[_TrialUnits] = Remembered(size=600)
 
 
 def unit_results(
@@ -327,29 +329,30 @@ def unit_results(
     keys: Sequence[str],
     factors: FactorChoice = None,
 ) -> UnitResults:
-    """Every trial unit's metrics (the keys given, in order) over the period, against its trial's baseline; remembered
-    until the trials' rollups are rebuilt (their stamps are in the key, with their inputs, the period, the basis and
-    the factors)."""
+    """Every trial unit's metrics (the keys given, in order) over the period, against its trial's baseline, trial by
+    trial in the order given. Remembered per trial until its rollups are rebuilt (its stamp is in the key, with the
+    settings its units take, the period, the basis and the factors), so a narrower view, another viewer's, or the
+    view after an import computes only the trials that are new to it.
+
+    A unit has no reporting lag of its own, so its inputs carry no as-of or last data date: its results stay the
+    same from one day to the next."""
     calc = _calculator(session, factors)
     trials = [found.trial for found in results]
-    baselines = {found.trial.id or 0: found.data.inputs for found in results}
+    baselines = {found.trial.id or 0: replace(found.data.inputs, as_of=None, last_data_date=None) for found in results}
     stamps = rollup_stamps(session=session, scope=scope, trials=trials)
-    key = (
-        tuple((trial.id, stamps[trial.id or 0], baselines[trial.id or 0]) for trial in trials),
-        period,
-        basis,
-        tuple(keys),
-        calc.factors_key,
-    )
+    rest = (period, basis, tuple(keys), calc.factors_key)
+    memo_keys = {trial_id: (trial_id, stamps[trial_id], inputs, rest) for trial_id, inputs in baselines.items()}
 
-    def compute_all() -> UnitResults:
-        per_unit = unit_data(session=session, scope=scope, trials=trials, period=period, baselines=baselines)
-        return [
-            (unit.trial_id, unit.unit, tuple(map(calc.compute_fresh(unit.inputs, basis).values.get, keys)))
-            for unit in per_unit
-        ]
+    def compute(ids: list[int]) -> dict[int, _TrialUnits]:
+        missing = [trial for trial in trials if trial.id in ids]
+        found: dict[int, _TrialUnits] = {trial_id: [] for trial_id in ids}
+        for unit in unit_data(session=session, scope=scope, trials=missing, period=period, baselines=baselines):
+            values = calc.compute_fresh(unit.inputs, basis).values
+            found[unit.trial_id].append((unit.unit, tuple(map(values.get, keys))))
+        return found
 
-    return _unit_results.get(key, compute_all)
+    by_trial = _unit_results.get_each(memo_keys, compute)
+    return [(trial_id, unit, values) for trial_id, units in by_trial.items() for unit, values in units]
 
 
 @dataclass(frozen=True)
