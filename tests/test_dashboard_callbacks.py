@@ -402,6 +402,28 @@ def test_unit_results_carry_no_reporting_lag_so_they_are_not_computed_again_the_
     assert len(reads) == 1
 
 
+def test_after_a_workers_warm_up_a_partners_first_openings_compute_nothing(
+    client: FlaskClient, trials: dict[str, Trial], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from app.dashboard.warm import warm_up
+    from trials import results
+
+    reads: list[str] = []
+    for name in ("unit_data", "month_data"):
+        real = getattr(results, name)
+        monkeypatch.setattr(results, name, lambda real=real, name=name, **kwargs: reads.append(name) or real(**kwargs))
+    taken = warm_up(client.application.extensions["zetrials.engine"])
+    assert list(taken) == ["monthly", "yard_tractor"] and reads == ["month_data", "unit_data"]
+    sign_in(client, PARTNER)
+    client.get("/dashboard/")
+    spread = post_callback(client, [("chart-spread", "figure")], url_search("?class=yard_tractor"))["chart-spread"]
+    boxes = [trace for trace in spread["figure"]["data"] if trace["type"] == "box"]
+    assert sorted(value for trace in boxes for value in _array(trace["y"])) == [10.0, 12.0]  # 100 and 120 kWh in 10 h
+    monthly = post_callback(client, [("chart-monthly", "figure")], url_search(""))["chart-monthly"]["figure"]["data"]
+    assert {trace["name"] for trace in monthly} == {"Long Beach", "Singapore"}
+    assert reads == ["month_data", "unit_data"]  # the partner's two trials were among those warmed up: no new reads
+
+
 def test_month_figures_are_remembered_trial_by_trial_so_a_narrower_view_reads_no_sums(
     client: FlaskClient, session: Session, trials: dict[str, Trial], monkeypatch: pytest.MonkeyPatch
 ) -> None:
