@@ -7,7 +7,7 @@ import gc
 from flask import Flask
 
 from app import create_app
-from app.dashboard.warm import start_warm_up
+from app.dashboard.warm import warm_up_at_first_request
 
 #: Allocations between two young collections (Python's default is 700). A dashboard callback builds thousands of
 #: short-lived objects that reference counting frees anyway; at 700 they set off a full collection every few calls.
@@ -24,9 +24,9 @@ def settle_collector() -> None:
 
 
 def server_app() -> Flask:
-    """Build the app for a server process (gunicorn's workers, `zetrials serve`), its collector settled, and start
-    computing its dashboard's first openings in the background."""
+    """Build the app for a server process (gunicorn's workers, `zetrials serve`), its collector settled, its
+    dashboard's first openings computed in the background once it serves."""
     app = create_app()
     settle_collector()
-    app.extensions["zetrials.warm_up"] = start_warm_up(app.extensions["zetrials.engine"])
+    warm_up_at_first_request(app)
     return app

@@ -1,5 +1,5 @@
-"""A server worker's first openings, computed as it starts: the Overview's months and every class's comparison and
-unit spread, so that no viewer's first opening of a class waits for thousands of units to be computed.
+"""A server worker's first openings, computed once it serves: the Overview's months and every class's comparison
+and unit spread, so that no viewer's first opening of a class waits for thousands of units to be computed.
 
 What is computed is remembered per trial (trials.results), so it serves every viewer: a partner's view of a class
 holds some of the trials computed here, and after an import only that import's trials are computed again."""
@@ -11,6 +11,7 @@ import threading
 import time
 from dataclasses import replace
 
+from flask import Flask
 from sqlalchemy.engine import Engine
 
 from app.dashboard import compare_data, data
@@ -51,8 +52,21 @@ def _warm_up_logged(engine: Engine) -> None:
     log.info("dashboard figures warmed up in %.1f s (%d classes)", sum(taken.values()), len(taken) - 1)
 
 
-def start_warm_up(engine: Engine) -> threading.Thread:
-    """Warm up on a thread of its own, so the worker answers requests meanwhile."""
-    thread = threading.Thread(target=_warm_up_logged, args=(engine,), name="zetrials-warm-up", daemon=True)
-    thread.start()
-    return thread
+def warm_up_at_first_request(app: Flask) -> None:
+    """Start the warm-up, on a thread of its own, when the process serves its first request, not when the app is
+    built: a gunicorn master that builds the app (--preload) and forks its workers must open no connection, and a
+    thread it started would hold its locks in every child it forks."""
+    engine: Engine = app.extensions["zetrials.engine"]
+    started, lock = threading.Event(), threading.Lock()
+
+    @app.before_request
+    def _start_warm_up() -> None:
+        if started.is_set():
+            return
+        with lock:
+            if started.is_set():
+                return
+            thread = threading.Thread(target=_warm_up_logged, args=(engine,), name="zetrials-warm-up", daemon=True)
+            app.extensions["zetrials.warm_up"] = thread
+            thread.start()
+            started.set()
