@@ -11,9 +11,9 @@ It builds a database once per size (cached: a SQLite file in DIR, a schema on th
 profiles), each unit measured once a day for `--days` days, inserted straight through the driver (executemany on
 SQLite, COPY on PostgreSQL), then rebuilds every rollup with trials.rollups.refresh_rollups and times that too.
 
-Then it warms the app up as every server process does at its start (app.dashboard.warm: the Overview's months and
-each class's comparison and unit spread), timing what a first opening computes there, and, signed in as an admin
-(the widest scope), it posts each callback to /dashboard/_dash-update-component
+Then it warms the app up as every server process does from its first request (app.dashboard.warm: the Overview's
+months and each class's comparison and unit spread), timing what a first opening computes there, and, signed
+in as an admin (the widest scope), it posts each callback to /dashboard/_dash-update-component
 through the Flask test client `--repeat` times, rotating filters (ports, classes, technologies, periods, trials,
 time grains), and prints p50/p95 per callback. In the same run it times the naive way to the same figures:
 sums scanned from the raw rows (what every page did before rollups, written out here) and raw GROUP BYs for the
@@ -498,7 +498,7 @@ def measure(label: str, url: str, size: Size, repeat: int, naive_repeat: int, re
     settle_collector()  # as every server process does (app.serving)
     logging.getLogger("zetrials.requests").setLevel(logging.WARNING)  # a line per call would drown the table
     engine: Engine = app.extensions["zetrials.engine"]
-    warmed = warm_up(engine)  # as every server process does at its start (on a thread of its own, while it serves)
+    warmed = warm_up(engine)  # as every server process does from its first request (on a thread, while it serves)
     with read_session(engine) as session:
         codes = [trial.code for trial in list_trials(session=session, scope=Scope.operator())]
     client = app.test_client()
@@ -514,7 +514,7 @@ def measure(label: str, url: str, size: Size, repeat: int, naive_repeat: int, re
     print(f"\n{label}: {rows:,} rows, {size.trials} trials x {size.units_per_trial} units x {size.days} days; "
           f"{repeat} calls per callback (p50/p95 in ms), naive scan {naive_repeat} calls")  # fmt: skip
     firsts = [seconds * 1000 for part, seconds in warmed.items() if part != "monthly"]
-    print(f"  warm-up at a worker's start: {sum(warmed.values()):.1f} s; what a first opening computes there: the "
+    print(f"  a worker's warm-up: {sum(warmed.values()):.1f} s; what a first opening computes there: the "
           f"Overview's months {warmed['monthly'] * 1000:.0f} ms, a class's comparison and unit spread "
           f"{statistics.median(firsts):.0f} ms p50, {max(firsts):.0f} ms max ({len(firsts)} classes)")  # fmt: skip
     print(f"  {'callback, page or API':<36} {'p50':>8} {'p95':>8} {'max':>8}   {'naive p50':>10} {'naive/p50':>10}")
