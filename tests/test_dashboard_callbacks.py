@@ -343,19 +343,25 @@ def test_the_trial_page_offers_its_excel_report() -> None:
     assert "href='/reports/trial/LGB-1.xlsx'" in repr(trial_layout("LGB-1"))
 
 
-def test_the_spread_is_remembered_across_metrics_and_forgotten_when_the_rollups_change(
-    client: FlaskClient, session: Session, trials: dict[str, Trial], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _reads_of(monkeypatch: pytest.MonkeyPatch, name: str) -> list[list[str]]:
+    """Record each call of a reader of trials.results (unit_data, month_data): the codes of the trials it read."""
     from trials import results
 
     reads: list[list[str]] = []
-    real_unit_data = results.unit_data
+    real = getattr(results, name)
 
-    def counted_unit_data(**kwargs: Any) -> Any:
+    def counted(**kwargs: Any) -> Any:
         reads.append(sorted(trial.code for trial in kwargs["trials"]))
-        return real_unit_data(**kwargs)
+        return real(**kwargs)
 
-    monkeypatch.setattr(results, "unit_data", counted_unit_data)
+    monkeypatch.setattr(results, name, counted)
+    return reads
+
+
+def test_the_spread_is_remembered_across_metrics_and_forgotten_when_the_rollups_change(
+    client: FlaskClient, session: Session, trials: dict[str, Trial], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads = _reads_of(monkeypatch, "unit_data")
     sign_in(client, PARTNER)
     client.get("/dashboard/")
 
@@ -382,16 +388,8 @@ def test_unit_results_carry_no_reporting_lag_so_they_are_not_computed_again_the_
     session: Session, trials: dict[str, Trial], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.dashboard import compare_data, state
-    from trials import results
 
-    reads: list[int] = []
-    real_unit_data = results.unit_data
-
-    def counted_unit_data(**kwargs: Any) -> Any:
-        reads.append(1)
-        return real_unit_data(**kwargs)
-
-    monkeypatch.setattr(results, "unit_data", counted_unit_data)
+    reads = _reads_of(monkeypatch, "unit_data")
     view = state.parse("?class=yard_tractor")
     today_spread, next_day_spread = (
         compare_data.unit_spread(session=session, scope=Scope.operator(), state=view, as_of=day)
@@ -406,14 +404,12 @@ def test_after_a_workers_warm_up_a_partners_first_openings_compute_nothing(
     client: FlaskClient, trials: dict[str, Trial], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from app.dashboard.warm import warm_up
-    from trials import results
 
-    reads: list[str] = []
-    for name in ("unit_data", "month_data"):
-        real = getattr(results, name)
-        monkeypatch.setattr(results, name, lambda real=real, name=name, **kwargs: reads.append(name) or real(**kwargs))
+    unit_reads, month_reads = _reads_of(monkeypatch, "unit_data"), _reads_of(monkeypatch, "month_data")
     taken = warm_up(client.application.extensions["zetrials.engine"])
-    assert list(taken) == ["monthly", "yard_tractor"] and reads == ["month_data", "unit_data"]
+    assert list(taken) == ["monthly", "yard_tractor"]
+    everything = [["LGB-1", "SIN-PRIVATE", "SIN-SHARED"]]
+    assert unit_reads == month_reads == everything
     sign_in(client, PARTNER)
     client.get("/dashboard/")
     spread = post_callback(client, [("chart-spread", "figure")], url_search("?class=yard_tractor"))["chart-spread"]
@@ -421,22 +417,13 @@ def test_after_a_workers_warm_up_a_partners_first_openings_compute_nothing(
     assert sorted(value for trace in boxes for value in _array(trace["y"])) == [10.0, 12.0]  # 100 and 120 kWh in 10 h
     monthly = post_callback(client, [("chart-monthly", "figure")], url_search(""))["chart-monthly"]["figure"]["data"]
     assert {trace["name"] for trace in monthly} == {"Long Beach", "Singapore"}
-    assert reads == ["month_data", "unit_data"]  # the partner's two trials were among those warmed up: no new reads
+    assert unit_reads == month_reads == everything  # the partner's two trials were among those warmed up: no reads
 
 
 def test_month_figures_are_remembered_trial_by_trial_so_a_narrower_view_reads_no_sums(
     client: FlaskClient, session: Session, trials: dict[str, Trial], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from trials import results
-
-    reads: list[list[str]] = []
-    real_month_data = results.month_data
-
-    def counted_month_data(**kwargs: Any) -> Any:
-        reads.append(sorted(trial.code for trial in kwargs["trials"]))
-        return real_month_data(**kwargs)
-
-    monkeypatch.setattr(results, "month_data", counted_month_data)
+    reads = _reads_of(monkeypatch, "month_data")
     sign_in(client, "exec@example.org")
     client.get("/dashboard/")
 
