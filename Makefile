@@ -42,6 +42,9 @@ lint: $(STAMP)
 	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive app trials importers reports
 
 # Tests run on every core (pytest-xdist); the browser tests share one worker, one Chromium at a time.
+# They start many Python processes (xdist workers, servers, the CLI): each reads the bytecode the first one wrote,
+# and pytest's assertion rewrites, instead of compiling them again, even where the host sets PYTHONDONTWRITEBYTECODE.
+test test-fast: export PYTHONDONTWRITEBYTECODE =
 test: lint
 	$(BIN)/pytest -n auto --dist loadgroup
 
