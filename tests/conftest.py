@@ -11,7 +11,7 @@ import re
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
@@ -30,7 +30,7 @@ from importers.demo import write_demo_files
 from importers.pipeline import import_file
 from tests.factories import make_user, sign_in
 from trials.db import make_engine, read_session
-from trials.models import Role
+from trials.models import Port, Role
 from trials.queries import list_ports
 from trials.scope import Scope
 from trials.seed import initialise
@@ -68,12 +68,26 @@ def empty_database(kind: str, folder: Path) -> Iterator[str]:
         admin.dispose()
 
 
+#: The demo files written for a day and port list, by the first test of the process that needed them.
+_DEMO_FILES: dict[tuple[date, tuple[str, ...]], list[Path]] = {}
+
+
+def demo_files(folder: Path, ports: Sequence[Port], today: date) -> list[Path]:
+    """The demo files written for `today`, into the folder unless this process wrote them already: writing them
+    (openpyxl, a quarter of a million cells) takes longer than importing them, and a day always gives the same
+    files."""
+    key = (today, tuple(port.locode for port in ports))
+    if key not in _DEMO_FILES:
+        _DEMO_FILES[key] = write_demo_files(folder, list(ports), today=today)
+    return _DEMO_FILES[key]
+
+
 def import_demo(engine: Engine, folder: Path, today: date) -> None:
     """Migrate an empty database and import the demo written for `today` into it, as `zetrials demo` does."""
     initialise(engine)
     with read_session(engine) as session:
         ports = list_ports(session=session)
-    for file in write_demo_files(folder, ports, today=today):
+    for file in demo_files(folder, ports, today):
         result = import_file(engine, file, scope=Scope.operator(), day_first=file.suffix == ".csv")
         assert result.status == "imported", result.problems[:3]
 

@@ -13,9 +13,9 @@ from alembic import command
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from importers.demo import write_demo_files
 from importers.load import undo_batch
 from importers.pipeline import import_file
+from tests.conftest import demo_files
 from tests.factories import make_measurement, make_trial, make_unit
 from trials.db import alembic_config, make_engine, write_session
 from trials.factors import load_factors
@@ -370,7 +370,7 @@ def test_every_demo_trial_has_the_same_metrics_from_rollups_as_from_raw_rows(eng
     """The dashboard and the API agree to the digit on real-shaped data (four files, daily and monthly rows)."""
     with Session(engine) as session:
         ports = list_ports(session=session)
-    for file in write_demo_files(tmp_path, ports, today=AS_OF + timedelta(days=120)):  # AS_OF cuts the data
+    for file in demo_files(tmp_path, ports, AS_OF + timedelta(days=120)):  # AS_OF cuts the data
         assert import_file(engine, file, scope=OPERATOR, day_first=file.suffix == ".csv").status == "imported"
     with write_session(engine) as session:
         refresh_rollups(session, [t.id for t in list_trials(session=session, scope=OPERATOR) if t.id])
