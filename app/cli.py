@@ -97,7 +97,7 @@ def worker(threads: int, niceness: int) -> None:
     if niceness:
         _lower_priority(niceness)
 
-    from app import create_app
+    from app.factory import create_app
     from app.jobs import Queue
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

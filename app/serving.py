@@ -6,8 +6,8 @@ import gc
 
 from flask import Flask
 
-from app import create_app
 from app.dashboard.warm import warm_up_at_first_request
+from app.factory import create_app
 
 #: Allocations between two young collections (Python's default is 700). A dashboard callback builds thousands of
 #: short-lived objects that reference counting frees anyway; at 700 they set off a full collection every few calls.

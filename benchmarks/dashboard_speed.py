@@ -52,8 +52,8 @@ import sqlalchemy as sa  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
-from app import create_app  # noqa: E402
 from app.dashboard.warm import warm_up  # noqa: E402
+from app.factory import create_app  # noqa: E402
 from app.serving import settle_collector  # noqa: E402
 from importers.demo import DEMO_TRIALS, PROFILES, Profile  # noqa: E402
 from trials.accounts import add_user  # noqa: E402

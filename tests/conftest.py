@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
-from app import create_app
+from app.factory import create_app
 from importers.demo import write_demo_files
 from importers.pipeline import import_file
 from tests.factories import make_user, sign_in

@@ -22,9 +22,9 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from app import create_app
 from app.cli import main
 from app.config import ConfigError
+from app.factory import create_app
 from tests.factories import CALLBACK, DATA_CALLBACKS, callback_body, make_trial
 from tests.server import PROJECT, browser, sign_in
 from trials.db import make_engine, read_session, write_session

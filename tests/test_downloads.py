@@ -15,7 +15,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, col, select
 from werkzeug.test import TestResponse
 
-from app import create_app, downloads
+from app import downloads
+from app.factory import create_app
 from app.jobs import AUDIT_RETRIES, Queue
 from tests.factories import make_measurement, make_trial, make_unit, make_user, sign_in
 from trials.models import AuditEvent, EquipmentClass, Role, Visibility, utcnow

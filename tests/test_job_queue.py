@@ -27,7 +27,7 @@ from sqlmodel import Session, func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from app import create_app
+from app.factory import create_app
 from importers.jobs import WORKER_STOPPED
 from tests.checksums import PROJECT, big_workbook, table_checksums
 from tests.factories import make_user, page_token, sign_in, standard_file, upload

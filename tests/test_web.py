@@ -14,8 +14,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlmodel import Session
 
-from app import create_app
 from app.config import ConfigError
+from app.factory import create_app
 from app.requestlog import logger as request_logger
 from tests.factories import DATA_CALLBACKS, PASSWORD, csrf_token, make_trial, make_user, post_callback, sign_in
 from trials.models import Role, Visibility

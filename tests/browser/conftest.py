@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session
 from werkzeug.serving import make_server
 
-from app import create_app
+from app.factory import create_app
 from importers.demo import write_demo_files
 from importers.pipeline import import_file
 from trials.accounts import add_user

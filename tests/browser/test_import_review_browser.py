@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from app import create_app
+from app.factory import create_app
 from tests.factories import browser_missing, fleet_group_file, headless_chromium
 from trials.accounts import add_user
 from trials.db import make_engine, write_session
