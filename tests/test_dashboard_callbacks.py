@@ -407,7 +407,7 @@ def test_after_a_workers_warm_up_a_partners_first_openings_compute_nothing(
 
     unit_reads, month_reads = _reads_of(monkeypatch, "unit_data"), _reads_of(monkeypatch, "month_data")
     taken = warm_up(client.application.extensions["zetrials.engine"])
-    assert list(taken) == ["monthly", "yard_tractor"]
+    assert list(taken.classes) == ["yard_tractor"] and taken.monthly > 0
     everything = [["LGB-1", "SIN-PRIVATE", "SIN-SHARED"]]
     assert unit_reads == month_reads == everything
     sign_in(client, PARTNER)

@@ -12,13 +12,14 @@ from trials.seed import initialise
 
 PROBE = """
 import gc
+from app.dashboard.warm import WARM_UP
 from app.serving import YOUNG_COLLECTION_EVERY, server_app
 before = gc.get_freeze_count()
 app = server_app()
 print(before, gc.get_freeze_count(), gc.get_threshold()[0] == YOUNG_COLLECTION_EVERY, app.name)
-print("zetrials.warm_up" in app.extensions)  # nothing opened yet: a gunicorn master may fork after this
+print(WARM_UP in app.extensions)  # nothing opened yet: a gunicorn master may fork after this
 app.test_client().get("/healthz")
-warm_up = app.extensions["zetrials.warm_up"]
+warm_up = app.extensions[WARM_UP]
 warm_up.join(timeout=60)
 print(warm_up.name, warm_up.is_alive())
 """

@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from dataclasses import replace
+from typing import NamedTuple
 
 from flask import Flask
 from sqlalchemy.engine import Engine
@@ -24,22 +25,28 @@ from trials.scope import Scope
 log = logging.getLogger(__name__)
 
 
-def warm_up(engine: Engine) -> dict[str, float]:
-    """Compute the default view's months and each class's comparison and unit spread, as the operator sees them;
-    give the seconds each took, by part."""
-    scope, view, day, taken = Scope.operator(), ViewState(), today(), {}
+class WarmUp(NamedTuple):
+    """How long each part of a warm-up took, in seconds: what a first opening of it computes without one."""
+
+    monthly: float  # the Overview's months
+    classes: dict[str, float]  # each class's comparison and unit spread, by class
+
+
+def warm_up(engine: Engine) -> WarmUp:
+    """Compute the default view's months and each class's comparison and unit spread, as the operator sees them."""
+    scope, view, day, classes = Scope.operator(), ViewState(), today(), {}
     with read_session(engine) as session:
         started = time.perf_counter()
         data.monthly_avoided_table(session=session, scope=scope, state=view)
-        taken["monthly"] = time.perf_counter() - started
+        monthly = time.perf_counter() - started
         present = {trial.equipment_class for trial in data.trials_in_view(session=session, scope=scope, state=view)}
         for equipment_class in (found for found in EquipmentClass if found in present):
             started = time.perf_counter()
             chosen = replace(view, equipment_class=equipment_class)
             compare_data.comparison(session=session, scope=scope, state=chosen, as_of=day)
             compare_data.unit_spread(session=session, scope=scope, state=chosen, as_of=day)
-            taken[equipment_class.value] = time.perf_counter() - started
-    return taken
+            classes[equipment_class.value] = time.perf_counter() - started
+    return WarmUp(monthly, classes)
 
 
 def _warm_up_logged(engine: Engine) -> None:
@@ -49,7 +56,12 @@ def _warm_up_logged(engine: Engine) -> None:
     except Exception:  # a worker serves without it: its first openings compute what this would have
         log.exception("warming up the dashboard's figures failed")
         return
-    log.info("dashboard figures warmed up in %.1f s (%d classes)", sum(taken.values()), len(taken) - 1)
+    seconds = taken.monthly + sum(taken.classes.values())
+    log.info("dashboard figures warmed up in %.1f s (%d classes)", seconds, len(taken.classes))
+
+
+#: Where a process keeps its warm-up thread, once its first request has started it.
+WARM_UP = "zetrials.warm_up"
 
 
 def warm_up_at_first_request(app: Flask) -> None:
@@ -57,16 +69,14 @@ def warm_up_at_first_request(app: Flask) -> None:
     built: a gunicorn master that builds the app (--preload) and forks its workers must open no connection, and a
     thread it started would hold its locks in every child it forks."""
     engine: Engine = app.extensions["zetrials.engine"]
-    started, lock = threading.Event(), threading.Lock()
+    lock = threading.Lock()
 
     @app.before_request
     def _start_warm_up() -> None:
-        if started.is_set():
+        if WARM_UP in app.extensions:  # started already: every later request passes here without the lock
             return
         with lock:
-            if started.is_set():
-                return
-            thread = threading.Thread(target=_warm_up_logged, args=(engine,), name="zetrials-warm-up", daemon=True)
-            app.extensions["zetrials.warm_up"] = thread
-            thread.start()
-            started.set()
+            if WARM_UP not in app.extensions:
+                thread = threading.Thread(target=_warm_up_logged, args=(engine,), name="zetrials-warm-up", daemon=True)
+                app.extensions[WARM_UP] = thread
+                thread.start()
