@@ -103,8 +103,9 @@ class Remembered(Generic[Value]):
     def get_each(
         self, keys: Mapping[int, Hashable], compute: Callable[[list[int]], Mapping[int, Value]]
     ) -> dict[int, Value]:
-        """Each id's value remembered under its own key, those missing computed together in one call: a view that
-        shares trials with one seen before computes only its new trials."""
+        """Each id's value remembered under its own key, those missing computed together in one call (which must
+        give a value for every id it is asked for): a view that shares trials with one seen before computes only its
+        new trials."""
         found: dict[int, Value] = {}
         with self._lock:
             for item, key in keys.items():
@@ -299,7 +300,7 @@ def monthly_results(
     day = as_of or today()
 
     def compute(ids: list[int]) -> dict[int, dict[int, MonthResult]]:
-        missing = [trial for trial in trials if trial.id in ids]
+        missing = _among(trials, ids)
         months = month_data(session=session, scope=scope, trials=missing, as_of=day, period=period, data_only=data_only)
         return {
             trial_id: {month: (inputs, calc.compute(inputs, basis)) for month, inputs in by_month.items()}
@@ -309,6 +310,12 @@ def monthly_results(
     rest = (period, day, basis, data_only, calc.factors_key)
     keys = {trial_id: (key, rest) for trial_id, key in _stored(session, scope, trials).trial_keys().items()}
     return _month_figures.get_each(keys, compute)
+
+
+def _among(trials: Sequence[Trial], ids: Sequence[int]) -> list[Trial]:
+    """The trials with these ids, in their order: those a remembered read must compute."""
+    wanted = set(ids)
+    return [trial for trial in trials if trial.id in wanted]
 
 
 #: Each unit's metric values, in the order of the keys asked for, by (trial id, unit id).
@@ -344,7 +351,7 @@ def unit_results(
     memo_keys = {trial_id: (trial_id, stamps[trial_id], inputs, rest) for trial_id, inputs in baselines.items()}
 
     def compute(ids: list[int]) -> dict[int, _TrialUnits]:
-        missing = [trial for trial in trials if trial.id in ids]
+        missing = _among(trials, ids)
         found: dict[int, _TrialUnits] = {trial_id: [] for trial_id in ids}
         for unit in unit_data(session=session, scope=scope, trials=missing, period=period, baselines=baselines):
             values = calc.compute_fresh(unit.inputs, basis).values
