@@ -29,7 +29,9 @@ def test_a_server_process_freezes_what_it_built_at_start_up_and_collects_young_o
     tmp_path: Path,
 ) -> None:
     url = f"sqlite:///{tmp_path / 'serving.sqlite'}"
-    initialise(make_engine(url))  # as `zetrials init` leaves it: the warm-up reads the trials
+    engine = make_engine(url)
+    initialise(engine)  # as `zetrials init` leaves it: the warm-up reads the trials
+    engine.dispose()
     environment = _environment(url, "a secret for this test only " * 2)
     done = subprocess.run(  # a process of its own: freezing is for the whole interpreter
         [sys.executable, "-c", PROBE], cwd=PROJECT, env=environment, capture_output=True, text=True, timeout=120
