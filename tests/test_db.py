@@ -13,7 +13,9 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel, select
 
-from tests.conftest import empty_database
+from tests.checksums import opened, table_checksums
+from tests.conftest import ReusedSchema, empty_database
+from tests.factories import make_trial
 from trials.db import is_sqlite, lock_imports, make_engine, normalise_url, write_session
 from trials.factors import SHIPPED_SETS
 from trials.models import FactorSet, Port, Trial, utcnow
@@ -178,3 +180,30 @@ def test_the_import_lock_holds_within_a_schema_and_never_across_schemas(tmp_path
             for session, engine in zip(sessions, engines, strict=True):
                 session.close()
                 engine.dispose()
+
+
+@pytest.mark.postgres
+def test_a_reused_postgres_schema_is_put_back_row_for_row_and_id_for_id_as_a_fresh_copy(
+    postgres_schema: ReusedSchema,
+) -> None:
+    def add_trial(url: str) -> int | None:
+        with opened(url) as engine, Session(engine) as session:
+            return make_trial(session).id
+
+    first = postgres_schema.reset()
+    fresh = table_checksums(first)
+    first_id = add_trial(first)
+    assert table_checksums(first) != fresh
+    postgres_schema.check_shape()
+
+    again = postgres_schema.reset()
+    assert again == first, "an unchanged schema is reused"
+    assert table_checksums(again) == fresh
+    assert add_trial(again) == first_id, "its sequences start again where the template's do"
+
+    with opened(again) as engine, engine.begin() as connection:
+        connection.execute(sa.text("CREATE TABLE note (text TEXT)"))
+    postgres_schema.check_shape()
+    renewed = postgres_schema.reset()
+    assert renewed != again, "a schema a test changed the shape of is dropped, not reused"
+    assert table_checksums(renewed) == fresh

@@ -55,6 +55,12 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+@pytest.fixture(scope="session")
+def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The file the killed worker was reading, written once per test process for every database and queue."""
+    return big_workbook(tmp_path_factory.getbasetemp() / "workbooks", BIG_ROWS)
+
+
 @pytest.fixture
 def settings(redis_url: str, db_url: str, engine: Engine, tmp_path: Path) -> dict[str, Any]:
     """What every process of one deployment shares: the database, Redis and a queue name; no disk."""
@@ -188,7 +194,13 @@ def _post_async(client: FlaskClient, token: str, path: Path) -> str:
 @pytest.mark.slow
 @pytest.mark.parametrize("queue", ["redis", "sqlite"])
 def test_a_worker_killed_mid_import_leaves_nothing_its_job_fails_and_the_upload_again_imports_all(
-    settings: dict[str, Any], web: Callable[[], Flask], db_url: str, session: Session, tmp_path: Path, queue: str
+    settings: dict[str, Any],
+    web: Callable[[], Flask],
+    db_url: str,
+    session: Session,
+    tmp_path: Path,
+    queue: str,
+    big: Path,
 ) -> None:
     if queue == "sqlite":  # the embedded queue `make run` uses: a SQLite file the web and the worker share on a host
         settings["JOB_QUEUE"] = f"sqlite:///{tmp_path / 'queue.sqlite'}"
@@ -197,7 +209,6 @@ def test_a_worker_killed_mid_import_leaves_nothing_its_job_fails_and_the_upload_
     session.commit()
     client = web().test_client()
     headers = {"Authorization": f"Bearer {token}"}
-    big = big_workbook(tmp_path / "workbooks", BIG_ROWS)
     before = {table: sums for table, sums in table_checksums(db_url).items() if table != "importjob"}
     log = tmp_path / "worker.log"
     with worker(settings, log) as doomed:
