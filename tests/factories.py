@@ -72,14 +72,25 @@ def make_unit(session: Session, trial: Trial, unit_id: str = "YT-1", role: UnitR
 def make_measurement(session: Session, unit: Unit, day: date, days: int = 1, **values: Any) -> Measurement:
     """Add one measurement of a unit over [day, day + days) and rebuild its trial's rollups, as an import does: the
     dashboards read the rollups, so a test never has to remember to."""
+    return make_measurements(session, unit, {day: values}, days=days)[0]
+
+
+def make_measurements(
+    session: Session, unit: Unit, values_by_day: dict[date, dict[str, Any]], days: int = 1
+) -> list[Measurement]:
+    """Add a unit's measurements, each over [day, day + days), and rebuild its trial's rollups once, as one import of
+    them does."""
     assert unit.id is not None
-    row = Measurement(
-        trial_id=unit.trial_id, unit_id=unit.id, period_start=day, period_end=day + timedelta(days=days), **values
-    )
-    session.add(row)
+    rows = [
+        Measurement(
+            trial_id=unit.trial_id, unit_id=unit.id, period_start=day, period_end=day + timedelta(days=days), **values
+        )
+        for day, values in values_by_day.items()
+    ]
+    session.add_all(rows)
     refresh_rollups(session, [unit.trial_id])
     session.commit()
-    return row
+    return rows
 
 
 PASSWORD = "correct horse battery"

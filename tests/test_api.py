@@ -27,6 +27,7 @@ from tests.factories import (
     STANDARD_REVIEW,
     check_against_document,
     make_measurement,
+    make_measurements,
     make_trial,
     make_unit,
     make_user,
@@ -159,8 +160,11 @@ def world(session: Session) -> dict[str, str]:
             status=status,
         )
         unit = make_unit(session, trial, unit_id=f"{code}-U1")
-        for day in range(days):
-            make_measurement(session, unit, date(2024, 3, 1 + day), operating_hours=10.0, energy_kwh=100.0 + day)
+        make_measurements(
+            session,
+            unit,
+            {date(2024, 3, 1 + day): {"operating_hours": 10.0, "energy_kwh": 100.0 + day} for day in range(days)},
+        )
     for viewer, (role, home) in VIEWERS.items():
         make_user(session, email(viewer), role=role, port_locode=home)
     return {viewer: issue_token(session, viewer) for viewer in VIEWERS}

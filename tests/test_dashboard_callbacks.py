@@ -18,6 +18,7 @@ from app.dashboard.pages.trials import trial_layout
 from tests.factories import (
     DATA_CALLBACKS,
     make_measurement,
+    make_measurements,
     make_trial,
     make_unit,
     make_user,
@@ -60,10 +61,8 @@ def _trial(session: Session, code: str, port: str, visibility: Visibility, energ
         rated_power_kw=130.0,
     )
     unit = make_unit(session, trial, f"{code}-U1")
-    for day in (date(2024, 3, 1), date(2024, 3, 2)):
-        make_measurement(
-            session, unit, day, operating_hours=10.0, energy_kwh=energy, scheduled_hours=12.0, downtime_hours=0.0
-        )
+    values = {"operating_hours": 10.0, "energy_kwh": energy, "scheduled_hours": 12.0, "downtime_hours": 0.0}
+    make_measurements(session, unit, {date(2024, 3, 1): values, date(2024, 3, 2): values})
     return trial
 
 

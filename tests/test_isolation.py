@@ -19,7 +19,7 @@ from sqlmodel import Session
 from tests.factories import (
     DATA_CALLBACKS,
     csrf_header,
-    make_measurement,
+    make_measurements,
     make_trial,
     make_unit,
     make_user,
@@ -117,11 +117,11 @@ def world(session: Session) -> None:
             baseline_rate=3.0, baseline_unit="L/h",
         )  # fmt: skip
         unit = make_unit(session, trial, f"U-{code}")
-        for day in range(1, 4):
-            make_measurement(
-                session, unit, date(2024, 3, day), operating_hours=10.0, energy_kwh=200.0 + day, moves=30.0,
-                import_batch_id=batch.id if code == B_PRIVATE else None,
-            )  # fmt: skip
+        batch_id = batch.id if code == B_PRIVATE else None
+        values = {"operating_hours": 10.0, "moves": 30.0, "import_batch_id": batch_id}
+        make_measurements(
+            session, unit, {date(2024, 3, day): values | {"energy_kwh": 200.0 + day} for day in (1, 2, 3)}
+        )
     for viewer in VIEWERS:
         make_user(session, viewer.email, role=viewer.role, port_locode=viewer.port)
 

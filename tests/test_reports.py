@@ -36,7 +36,7 @@ from reports.words import metric_header
 from reports.workbook import write_report
 from reports.xlsx import Column, Line, Properties, Sheet, SheetTable, write_xlsx
 from tests.conftest import demo_database
-from tests.factories import make_measurement, make_trial, make_unit
+from tests.factories import make_measurement, make_measurements, make_trial, make_unit
 from trials.db import read_session
 from trials.factors import DEFAULT_SET, load_factors
 from trials.metrics import METRIC_KEYS, PRIMARY_ACTIVITY, compute, total
@@ -797,8 +797,11 @@ def test_a_four_trial_report_with_a_few_raw_rows_prints_in_at_most_12_pages(
     for number, kind in enumerate(kinds, 1):
         trial = make_trial(session, code=f"LGB-{number}", equipment_class=kind, baseline_rate=6.0, baseline_unit="L/h")
         unit = make_unit(session, trial)
-        for day in range(3):
-            make_measurement(session, unit, date(2024, 3, 1 + day), operating_hours=8.0, energy_kwh=100.0 + number)
+        make_measurements(
+            session,
+            unit,
+            {date(2024, 3, 1 + day): {"operating_hours": 8.0, "energy_kwh": 100.0 + number} for day in range(3)},
+        )
     content = build(session, selection=Selection(port="USLGB"))
     assert open_book(content).sheetnames[4] == "Measurements"
     _check_pages(_printed(content, printing, tmp_path), "Port of Long Beach — 4 trials")

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, select
 
-from tests.factories import make_measurement, make_trial, make_unit
+from tests.factories import make_measurement, make_measurements, make_trial, make_unit
 from trials.factors import add_factor_set, load_factors, read_factor_set
 from trials.metrics import compute
 from trials.models import MonthlyRollup, UnitRole
@@ -61,8 +61,9 @@ def test_rollups_and_raw_rows_cut_at_as_of_alike(session: Session) -> None:
     """Rows started after as-of, in its own month, are left out by the rollups as by the raw reads."""
     trial = make_trial(session, start_date=date(2024, 3, 1), end_date=None)
     unit = make_unit(session, trial)
-    for day in (1, 2, 20, 21):
-        make_measurement(session, unit, date(2024, 3, day), operating_hours=10.0, energy_kwh=150.0)
+    make_measurements(
+        session, unit, {date(2024, 3, day): {"operating_hours": 10.0, "energy_kwh": 150.0} for day in (1, 2, 20, 21)}
+    )
     as_of = date(2024, 3, 10)
     raw = trial_metrics(session=session, scope=OPERATOR, trial=trial, as_of=as_of)
     rolled = period_data(session=session, scope=OPERATOR, trials=[trial], as_of=as_of)[trial.id or 0]
