@@ -152,6 +152,7 @@ class ReusedSchema:
         self.connection = psycopg.connect(_libpq_dsn(POSTGRES_URL), autocommit=True)
         self.schema: str | None = None
         self.shape: tuple[object, ...] | None = None
+        self.put_back: sql.Composed | None = None
 
     def reset(self) -> str:
         """Name the schema, made afresh from the template or with its rows put back as the template's."""
@@ -159,13 +160,15 @@ class ReusedSchema:
             self.schema = f"t_{uuid.uuid4().hex[:12]}"
             self.connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.schema)))
             self.connection.execute(sql.SQL(self.tables.replace(TEMPLATE_SCHEMA, self.schema)))
-            self.shape = self._shape()
+            self.shape, self.put_back = self._shape(), self._put_back()
         else:
-            self.connection.execute(self._put_back())
+            assert self.put_back is not None
+            self.connection.execute(self.put_back)
         return _postgres_schema_url(self.schema)
 
     def _put_back(self) -> sql.Composed:
-        """Delete every row, foreign keys unchecked (the replica role fires no triggers), and insert the seed."""
+        """The SQL that deletes every row, foreign keys unchecked (the replica role fires no triggers), and inserts the
+        seed; the same while the schema keeps its shape."""
         assert self.schema is not None
         with self.connection.cursor() as cursor:
             cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (self.schema,))
