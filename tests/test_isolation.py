@@ -163,10 +163,13 @@ def without_tokens(body: bytes) -> bytes:
 
 
 def dash_requests(app: Flask) -> Iterator[tuple[str, dict[str, Any]]]:
-    """One callback request per callback and dashboard page, with the inputs a page load would send."""
+    """One callback request per callback and dashboard page, with the inputs a page load would send; once only where
+    the requests would be the same (a callback that reads neither the page nor its query is sent the same request on
+    every page)."""
     dash_app = app.extensions["zetrials.dash"]
     pages = ["/dashboard/", "/dashboard/compare", "/dashboard/trials", "/dashboard/methodology"]
     pages += [f"/dashboard/trials/{code}" for code in (*TRIALS, MISSING)]
+    sent: set[str] = set()
     for output, spec in dash_app.callback_map.items():
         ids = [item["id"] for item in (*spec["inputs"], *spec.get("state", []))]
         if any(not isinstance(item_id, str) for item_id in ids) or output.startswith("{"):
@@ -178,16 +181,16 @@ def dash_requests(app: Flask) -> Iterator[tuple[str, dict[str, Any]]]:
                 def entry(item: dict[str, Any], values: dict[tuple[str, str], str] = values) -> dict[str, Any]:
                     return {**item, "value": values.get((item["id"], item["property"]))}
 
-                yield (
-                    f"{output} on {page}{search}",
-                    {
-                        "output": output,
-                        "outputs": _outputs(output),
-                        "inputs": [entry(item) for item in spec["inputs"]],
-                        "state": [entry(item) for item in spec.get("state", [])],
-                        "changedPropIds": [f"{spec['inputs'][0]['id']}.{spec['inputs'][0]['property']}"],
-                    },
-                )
+                payload = {
+                    "output": output,
+                    "outputs": _outputs(output),
+                    "inputs": [entry(item) for item in spec["inputs"]],
+                    "state": [entry(item) for item in spec.get("state", [])],
+                    "changedPropIds": [f"{spec['inputs'][0]['id']}.{spec['inputs'][0]['property']}"],
+                }
+                if (key := json.dumps(payload, sort_keys=True)) not in sent:
+                    sent.add(key)
+                    yield f"{output} on {page}{search}", payload
 
 
 def _outputs(output: str) -> Any:
