@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import NamedTuple
 
 import psycopg
 import pytest
@@ -30,6 +31,7 @@ from app.factory import create_app
 from importers.demo import write_demo_files
 from importers.pipeline import import_file
 from tests.factories import make_user, sign_in
+from trials.backup import libpq_client
 from trials.db import make_engine, read_session
 from trials.models import Port, Role
 from trials.queries import list_ports
@@ -140,6 +142,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 TEMPLATE_SCHEMA = "zetrials_template_schema"
 
 
+class _Copy(NamedTuple):
+    """A schema made from the template: its name, its shape when made, and the SQL that puts its rows back."""
+
+    schema: str
+    shape: tuple[object, ...]
+    put_back: sql.Composed
+
+
 class ReusedSchema:
     """One schema on the PostgreSQL server per test process, put back as `zetrials init` leaves it before each test
     that asks for `engine`. Deleting the rows a test wrote and inserting the seed again takes about 3 ms; creating,
@@ -149,53 +159,49 @@ class ReusedSchema:
     def __init__(self, tables: str, rows: str) -> None:
         assert POSTGRES_URL is not None
         self.tables, self.rows = tables, rows
-        self.connection = psycopg.connect(_libpq_dsn(POSTGRES_URL), autocommit=True)
-        self.schema: str | None = None
-        self.shape: tuple[object, ...] | None = None
-        self.put_back: sql.Composed | None = None
+        conninfo, environment = libpq_client(POSTGRES_URL)
+        self.connection = psycopg.connect(conninfo, autocommit=True, password=environment.get("PGPASSWORD"))
+        self.copy: _Copy | None = None
 
     def reset(self) -> str:
         """Name the schema, made afresh from the template or with its rows put back as the template's."""
-        if self.schema is None:
-            self.schema = f"t_{uuid.uuid4().hex[:12]}"
-            self.connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(self.schema)))
-            self.connection.execute(sql.SQL(self.tables.replace(TEMPLATE_SCHEMA, self.schema)))
-            self.shape, self.put_back = self._shape(), self._put_back()
+        if self.copy is None:
+            schema = f"t_{uuid.uuid4().hex[:12]}"
+            self.connection.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
+            self.connection.execute(sql.SQL(self.tables.replace(TEMPLATE_SCHEMA, schema)))
+            self.copy = _Copy(schema, self._shape(schema), self._put_back(schema))
         else:
-            assert self.put_back is not None
-            self.connection.execute(self.put_back)
-        return _postgres_schema_url(self.schema)
+            self.connection.execute(self.copy.put_back)
+        return _postgres_schema_url(self.copy.schema)
 
-    def _put_back(self) -> sql.Composed:
+    def _put_back(self, schema: str) -> sql.Composed:
         """The SQL that deletes every row, foreign keys unchecked (the replica role fires no triggers), and inserts the
         seed; the same while the schema keeps its shape."""
-        assert self.schema is not None
         with self.connection.cursor() as cursor:
-            cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (self.schema,))
+            cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,))
             tables = [table for (table,) in cursor.fetchall()]
-        deletes = sql.SQL("").join(sql.SQL("DELETE FROM {};").format(sql.Identifier(self.schema, t)) for t in tables)
+        deletes = sql.SQL("").join(sql.SQL("DELETE FROM {};").format(sql.Identifier(schema, t)) for t in tables)
         # A test that leaves a transaction open would block the deletes: fail after a while, naming the cause.
         begin = sql.SQL("BEGIN; SET LOCAL lock_timeout = '30s'; SET LOCAL session_replication_role = replica;")
-        return begin + deletes + sql.SQL(self.rows.replace(TEMPLATE_SCHEMA, self.schema)) + sql.SQL("; COMMIT;")
+        return begin + deletes + sql.SQL(self.rows.replace(TEMPLATE_SCHEMA, schema)) + sql.SQL("; COMMIT;")
 
-    def _shape(self) -> tuple[object, ...]:
+    def _shape(self, schema: str) -> tuple[object, ...]:
         """The schema's tables, columns, constraints and triggers: each catalog row's count and versions (xmin), which
         any CREATE, ALTER or DROP changes and deleting rows does not."""
-        assert self.schema is not None
-        found = self.connection.execute(SHAPE, {"schema": self.schema}).fetchone()
+        found = self.connection.execute(SHAPE, {"schema": schema}).fetchone()
         assert found is not None
         return tuple(found)
 
     def check_shape(self) -> None:
         """After a test: a schema whose shape the test changed (a migration, a restore) is dropped, not reused."""
-        if self.schema is not None and self._shape() != self.shape:
+        if self.copy is not None and self._shape(self.copy.schema) != self.copy.shape:
             self.drop()
 
     def drop(self) -> None:
         """Drop the schema, if there is one."""
-        if self.schema is not None:
-            self.connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(self.schema)))
-            self.schema = None
+        if self.copy is not None:
+            self.connection.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(self.copy.schema)))
+            self.copy = None
 
 
 #: The shape of one schema's definitions, for ReusedSchema.
@@ -234,23 +240,22 @@ def _template_script(script: str, schema: str) -> str:
     return re.sub(rf"\b{schema}\b", TEMPLATE_SCHEMA, "\n".join(kept))
 
 
-def _libpq_dsn(url: str) -> str:
-    """The URL as libpq takes it: no SQLAlchemy driver name."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def _pg_dump_schema(schema: str, *options: str) -> str:
     """Dump one schema of the test server, rows as INSERTs, as the plain SQL a connection can replay."""
     assert POSTGRES_URL is not None
-    url = make_url(POSTGRES_URL).set(drivername="postgresql")
-    environment = dict(os.environ)
-    if url.password is not None:
-        environment["PGPASSWORD"] = str(url.password)
-    dsn = url.set(password=None).render_as_string(hide_password=False)
+    conninfo, environment = libpq_client(POSTGRES_URL)
     pg_dump = shutil.which("pg_dump")
     if pg_dump is None:
         pytest.fail("PostgreSQL tests need pg_dump on PATH (the server's client tools), as `zetrials backup` does")
-    command = [pg_dump, f"--dbname={dsn}", f"--schema={schema}", "--inserts", "--no-owner", "--no-privileges", *options]
+    command = [
+        pg_dump,
+        f"--dbname={conninfo}",
+        f"--schema={schema}",
+        "--inserts",
+        "--no-owner",
+        "--no-privileges",
+        *options,
+    ]
     done = subprocess.run(command, env=environment, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         pytest.fail(f"pg_dump could not dump the template schema: {done.stderr.strip()}")

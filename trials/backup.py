@@ -131,7 +131,7 @@ def _sqlite_restore(source: Path, target: Path) -> None:
 # --- PostgreSQL ---------------------------------------------------------------------------------------------------
 
 
-def _client(url: str) -> tuple[str, dict[str, str]]:
+def libpq_client(url: str) -> tuple[str, dict[str, str]]:
     """Turn the SQLAlchemy URL into a libpq connection string, the password travelling in the environment, not argv."""
     parsed = make_url(normalise_url(url))
     _args, params = parsed.get_dialect()().create_connect_args(parsed)
@@ -199,7 +199,7 @@ def _pg_dump(url: str, target: Path) -> None:
     """Dump the app's schema in pg_dump's custom format, which pg_restore replays table by table."""
     schema, major = _server(url)
     tool = _tool("pg_dump", major)
-    conninfo, env = _client(url)
+    conninfo, env = libpq_client(url)
     _run([tool, "--format=custom", f"--schema={_quoted(schema)}", f"--file={target}", f"--dbname={conninfo}"], env)
 
 
@@ -207,7 +207,7 @@ def _pg_restore(url: str, source: Path) -> None:
     """Replace the schema's tables with the archive's in one transaction, refusing an archive of another schema."""
     schema, major = _server(url)
     tool = _tool("pg_restore", major)
-    conninfo, env = _client(url)
+    conninfo, env = libpq_client(url)
     listing = _run([tool, "--list", str(source)], env)
     dumped = re.findall(r"^\d+; \d+ \d+ SCHEMA - (\S+) \S+$", listing, flags=re.MULTILINE)
     if dumped and schema not in dumped:
